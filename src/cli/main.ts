@@ -1,0 +1,49 @@
+import 'reflect-metadata';
+import { App } from '../app';
+import { loadConfig } from '../config';
+import { AppError } from '../errors';
+import { parseArgs, UsageError } from './args';
+import { COMMANDS } from './commands';
+
+const USAGE = `usage: marquee <command> [options]
+
+commands:
+  serve                                   serve the GraphQL API on HOST:PORT
+  migrate                                 apply database migrations
+  import <movies.csv> [--limit N] [--allow-private-urls]
+  embed [--limit N]                       embed posters lacking an embedding for the active backbone
+  train [--epochs N] [--seed N] [--activate]
+  evaluate [--csv other.csv] [--json out.json]
+  predict <image path or URL> [--verbose]
+  apikey create --role admin|user [--label text]
+`;
+
+export async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  const command = name ? COMMANDS[name] : undefined;
+  if (!command) {
+    process.stderr.write(USAGE);
+    process.exitCode = name && name !== '--help' && name !== 'help' ? 2 : 0;
+    return;
+  }
+  let app: App | undefined;
+  try {
+    const args = parseArgs(rest, command.booleanFlags ?? []);
+    const config = loadConfig();
+    app = await App.open(config, { migrate: command.migrate ?? true });
+    const keepOpen = await command.run(app, args);
+    if (keepOpen) return; // long-running (serve) closes the app itself
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n\n${USAGE}`);
+      process.exitCode = 2;
+    } else if (err instanceof AppError) {
+      process.stderr.write(`error [${err.reason ?? err.code}]: ${err.message}\n`);
+      process.exitCode = 1;
+    } else {
+      process.stderr.write(`error: ${(err as Error).stack ?? err}\n`);
+      process.exitCode = 1;
+    }
+  }
+  await app?.close();
+}

@@ -1,0 +1,31 @@
+import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+
+export type ApiKeyRole = 'admin' | 'user';
+
+/** An API key is stored only as a SHA-256 hash; `prefix` lets an operator recognise it. */
+@Entity('api_key')
+export class ApiKeyEntity {
+  @PrimaryGeneratedColumn()
+  id: number;
+
+  @Column({ type: 'text' })
+  prefix: string;
+
+  @Column({ name: 'key_hash', type: 'text', unique: true })
+  keyHash: string;
+
+  @Column({ type: 'text' })
+  role: ApiKeyRole;
+
+  @Column({ type: 'text', nullable: true })
+  label: string | null;
+
+  @Column({ name: 'created_at', type: 'timestamptz', default: () => 'now()' })
+  createdAt: Date;
+
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
+  lastUsedAt: Date | null;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+}

@@ -1,0 +1,31 @@
+import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { GENRES } from '../ml/labels';
+
+export enum Genre {
+  ACTION = 'ACTION', ADVENTURE = 'ADVENTURE', COMEDY = 'COMEDY', CRIME = 'CRIME', DOCUMENTARY = 'DOCUMENTARY',
+  DRAMA = 'DRAMA', FANTASY = 'FANTASY', HORROR = 'HORROR', MYSTERY = 'MYSTERY', THRILLER = 'THRILLER',
+  ROMANCE = 'ROMANCE', SCIFI = 'SCIFI', OTHERS = 'OTHERS',
+}
+// The GraphQL enum and the ML label order must never drift apart.
+if (Object.keys(Genre).join() !== GENRES.join()) throw new Error('Genre enum out of step with GENRES');
+
+registerEnumType(Genre, { name: 'Genre', description: 'The 13 genre labels of the reference study' });
+
+@ObjectType()
+export class GenreCount {
+  @Field(() => Genre) genre: Genre;
+  @Field(() => Int) count: number;
+}
+
+@ObjectType({ description: 'One label of a prediction: its probability and whether it passes the model threshold' })
+export class GenreScore {
+  @Field(() => Genre) genre: Genre;
+  @Field(() => Float) probability: number;
+  @Field() predicted: boolean;
+}
+
+@ObjectType()
+export class GenrePrediction {
+  @Field() modelVersion: string;
+  @Field(() => [GenreScore]) genres: GenreScore[];
+}

@@ -1,0 +1,39 @@
+import { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ArgumentValidationError, AuthenticationError, AuthorizationError } from 'type-graphql';
+import { AppError } from '../errors';
+
+const KNOWN = new Set(['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'SERVICE_UNAVAILABLE',
+  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+
+/**
+ * Every error leaves with a code in `extensions.code`: our AppErrors keep theirs, type-graphql's
+ * auth and validation errors are mapped, and anything unexpected becomes INTERNAL_SERVER_ERROR
+ * with its message hidden in production.
+ */
+export function makeFormatError(production: boolean, log: (msg: string) => void) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    const ext = { ...(formatted.extensions ?? {}) } as Record<string, unknown>;
+    if (original instanceof AppError) {
+      return { ...formatted, message: original.message, extensions: { ...ext, code: original.code, reason: original.reason, ...(original.details ? { details: original.details } : {}) } };
+    }
+    if (original instanceof ArgumentValidationError) {
+      const details = original.extensions?.validationErrors;
+      return { ...formatted, message: 'Argument validation failed', extensions: { ...ext, code: 'BAD_USER_INPUT', reason: 'VALIDATION_FAILED', ...(details ? { validationErrors: details } : {}) } };
+    }
+    if (original instanceof AuthenticationError) {
+      return { ...formatted, extensions: { ...ext, code: 'UNAUTHENTICATED' } };
+    }
+    if (original instanceof AuthorizationError) {
+      return { ...formatted, extensions: { ...ext, code: 'FORBIDDEN' } };
+    }
+    const code = String(ext.code ?? '');
+    if (KNOWN.has(code)) return formatted;
+    log(`internal error: ${(original as Error)?.stack ?? String(original)}`);
+    if (production) {
+      return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+    }
+    return { ...formatted, extensions: { ...ext, code: 'INTERNAL_SERVER_ERROR' } };
+  };
+}

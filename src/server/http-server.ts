@@ -1,0 +1,222 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import { GraphQLError } from 'graphql';
+import { App } from '../app';
+import { ApiKeyService } from '../services/api-key.service';
+import { createContext, RequestContext, Role } from './context';
+import { makeFormatError } from './format-error';
+import { queryLimitsRule } from './query-limits';
+import { buildMarqueeSchema } from './schema';
+
+export const MAX_BODY_BYTES = 16 * 1024 * 1024; // a base64 poster (10 MB) plus the query
+export const MAX_BATCH = 10;
+
+export interface ServerOptions {
+  resolvers?: Function[];
+  log?: (msg: string) => void;
+  maxDepth?: number;
+  maxCost?: number;
+}
+
+/** The HTTP front: /graphql (Apollo), /posters/<sha>.<ext>, /healthz, /readyz. */
+export class MarqueeServer {
+  private httpServer?: http.Server;
+  private apollo?: ApolloServer<RequestContext>;
+  private inFlight = 0;
+  private closing = false;
+
+  constructor(
+    private readonly app: App,
+    private readonly apiKeys: ApiKeyService,
+    private readonly opts: ServerOptions = {},
+  ) {}
+
+  get log(): (msg: string) => void {
+    return this.opts.log ?? ((m) => process.stderr.write(`${m}\n`));
+  }
+
+  async start(host: string, port: number): Promise<{ url: string; port: number }> {
+    const production = this.app.config.production;
+    const schema = await buildMarqueeSchema(this.opts.resolvers);
+    this.apollo = new ApolloServer<RequestContext>({
+      schema,
+      introspection: !production,
+      includeStacktraceInErrorResponses: !production,
+      allowBatchedHttpRequests: true,
+      csrfPrevention: true,
+      validationRules: [queryLimitsRule({ maxDepth: this.opts.maxDepth ?? 8, maxCost: this.opts.maxCost ?? 20_000 })],
+      formatError: makeFormatError(production, this.log),
+    });
+    await this.apollo.start();
+    this.httpServer = http.createServer((req, res) => {
+      this.inFlight++;
+      res.on('close', () => this.inFlight--);
+      this.handle(req, res).catch((err) => {
+        this.log(`request failed: ${(err as Error).stack}`);
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+        else res.end();
+      });
+    });
+    this.httpServer.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve, reject) => {
+      this.httpServer!.once('error', reject);
+      this.httpServer!.listen(port, host, () => resolve());
+    });
+    const addr = this.httpServer.address() as { port: number };
+    return { url: `http://${host}:${addr.port}/graphql`, port: addr.port };
+  }
+
+  /** Stops accepting connections, lets in-flight requests finish (up to `graceMs`), then stops Apollo. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.closing = true;
+    if (this.httpServer) {
+      const closed = new Promise<void>((resolve) => this.httpServer!.close(() => resolve()));
+      this.httpServer.closeIdleConnections();
+      const deadline = Date.now() + graceMs;
+      while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      this.httpServer.closeAllConnections();
+      await closed;
+    }
+    await this.apollo?.stop();
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (this.cors(req, res)) return;
+    if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+    if (url.pathname === '/readyz') return this.readyz(res);
+    if (url.pathname.startsWith('/posters/')) return this.poster(url.pathname, req, res);
+    if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });
+    if (this.closing) return sendJson(res, 503, { errors: [{ message: 'server is shutting down', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+
+    let body: unknown;
+    if (req.method === 'POST') {
+      let raw: Buffer;
+      try {
+        raw = await readBody(req, MAX_BODY_BYTES);
+      } catch (err) {
+        return sendJson(res, 413, { errors: [{ message: (err as Error).message, extensions: { code: 'BAD_USER_INPUT', reason: 'PAYLOAD_TOO_LARGE' } }] });
+      }
+      const type = req.headers['content-type'] ?? '';
+      if (type.includes('application/json')) {
+        try {
+          body = JSON.parse(raw.toString('utf8'));
+        } catch {
+          return sendJson(res, 400, { errors: [{ message: 'malformed JSON body', extensions: { code: 'BAD_USER_INPUT', reason: 'MALFORMED_JSON' } }] });
+        }
+        if (Array.isArray(body) && body.length > MAX_BATCH) {
+          return sendJson(res, 400, { errors: [{ message: `at most ${MAX_BATCH} operations per batch`, extensions: { code: 'BAD_USER_INPUT', reason: 'BATCH_TOO_LARGE' } }] });
+        }
+      } else {
+        body = raw.toString('utf8');
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) {
+      if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    }
+    const result = await this.apollo!.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
+      context: async () => createContext(this.app, await this.authenticate(req)),
+    });
+    for (const [k, v] of result.headers) res.setHeader(k, v);
+    res.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+    } else {
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  private async authenticate(req: http.IncomingMessage): Promise<Role | null> {
+    const header = req.headers.authorization;
+    if (!header) {
+      if (this.app.config.requireKey) throw unauthenticated('an API key is required (Authorization: Bearer <key>)');
+      return null;
+    }
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) throw unauthenticated('malformed Authorization header; expected "Bearer <key>"');
+    const role = await this.apiKeys.verify(m[1]);
+    if (!role) throw unauthenticated('unknown or revoked API key');
+    return role;
+  }
+
+  private async readyz(res: http.ServerResponse): Promise<void> {
+    try {
+      await this.app.db.dataSource.query('SELECT 1');
+      const pending = await this.app.db.pendingMigrations();
+      if (pending) return sendJson(res, 503, { status: 'migrations pending' });
+      return sendJson(res, 200, { status: 'ready', database: this.app.db.kind });
+    } catch (err) {
+      return sendJson(res, 503, { status: 'database unreachable', error: (err as Error).message });
+    }
+  }
+
+  private async poster(pathname: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const m = /^\/posters\/([0-9a-f]{64})\.(jpg|png|webp|gif|avif|tiff)$/.exec(pathname);
+    if (!m || (req.method !== 'GET' && req.method !== 'HEAD')) return sendJson(res, 404, { error: 'not found' });
+    const mime = m[2] === 'jpg' ? 'image/jpeg' : `image/${m[2]}`;
+    const file = this.app.posters.fileFor(m[1], mime);
+    let stat: fs.Stats;
+    try {
+      stat = await fs.promises.stat(file);
+    } catch {
+      return sendJson(res, 404, { error: 'not found' });
+    }
+    // Content-addressed: the bytes behind a name never change.
+    res.writeHead(200, { 'content-type': mime, 'content-length': stat.size, 'cache-control': 'public, max-age=31536000, immutable', etag: `"${m[1]}"` });
+    if (req.method === 'HEAD') return void res.end();
+    fs.createReadStream(file).pipe(res);
+  }
+
+  /** CORS for the origins in MARQUEE_CORS_ORIGINS only; answers preflights. Returns true when handled. */
+  private cors(req: http.IncomingMessage, res: http.ServerResponse): boolean {
+    const origin = req.headers.origin;
+    const allowed = origin && (this.app.config.corsOrigins.includes(origin) || this.app.config.corsOrigins.includes('*'));
+    if (allowed) {
+      res.setHeader('access-control-allow-origin', origin);
+      res.setHeader('vary', 'Origin');
+      res.setHeader('access-control-allow-headers', 'content-type, authorization, apollo-require-preflight');
+      res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+      res.setHeader('access-control-max-age', '600');
+    }
+    if (req.method === 'OPTIONS') {
+      res.statusCode = allowed ? 204 : 403;
+      res.end();
+      return true;
+    }
+    return false;
+  }
+}
+
+function unauthenticated(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? 0);
+  if (declared > max) {
+    req.resume();
+    throw new Error(`request body over ${max} bytes`);
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      req.resume();
+      throw new Error(`request body over ${max} bytes`);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+

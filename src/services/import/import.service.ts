@@ -1,0 +1,172 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse';
+import { Database } from '../../db/database';
+import { AppError } from '../../errors';
+import { fetchImage } from '../../net/safe-fetch';
+import { Progress } from '../../progress';
+import { MovieRepository, MovieWrite } from '../../repositories/movie.repository';
+import { PosterStore } from '../poster-store';
+import { MovieInput, parseRow, RowError, ScrapeRow } from './movie-row';
+
+export interface ImportOptions {
+  limit?: number;
+  batchSize?: number;
+  /** Allow img_url to point at loopback/private addresses (tests, intranets). */
+  allowPrivateUrls?: boolean;
+  progress?: boolean;
+  /** Called after each committed batch (tests use it to interrupt an import half way). */
+  onBatchCommitted?: (committedRows: number) => void;
+}
+
+export interface SkippedRow {
+  line: number;
+  reason: string;
+  message: string;
+}
+
+export interface ImportSummary {
+  imported: number;
+  updated: number;
+  unchanged: number;
+  skipped: SkippedRow[];
+  seconds: number;
+}
+
+const CONCURRENCY = 8;
+
+/**
+ * Streams a scrape-schema CSV into the database: rows are parsed, their posters validated and
+ * copied into the content-addressed store, then upserted in batches, one transaction per batch.
+ * Re-running is safe: unchanged rows are left alone and a half-done run is completed.
+ */
+export class ImportService {
+  private readonly movies: MovieRepository;
+
+  constructor(
+    private readonly db: Database,
+    private readonly posters: PosterStore,
+  ) {
+    this.movies = new MovieRepository(db.dataSource);
+  }
+
+  async importCsv(csvPath: string, opts: ImportOptions = {}): Promise<ImportSummary> {
+    const started = Date.now();
+    const file = path.resolve(csvPath);
+    if (!fs.existsSync(file)) throw new AppError('BAD_USER_INPUT', `no such CSV file: ${file}`, 'FILE_NOT_FOUND');
+    const totalBytes = fs.statSync(file).size;
+    const baseDir = path.dirname(file);
+    const batchSize = opts.batchSize ?? 500;
+    const summary: ImportSummary = { imported: 0, updated: 0, unchanged: 0, skipped: [], seconds: 0 };
+    const progress = opts.progress === false ? undefined : new Progress('import', opts.limit, 'rows');
+
+    const parser = fs.createReadStream(file).pipe(
+      parse({
+        columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
+        bom: true,
+        info: true,
+        relax_column_count: true,
+        skip_empty_lines: true,
+        skip_records_with_error: true,
+      }),
+    );
+    // A malformed CSV record (e.g. an unterminated quote) is skipped by the parser; keep its line.
+    parser.on('skip', (err: Error & { lines?: number }) => {
+      summary.skipped.push({ line: err.lines ?? 0, reason: 'MALFORMED_CSV', message: err.message });
+    });
+
+    let batch: Array<{ line: number; row: ScrapeRow }> = [];
+    let seen = 0;
+    let bytesRead = 0;
+    const flush = async () => {
+      if (!batch.length) return;
+      await this.processBatch(batch, baseDir, opts, summary);
+      const done = summary.imported + summary.updated + summary.unchanged;
+      opts.onBatchCommitted?.(done);
+      progress?.update(seen, opts.limit ? seen / opts.limit : bytesRead / totalBytes);
+      batch = [];
+    };
+    for await (const rec of parser as AsyncIterable<{ record: ScrapeRow; info: { lines: number; bytes: number } }>) {
+      if (opts.limit !== undefined && seen >= opts.limit) break;
+      seen++;
+      bytesRead = rec.info.bytes;
+      batch.push({ line: rec.info.lines, row: rec.record });
+      if (batch.length >= batchSize) await flush();
+    }
+    await flush();
+    progress?.done(seen);
+    summary.skipped.sort((a, b) => a.line - b.line);
+    summary.seconds = (Date.now() - started) / 1000;
+    return summary;
+  }
+
+  private async processBatch(
+    batch: Array<{ line: number; row: ScrapeRow }>,
+    baseDir: string,
+    opts: ImportOptions,
+    summary: ImportSummary,
+  ): Promise<void> {
+    const prepared: Array<{ line: number; write: MovieWrite } | undefined> = new Array(batch.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < batch.length) {
+        const i = next++;
+        const { line, row } = batch[i];
+        try {
+          const input = parseRow(row);
+          const poster = await this.posters.put(await this.readPoster(input, baseDir, opts));
+          prepared[i] = { line, write: toWrite(input, poster.sha256, poster.mime) };
+        } catch (err) {
+          summary.skipped.push(skipOf(line, err));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+    // Within one batch the last occurrence of a movie wins, as it would across batches.
+    const byIdentity = new Map<string, { line: number; write: MovieWrite }>();
+    for (const p of prepared) if (p) byIdentity.set(identity(p.write), p);
+    const writes = [...byIdentity.values()].map((p) => p.write);
+    if (!writes.length) return;
+    const outcomes = await this.db.dataSource.transaction((em) => this.movies.upsertMany(writes, em));
+    for (const o of outcomes) {
+      if (o.outcome === 'inserted') summary.imported++;
+      else if (o.outcome === 'updated') summary.updated++;
+      else summary.unchanged++;
+    }
+  }
+
+  private async readPoster(input: MovieInput, baseDir: string, opts: ImportOptions): Promise<Buffer> {
+    if (/^https?:\/\//i.test(input.imgUrl)) {
+      return (await fetchImage(input.imgUrl, { allowPrivate: opts.allowPrivateUrls })).bytes;
+    }
+    if (/^[a-z][a-z0-9+.-]*:/i.test(input.imgUrl)) {
+      throw new RowError('URL_SCHEME', `img_url scheme not allowed: ${input.imgUrl}`);
+    }
+    const file = path.resolve(baseDir, input.imgUrl);
+    try {
+      return await fs.promises.readFile(file);
+    } catch {
+      throw new RowError('IMAGE_MISSING', `poster file not found: ${input.imgUrl}`);
+    }
+  }
+}
+
+function toWrite(input: MovieInput, sha256: string, mime: string): MovieWrite {
+  return {
+    imdbId: input.imdbId, title: input.title, year: input.year, ageRating: input.ageRating,
+    runtimeMinutes: input.runtimeMinutes, storyline: input.storyline, rawGenres: input.rawGenres,
+    labels: input.labels, posterSha256: sha256, posterMime: mime, posterSource: input.imgUrl,
+  };
+}
+
+const identity = (w: MovieWrite) => w.imdbId ?? `${w.title.toLowerCase()}\u0000${w.year ?? -1}`;
+
+function skipOf(line: number, err: unknown): SkippedRow {
+  if (err instanceof RowError) return { line, reason: err.reason, message: err.message };
+  if (err instanceof AppError) return { line, reason: err.reason ?? err.code, message: err.message };
+  return { line, reason: 'ERROR', message: (err as Error).message };
+}
+
+export function formatSummary(s: ImportSummary): string {
+  return `imported ${s.imported}, updated ${s.updated}, unchanged ${s.unchanged}, skipped ${s.skipped.length}`;
+}

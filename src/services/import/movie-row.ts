@@ -1,0 +1,80 @@
+import { labelsFromRawGenres, splitRawGenres } from '../../ml/labels';
+
+/** One CSV row in the reference study's scrape schema (+ optional imdb_id). */
+export interface ScrapeRow {
+  imdb_id?: string;
+  name?: string;
+  year?: string;
+  age?: string;
+  time?: string;
+  genre?: string;
+  storyline?: string;
+  img_url?: string;
+}
+
+export interface MovieInput {
+  imdbId: string | null;
+  title: string;
+  year: number | null;
+  ageRating: string | null;
+  runtimeMinutes: number | null;
+  storyline: string | null;
+  rawGenres: string[];
+  labels: string[];
+  imgUrl: string;
+}
+
+export class RowError extends Error {
+  constructor(readonly reason: string, message: string) {
+    super(message);
+  }
+}
+
+const clean = (s: string | undefined): string | null => {
+  const t = (s ?? '').trim();
+  return t.length ? t : null;
+};
+
+/** "2001", "(2001)", "2001–2003" → 2001; empty → null; anything else is an error. */
+export function parseYear(raw: string | undefined): number | null {
+  const t = clean(raw);
+  if (t === null) return null;
+  const m = /^\(?((?:18|19|20)\d\d)(?:\)|\s*[-–]\s*(?:\d{4})?)?\)?$/.exec(t);
+  if (!m) throw new RowError('BAD_YEAR', `unparseable year "${t}"`);
+  return Number(m[1]);
+}
+
+/** "1h 52min", "112 min", "2h", "45m", "1:52" → minutes; empty → null. */
+export function parseRuntime(raw: string | undefined): number | null {
+  const t = clean(raw)?.toLowerCase();
+  if (!t) return null;
+  let m = /^(\d+)\s*h(?:ours?|rs?)?\s*(?:(\d+)\s*m(?:in(?:utes?|s)?)?)?$/.exec(t);
+  if (m) return Number(m[1]) * 60 + Number(m[2] ?? 0);
+  m = /^(\d+)\s*m(?:in(?:utes?|s)?)?$/.exec(t);
+  if (m) return Number(m[1]);
+  m = /^(\d+):(\d\d)$/.exec(t);
+  if (m) return Number(m[1]) * 60 + Number(m[2]);
+  if (/^\d+$/.test(t)) return Number(t);
+  throw new RowError('BAD_RUNTIME', `unparseable runtime "${raw}"`);
+}
+
+export function parseRow(row: ScrapeRow): MovieInput {
+  const title = clean(row.name);
+  if (!title) throw new RowError('NO_NAME', 'the row has no name');
+  const imgUrl = clean(row.img_url);
+  if (!imgUrl) throw new RowError('NO_IMAGE', 'the row has no img_url');
+  const imdbId = clean(row.imdb_id);
+  if (imdbId !== null && !/^tt\d{5,10}$/.test(imdbId)) throw new RowError('BAD_IMDB_ID', `malformed imdb_id "${imdbId}"`);
+  const rawGenres = splitRawGenres(row.genre);
+  return {
+    imdbId,
+    title,
+    year: parseYear(row.year),
+    ageRating: clean(row.age),
+    runtimeMinutes: parseRuntime(row.time),
+    storyline: clean(row.storyline),
+    rawGenres,
+    labels: labelsFromRawGenres(rawGenres),
+    imgUrl,
+  };
+}
