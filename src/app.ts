@@ -1,9 +1,21 @@
 import { Config } from './config';
 import { Database } from './db/database';
+import { ApiKeyRepository } from './repositories/api-key.repository';
+import { EmbeddingRepository } from './repositories/embedding.repository';
+import { ModelVersionRepository } from './repositories/model-version.repository';
 import { MovieRepository } from './repositories/movie.repository';
+import { TrainingJobRepository } from './repositories/training-job.repository';
+import { ApiKeyService } from './services/api-key.service';
+import { EmbeddingService } from './services/embedding.service';
+import { EvaluationService } from './services/evaluation.service';
+import { GenreModelService } from './services/genre-model.service';
 import { ImportService } from './services/import/import.service';
+import { MovieAdminService } from './services/movie-admin.service';
 import { MovieService } from './services/movie.service';
+import { PosterQueryService } from './services/poster-query.service';
 import { PosterStore } from './services/poster-store';
+import { SimilarityService } from './services/similarity.service';
+import { TrainingJobService } from './services/training-job.service';
 
 /**
  * The composition root: opens the database and wires repositories and services.
@@ -13,14 +25,33 @@ export class App {
   readonly posters: PosterStore;
   readonly movies: MovieService;
   readonly importer: ImportService;
+  readonly apiKeys: ApiKeyService;
+  readonly embedding: EmbeddingService;
+  readonly models: GenreModelService;
+  readonly similarity: SimilarityService;
+  readonly posterQueries: PosterQueryService;
+  readonly movieAdmin: MovieAdminService;
+  readonly training: TrainingJobService;
+  readonly evaluation: EvaluationService;
 
   private constructor(
     readonly config: Config,
     readonly db: Database,
   ) {
+    const ds = db.dataSource;
+    const movieRepo = new MovieRepository(ds);
+    const embeddingRepo = new EmbeddingRepository(ds);
     this.posters = new PosterStore(config.dataDir);
-    this.movies = new MovieService(new MovieRepository(db.dataSource));
+    this.movies = new MovieService(movieRepo);
     this.importer = new ImportService(db, this.posters);
+    this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
+    this.embedding = new EmbeddingService(config, embeddingRepo, this.posters);
+    this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, this.embedding.backbone);
+    this.similarity = new SimilarityService(ds, embeddingRepo, this.embedding.backbone, config.dataDir);
+    this.posterQueries = new PosterQueryService(ds, this.embedding, this.similarity, config.allowPrivateUrls);
+    this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.allowPrivateUrls);
+    this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
+    this.evaluation = new EvaluationService(this.embedding, this.models, config.allowPrivateUrls);
   }
 
   static async open(config: Config, opts: { migrate?: boolean } = {}): Promise<App> {
@@ -28,12 +59,9 @@ export class App {
     return new App(config, db);
   }
 
-  /** GraphQL resolver classes beyond the core movie queries (filled in as services are wired). */
-  resolvers(): Function[] {
-    return [];
-  }
-
   async close(): Promise<void> {
+    await this.training.idle();
+    await this.embedding.close();
     await this.db.close();
   }
 }

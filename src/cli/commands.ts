@@ -1,6 +1,8 @@
+import fs from 'node:fs';
 import { App } from '../app';
-import { ApiKeyRepository } from '../repositories/api-key.repository';
-import { ApiKeyService } from '../services/api-key.service';
+import { AppError } from '../errors';
+import { formatReport } from '../ml/trainer';
+import { fetchImage } from '../net/safe-fetch';
 import { formatSummary } from '../services/import/import.service';
 import { MarqueeServer } from '../server/http-server';
 import { intFlag, ParsedArgs, stringFlag, UsageError } from './args';
@@ -18,7 +20,11 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 export const COMMANDS: Record<string, Command> = {
   serve: {
     async run(app) {
-      const server = new MarqueeServer(app, new ApiKeyService(new ApiKeyRepository(app.db.dataSource)), { resolvers: app.resolvers() });
+      const orphans = await app.training.repo.failOrphans();
+      if (orphans) process.stderr.write(`marquee: marked ${orphans} interrupted training job(s) FAILED\n`);
+      // Load the index while the server starts answering; similarity queries wait for it.
+      void app.similarity.ready().catch((err) => process.stderr.write(`marquee: index load failed: ${err}\n`));
+      const server = new MarqueeServer(app);
       const { url } = await server.start(app.config.host, app.config.port);
       out(`marquee: GraphQL at ${url} (database: ${app.db.kind})`);
       let stopping = false;
@@ -59,15 +65,90 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
 
+  embed: {
+    booleanFlags: ['quiet'],
+    async run(app, args) {
+      const r = await app.embedding.embedMissing({ limit: intFlag(args, 'limit'), batchSize: intFlag(args, 'batch'), progress: !args.flags.has('quiet') });
+      for (const f of r.failed) out(`failed movie ${f.movieId}: ${f.reason}: ${f.message}`);
+      const info = await app.embedding.info();
+      out(`embedded ${r.embedded}, failed ${r.failed.length} (${r.seconds.toFixed(1)} s, ${r.rate.toFixed(1)} img/s, backbone ${info.backbone} on ${info.provider})`);
+    },
+  },
+
+  train: {
+    booleanFlags: ['activate', 'quiet'],
+    async run(app, args) {
+      const outcome = await app.models.train({
+        epochs: intFlag(args, 'epochs'), seed: intFlag(args, 'seed'), activate: args.flags.has('activate'), progress: !args.flags.has('quiet'),
+      });
+      out(formatReport(outcome.report));
+      out(`stored model version ${outcome.name} (#${outcome.versionId})${outcome.activated ? ', active' : ''}; trained in ${(outcome.report.trainingMs / 1000).toFixed(1)} s`);
+    },
+  },
+
+  evaluate: {
+    async run(app, args) {
+      const csv = stringFlag(args, 'csv');
+      const json = stringFlag(args, 'json');
+      let result: unknown;
+      if (csv) {
+        const r = await app.evaluation.evaluateCsv(csv, { limit: intFlag(args, 'limit') });
+        out(`model ${r.version} on ${csv}: ${r.evaluation.n} posters (${r.skipped.length} rows skipped)`);
+        out(formatEvaluation(r.evaluation));
+        result = r;
+      } else {
+        const { version, report } = await app.models.activeReport();
+        out(`model ${version.name} (test split of its training data)`);
+        out(formatReport(report));
+        result = { version: version.name, report };
+      }
+      if (json) {
+        fs.writeFileSync(json, JSON.stringify(result, null, 2));
+        out(`wrote ${json}`);
+      }
+    },
+  },
+
+  predict: {
+    booleanFlags: ['verbose'],
+    async run(app, args) {
+      const target = args.positionals[0];
+      if (!target) throw new UsageError('predict needs an image path or URL');
+      const bytes = /^https?:\/\//i.test(target)
+        ? (await fetchImage(target, { allowPrivate: app.config.allowPrivateUrls })).bytes
+        : await fs.promises.readFile(target).catch(() => {
+          throw new AppError('BAD_USER_INPUT', `cannot read ${target}`, 'FILE_NOT_FOUND');
+        });
+      const vector = await app.embedding.embedImage(bytes);
+      const p = await app.models.predictVector(vector);
+      if (args.flags.has('verbose')) {
+        const info = await app.embedding.info();
+        out(`backbone ${info.backbone} on ${info.provider}${info.skipped.map((s) => ` (skipped ${s.provider}: ${s.reason})`).join('')}; model ${p.modelVersion}`);
+      }
+      for (const g of [...p.genres].sort((a, b) => b.probability - a.probability)) {
+        out(`${g.predicted ? '*' : ' '} ${g.genre.padEnd(12)} ${g.probability.toFixed(3)}`);
+      }
+      out(`predicted: ${p.genres.filter((g) => g.predicted).map((g) => g.genre).join(', ') || '(none)'}`);
+    },
+  },
+
   apikey: {
     async run(app, args) {
       if (args.positionals[0] !== 'create') throw new UsageError('apikey needs the subcommand create');
       const role = stringFlag(args, 'role');
       if (role !== 'admin' && role !== 'user') throw new UsageError('--role must be admin or user');
-      const keys = new ApiKeyService(new ApiKeyRepository(app.db.dataSource));
-      const { id, key } = await keys.create(role, stringFlag(args, 'label') ?? null);
+      const { id, key } = await app.apiKeys.create(role, stringFlag(args, 'label') ?? null);
       process.stderr.write(`created ${role} key #${id}; it is shown once, store it now:\n`);
       out(key);
     },
   },
 };
+
+function formatEvaluation(e: { rows: Array<{ scheme: string; f1Macro: number; precisionMacro: number; recallMacro: number; hamming: number }>; metrics: { perClass: Array<{ label: string; precision: number; recall: number; f1: number; support: number }> } }): string {
+  const f = (x: number) => x.toFixed(3);
+  const lines = ['scheme           F1 macro  P macro  R macro  Hamming'];
+  for (const r of e.rows) lines.push(`${r.scheme.padEnd(16)} ${f(r.f1Macro).padStart(8)} ${f(r.precisionMacro).padStart(8)} ${f(r.recallMacro).padStart(8)} ${f(r.hamming).padStart(8)}`);
+  lines.push('', 'label         precision  recall      F1  support');
+  for (const c of e.metrics.perClass) lines.push(`${c.label.padEnd(12)} ${f(c.precision).padStart(10)} ${f(c.recall).padStart(7)} ${f(c.f1).padStart(7)} ${String(c.support).padStart(8)}`);
+  return lines.join('\n');
+}

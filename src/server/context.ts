@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { App } from '../app';
 import { MovieEntity } from '../db/entities';
+import { GenreScoreValue } from '../services/genre-model.service';
 
 export type Role = 'admin' | 'user';
 
@@ -10,6 +11,8 @@ export interface RequestContext {
   role: Role | null;
   loaders: {
     movie: DataLoader<number, MovieEntity | null>;
+    /** The active model's stored scores: one query for a whole page of movies. */
+    prediction: DataLoader<number, GenreScoreValue[] | null>;
   };
 }
 
@@ -22,6 +25,10 @@ export function createContext(app: App, role: Role | null): RequestContext {
         const rows = await app.movies.repo.findByIds(ids);
         const byId = new Map(rows.map((m) => [m.id, m]));
         return ids.map((id) => byId.get(id) ?? null);
+      }),
+      prediction: new DataLoader(async (ids: readonly number[]) => {
+        const scores = await app.models.storedPredictions(ids);
+        return ids.map((id) => scores.get(id) ?? null);
       }),
     },
   };

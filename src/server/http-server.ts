@@ -3,7 +3,6 @@ import http from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { App } from '../app';
-import { ApiKeyService } from '../services/api-key.service';
 import { createContext, RequestContext, Role } from './context';
 import { makeFormatError } from './format-error';
 import { queryLimitsRule } from './query-limits';
@@ -13,7 +12,6 @@ export const MAX_BODY_BYTES = 16 * 1024 * 1024; // a base64 poster (10 MB) plus 
 export const MAX_BATCH = 10;
 
 export interface ServerOptions {
-  resolvers?: Function[];
   log?: (msg: string) => void;
   maxDepth?: number;
   maxCost?: number;
@@ -28,7 +26,6 @@ export class MarqueeServer {
 
   constructor(
     private readonly app: App,
-    private readonly apiKeys: ApiKeyService,
     private readonly opts: ServerOptions = {},
   ) {}
 
@@ -38,7 +35,7 @@ export class MarqueeServer {
 
   async start(host: string, port: number): Promise<{ url: string; port: number }> {
     const production = this.app.config.production;
-    const schema = await buildMarqueeSchema(this.opts.resolvers);
+    const schema = await buildMarqueeSchema();
     this.apollo = new ApolloServer<RequestContext>({
       schema,
       introspection: !production,
@@ -138,7 +135,7 @@ export class MarqueeServer {
     }
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) throw unauthenticated('malformed Authorization header; expected "Bearer <key>"');
-    const role = await this.apiKeys.verify(m[1]);
+    const role = await this.app.apiKeys.verify(m[1]);
     if (!role) throw unauthenticated('unknown or revoked API key');
     return role;
   }

@@ -1,7 +1,11 @@
 import { GraphQLSchema } from 'graphql';
 import { AuthChecker, buildSchema } from 'type-graphql';
 import { AppError } from '../errors';
+import { AdminResolver } from '../resolvers/admin.resolver';
+import { InfoResolver } from '../resolvers/info.resolver';
+import { MovieFieldsResolver } from '../resolvers/movie-fields.resolver';
 import { MovieResolver } from '../resolvers/movie.resolver';
+import { PosterResolver } from '../resolvers/poster.resolver';
 import { RequestContext } from './context';
 
 /** `@Authorized()` needs any key; `@Authorized('admin')` needs an admin key. */
@@ -11,9 +15,9 @@ export const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => 
   return roles.length === 0 || roles.includes(context.role);
 };
 
-export function buildMarqueeSchema(resolvers: Function[] = []): Promise<GraphQLSchema> {
+export function buildMarqueeSchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [MovieResolver, ...resolvers] as unknown as [Function, ...Function[]],
+    resolvers: [MovieResolver, MovieFieldsResolver, PosterResolver, AdminResolver, InfoResolver],
     authChecker,
     authMode: 'error',
     validate: { forbidUnknownValues: false },

@@ -1,0 +1,216 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { HierarchicalNSW } from 'hnswlib-node';
+import { dot, TopK } from './top-k';
+
+export type IdFilter = (id: number) => boolean;
+
+export interface CosineIndexOptions {
+  /** Below this many items (or admitted by a filter) search is an exact scan. */
+  exactBelow?: number;
+  m?: number;
+  efConstruction?: number;
+  efSearch?: number;
+}
+
+export interface Hit {
+  id: number;
+  score: number;
+}
+
+/**
+ * Cosine similarity search over unit vectors, in process. Exact scans for small sets and for
+ * selective filters; an HNSW graph (hnswlib) for the rest, built off the main thread and cached on
+ * disk. Filters are applied inside the search, before the top-k is cut, never after.
+ */
+export class CosineIndex {
+  private vectors: Float32Array;
+  private slotIds: Int32Array;
+  private readonly slotOf = new Map<number, number>();
+  private used = 0; // slots handed out; deleted ones are tombstoned (id -1) until compaction
+  private hnsw?: HierarchicalNSW;
+  private hnswCapacity = 0;
+  private building?: Promise<void>;
+  readonly opts: Required<CosineIndexOptions>;
+
+  constructor(readonly dim: number, opts: CosineIndexOptions = {}) {
+    this.opts = { exactBelow: 3000, m: 16, efConstruction: 100, efSearch: 80, ...opts };
+    this.vectors = new Float32Array(1024 * dim);
+    this.slotIds = new Int32Array(1024).fill(-1);
+  }
+
+  get size(): number {
+    return this.slotOf.size;
+  }
+
+  get hasGraph(): boolean {
+    return this.hnsw !== undefined;
+  }
+
+  ids(): IterableIterator<number> {
+    return this.slotOf.keys();
+  }
+
+  has(id: number): boolean {
+    return this.slotOf.has(id);
+  }
+
+  get(id: number): Float32Array | undefined {
+    const slot = this.slotOf.get(id);
+    return slot === undefined ? undefined : this.vectors.subarray(slot * this.dim, (slot + 1) * this.dim);
+  }
+
+  /** Adds or replaces the vector of `id` (expected L2-normalised). */
+  add(id: number, vector: Float32Array): void {
+    if (vector.length !== this.dim) throw new RangeError(`vector has ${vector.length} dimensions; the index has ${this.dim}`);
+    let slot = this.slotOf.get(id);
+    if (slot === undefined) {
+      if (this.used === this.slotIds.length) this.grow();
+      slot = this.used++;
+      this.slotOf.set(id, slot);
+      this.slotIds[slot] = id;
+    }
+    this.vectors.set(vector, slot * this.dim);
+    if (this.hnsw) {
+      if (this.hnsw.getCurrentCount() >= this.hnswCapacity) {
+        this.hnswCapacity = Math.ceil(this.hnswCapacity * 1.5) + 16;
+        this.hnsw.resizeIndex(this.hnswCapacity);
+      }
+      // hnswlib labels are our slots; re-adding a label updates its vector in place.
+      this.hnsw.addPoint(Array.from(vector), slot);
+    }
+  }
+
+  remove(id: number): boolean {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return false;
+    this.slotOf.delete(id);
+    this.slotIds[slot] = -1;
+    if (this.hnsw) this.hnsw.markDelete(slot);
+    return true;
+  }
+
+  /** The k most similar items to `query` that pass `filter`, best first. */
+  search(query: Float32Array, k: number, filter?: IdFilter): Hit[] {
+    if (k <= 0 || this.size === 0) return [];
+    if (!this.hnsw || this.size < this.opts.exactBelow) return this.exact(query, k, filter);
+    if (filter) {
+      // Selective filters go to an exact scan of the admitted items: a graph walk would starve.
+      const admitted: number[] = [];
+      for (let s = 0; s < this.used; s++) {
+        const id = this.slotIds[s];
+        if (id >= 0 && filter(id)) admitted.push(s);
+      }
+      if (admitted.length < this.opts.exactBelow) return this.exactSlots(query, k, admitted);
+    }
+    const ids = this.slotIds;
+    this.hnsw.setEf(Math.max(this.opts.efSearch, 2 * k));
+    const want = Math.min(k, this.size);
+    const res = this.hnsw.searchKnn(Array.from(query), want, (slot: number) => ids[slot] >= 0 && (!filter || filter(ids[slot])));
+    return res.neighbors.map((slot, i) => ({ id: ids[slot], score: 1 - res.distances[i] }));
+  }
+
+  /** Exact top-k by a full scan (the ground truth the graph is measured against). */
+  exact(query: Float32Array, k: number, filter?: IdFilter): Hit[] {
+    const top = new TopK(k);
+    for (let s = 0; s < this.used; s++) {
+      const id = this.slotIds[s];
+      if (id < 0 || (filter && !filter(id))) continue;
+      top.push(id, dot(query, 0, this.vectors, s * this.dim, this.dim));
+    }
+    return top.result();
+  }
+
+  private exactSlots(query: Float32Array, k: number, slots: number[]): Hit[] {
+    const top = new TopK(k);
+    for (const s of slots) top.push(this.slotIds[s], dot(query, 0, this.vectors, s * this.dim, this.dim));
+    return top.result();
+  }
+
+  /**
+   * Builds the HNSW graph in a worker thread (the main thread keeps serving with exact scans) and
+   * caches it in `cacheDir` under a key of the indexed contents, so a restart loads it in a second.
+   */
+  buildGraph(cacheDir?: string): Promise<void> {
+    if (this.building) return this.building;
+    this.building = this.doBuild(cacheDir).finally(() => (this.building = undefined));
+    return this.building;
+  }
+
+  private async doBuild(cacheDir?: string): Promise<void> {
+    const used = this.used;
+    const slotIds = this.slotIds.slice(0, used);
+    const key = this.contentKey(used);
+    const file = cacheDir ? path.join(cacheDir, `hnsw-${this.dim}-${key}.bin`) : undefined;
+    const capacity = Math.ceil(used * 1.25) + 64;
+    const index = new HierarchicalNSW('ip', this.dim);
+    if (file && fs.existsSync(file)) {
+      await index.readIndex(file, true);
+      index.resizeIndex(capacity);
+    } else {
+      const shared = new Float32Array(new SharedArrayBuffer(used * this.dim * 4));
+      shared.set(this.vectors.subarray(0, used * this.dim));
+      const out = file ?? path.join(require('node:os').tmpdir(), `marquee-hnsw-${process.pid}-${Date.now()}.bin`);
+      if (file) fs.mkdirSync(path.dirname(file), { recursive: true });
+      await runBuildWorker({ vectors: shared, slotIds, dim: this.dim, m: this.opts.m, efConstruction: this.opts.efConstruction, file: `${out}.tmp` });
+      fs.renameSync(`${out}.tmp`, out);
+      await index.readIndex(out, true);
+      index.resizeIndex(capacity);
+      if (!file) fs.rmSync(out, { force: true });
+    }
+    // Catch up with whatever changed while the worker built.
+    for (let s = 0; s < this.used; s++) {
+      const id = this.slotIds[s];
+      const builtWith = s < used ? slotIds[s] : -1;
+      if (id >= 0 && id !== builtWith) index.addPoint(Array.from(this.vectors.subarray(s * this.dim, (s + 1) * this.dim)), s);
+      if (id < 0 && builtWith >= 0) index.markDelete(s);
+    }
+    this.hnsw = index;
+    this.hnswCapacity = capacity;
+  }
+
+  /** A cheap fingerprint of the first `used` slots: ids and a sample of vector values. */
+  private contentKey(used: number): string {
+    let h = 2166136261 >>> 0;
+    const mix = (x: number) => {
+      h ^= x;
+      h = Math.imul(h, 16777619) >>> 0;
+    };
+    const view = new Uint32Array(this.vectors.buffer, 0, used * this.dim);
+    for (let s = 0; s < used; s++) {
+      mix(this.slotIds[s]);
+      mix(view[s * this.dim]);
+      mix(view[s * this.dim + (s % this.dim)]);
+    }
+    return `${used}-${h.toString(16)}`;
+  }
+
+  private grow(): void {
+    const cap = this.slotIds.length * 2;
+    const v = new Float32Array(cap * this.dim);
+    v.set(this.vectors);
+    const ids = new Int32Array(cap).fill(-1);
+    ids.set(this.slotIds);
+    this.vectors = v;
+    this.slotIds = ids;
+  }
+}
+
+interface BuildJob {
+  vectors: Float32Array;
+  slotIds: Int32Array;
+  dim: number;
+  m: number;
+  efConstruction: number;
+  file: string;
+}
+
+function runBuildWorker(job: BuildJob): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(path.join(__dirname, 'cosine-index-worker.js'), { workerData: job });
+    worker.once('message', (m: { ok: boolean; error?: string }) => (m.ok ? resolve() : reject(new Error(m.error))));
+    worker.once('error', reject);
+    worker.once('exit', (code) => code !== 0 && reject(new Error(`index build worker exited with ${code}`)));
+  });
+}

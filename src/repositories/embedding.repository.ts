@@ -1,0 +1,92 @@
+import { DataSource } from 'typeorm';
+
+export interface PosterToEmbed {
+  movieId: number;
+  posterSha256: string;
+  posterMime: string;
+}
+
+/** pgvector's binary form (vector_send): int16 dim, int16 unused, then big-endian float4s. */
+export function decodeVectorBinary(buf: Buffer, out: Float32Array, offset: number): number {
+  const dim = buf.readUInt16BE(0);
+  for (let i = 0; i < dim; i++) out[offset + i] = buf.readFloatBE(4 + i * 4);
+  return dim;
+}
+
+const vectorLiteral = (v: Float32Array) => `[${Array.prototype.join.call(v, ',')}]`;
+
+/** All SQL about poster embeddings. */
+export class EmbeddingRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  /** Movies whose poster has no embedding for this backbone yet (or whose poster changed since). */
+  async missing(backbone: string, afterId: number, limit: number): Promise<PosterToEmbed[]> {
+    return this.ds.query(
+      `SELECT m.id AS "movieId", m.poster_sha256 AS "posterSha256", m.poster_mime AS "posterMime"
+       FROM movie m LEFT JOIN poster_embedding e ON e.movie_id = m.id AND e.backbone = $1
+       WHERE m.poster_sha256 IS NOT NULL AND (e.movie_id IS NULL OR e.poster_sha256 <> m.poster_sha256) AND m.id > $2
+       ORDER BY m.id LIMIT $3`,
+      [backbone, afterId, limit],
+    );
+  }
+
+  async countMissing(backbone: string): Promise<number> {
+    const rows = await this.ds.query(
+      `SELECT count(*)::int AS n FROM movie m LEFT JOIN poster_embedding e ON e.movie_id = m.id AND e.backbone = $1
+       WHERE m.poster_sha256 IS NOT NULL AND (e.movie_id IS NULL OR e.poster_sha256 <> m.poster_sha256)`,
+      [backbone],
+    );
+    return rows[0].n;
+  }
+
+  async count(backbone: string): Promise<number> {
+    const rows = await this.ds.query(`SELECT count(*)::int AS n FROM poster_embedding WHERE backbone = $1`, [backbone]);
+    return rows[0].n;
+  }
+
+  async upsertMany(backbone: string, rows: Array<{ movieId: number; posterSha256: string; vector: Float32Array }>): Promise<void> {
+    if (!rows.length) return;
+    await this.ds.query(
+      `INSERT INTO poster_embedding (backbone, movie_id, poster_sha256, embedding)
+       SELECT $1, t.movie_id, t.sha, t.vec::vector FROM unnest($2::int[], $3::text[], $4::text[]) AS t(movie_id, sha, vec)
+       JOIN movie m ON m.id = t.movie_id
+       ON CONFLICT (backbone, movie_id) DO UPDATE
+         SET embedding = EXCLUDED.embedding, poster_sha256 = EXCLUDED.poster_sha256, created_at = now()`,
+      [backbone, rows.map((r) => r.movieId), rows.map((r) => r.posterSha256), rows.map((r) => vectorLiteral(r.vector))],
+    );
+  }
+
+  /**
+   * Streams every embedding of a backbone in id order, in pages, in pgvector's binary form
+   * (text output of 1280 floats is ~4x larger and slow to parse).
+   */
+  async *loadAll(backbone: string, pageSize = 2000): AsyncGenerator<{ ids: Int32Array; vectors: Float32Array; dim: number }> {
+    let after = 0;
+    for (;;) {
+      const rows: Array<{ movie_id: number; v: Buffer }> = await this.ds.query(
+        `SELECT movie_id, vector_send(embedding) AS v FROM poster_embedding WHERE backbone = $1 AND movie_id > $2
+         ORDER BY movie_id LIMIT $3`,
+        [backbone, after, pageSize],
+      );
+      if (!rows.length) return;
+      const dim = rows[0].v.readUInt16BE(0);
+      const ids = new Int32Array(rows.length);
+      const vectors = new Float32Array(rows.length * dim);
+      rows.forEach((r, i) => {
+        ids[i] = r.movie_id;
+        decodeVectorBinary(r.v, vectors, i * dim);
+      });
+      yield { ids, vectors, dim };
+      after = rows[rows.length - 1].movie_id;
+    }
+  }
+
+  async get(backbone: string, movieId: number): Promise<Float32Array | null> {
+    const rows = await this.ds.query(`SELECT vector_send(embedding) AS v FROM poster_embedding WHERE backbone = $1 AND movie_id = $2`, [backbone, movieId]);
+    if (!rows.length) return null;
+    const buf: Buffer = rows[0].v;
+    const out = new Float32Array(buf.readUInt16BE(0));
+    decodeVectorBinary(buf, out, 0);
+    return out;
+  }
+}

@@ -1,0 +1,53 @@
+import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { Genre, GenrePrediction } from '../schema/genre';
+import { MovieFilter } from '../schema/movie';
+import { PosterInput, Recommendation, SimilarMovie } from '../schema/prediction';
+import { RequestContext } from '../server/context';
+import { parseMovieId } from '../services/movie.service';
+import { checkK } from '../services/similarity.service';
+import { toFilterSpec } from './filter';
+import { loadHits } from './hits';
+import { toMovie } from './movie-mapper';
+
+/** What a poster says: its genres, the posters that look like it, and recommendations. */
+@Resolver()
+export class PosterResolver {
+  @Query(() => GenrePrediction, { description: "Genre probabilities of a poster under the active model" })
+  async predictGenres(@Ctx() ctx: RequestContext, @Arg('poster', () => PosterInput) poster: PosterInput): Promise<GenrePrediction> {
+    const resolved = await ctx.app.posterQueries.resolve(poster);
+    const p = await ctx.app.models.predictVector(resolved.vector);
+    return { modelVersion: p.modelVersion, genres: p.genres.map((g) => ({ ...g, genre: g.genre as Genre })) };
+  }
+
+  @Query(() => [SimilarMovie])
+  async similarPosters(
+    @Ctx() ctx: RequestContext,
+    @Arg('poster', () => PosterInput) poster: PosterInput,
+    @Arg('k', () => Int, { nullable: true, defaultValue: 10 }) k: number,
+    @Arg('filter', () => MovieFilter, { nullable: true }) filter?: MovieFilter,
+  ): Promise<SimilarMovie[]> {
+    const kk = checkK(k);
+    const resolved = await ctx.app.posterQueries.resolve(poster);
+    const exclude = new Set(resolved.movieId ? [resolved.movieId] : []);
+    return loadHits(ctx, await ctx.app.similarity.similarToVector(resolved.vector, kk, toFilterSpec(filter), exclude));
+  }
+
+  @Query(() => [Recommendation])
+  async recommendations(
+    @Ctx() ctx: RequestContext,
+    @Arg('liked', () => [ID]) liked: string[],
+    @Arg('disliked', () => [ID], { nullable: true }) disliked: string[] | undefined,
+    @Arg('k', () => Int, { nullable: true, defaultValue: 10 }) k: number,
+    @Arg('filter', () => MovieFilter, { nullable: true }) filter?: MovieFilter,
+  ): Promise<Recommendation[]> {
+    const recs = await ctx.app.similarity.recommend(liked.map(parseMovieId), (disliked ?? []).map(parseMovieId), checkK(k), toFilterSpec(filter));
+    const ids = [...new Set(recs.flatMap((r) => [r.id, ...r.because]))];
+    const movies = new Map((await ctx.loaders.movie.loadMany(ids)).flatMap((m) => (m && !(m instanceof Error) ? [[m.id, m] as const] : [])));
+    return recs.filter((r) => movies.has(r.id)).map((r) => ({
+      movie: toMovie(movies.get(r.id)!),
+      score: r.score,
+      because: r.because.flatMap((id) => (movies.has(id) ? [toMovie(movies.get(id)!)] : [])),
+    }));
+  }
+}
+

@@ -1,0 +1,84 @@
+import { IsOptional, Matches, Max, MaxLength, Min, ArrayMaxSize } from 'class-validator';
+import { GraphQLJSON } from 'graphql-scalars';
+import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+
+export enum TrainingJobStatus { QUEUED = 'QUEUED', RUNNING = 'RUNNING', SUCCEEDED = 'SUCCEEDED', FAILED = 'FAILED' }
+registerEnumType(TrainingJobStatus, { name: 'TrainingJobStatus' });
+
+@InputType()
+export class RetrainInput {
+  @Field(() => Int, { nullable: true }) @IsOptional() @Min(1) @Max(500) epochs?: number;
+  @Field(() => Int, { nullable: true }) @IsOptional() @Min(0) @Max(2_147_483_647) seed?: number;
+  @Field(() => Boolean, { nullable: true, description: 'Activate the new version when training succeeds' }) activate?: boolean;
+}
+
+@ObjectType({ description: 'Test-split metrics of a model under its threshold scheme' })
+export class ModelMetrics {
+  @Field() model: string;
+  @Field() scheme: string;
+  @Field(() => Float) f1Macro: number;
+  @Field(() => Float) f1Micro: number;
+  @Field(() => Float) precisionMacro: number;
+  @Field(() => Float) recallMacro: number;
+  @Field(() => Float) hamming: number;
+}
+
+@ObjectType()
+export class ModelVersion {
+  @Field(() => ID) id: string;
+  @Field() name: string;
+  @Field() backbone: string;
+  @Field() kind: string;
+  @Field() active: boolean;
+  @Field(() => Int) splitSeed: number;
+  @Field(() => Int) trainingMs: number;
+  @Field(() => [Float]) thresholds: number[];
+  @Field(() => ModelMetrics, { nullable: true }) metrics: ModelMetrics | null;
+  @Field(() => GraphQLJSON, { description: 'The full comparison table and per-class report' }) report: unknown;
+  @Field() createdAt: Date;
+}
+
+@ObjectType()
+export class TrainingJob {
+  @Field(() => ID) id: string;
+  @Field(() => TrainingJobStatus) status: TrainingJobStatus;
+  @Field(() => Float, { description: '0 to 1' }) progress: number;
+  @Field(() => String, { nullable: true }) stage: string | null;
+  @Field(() => ModelMetrics, { nullable: true }) metrics: ModelMetrics | null;
+  @Field(() => ID, { nullable: true }) modelVersionId: string | null;
+  @Field(() => String, { nullable: true }) error: string | null;
+  @Field() createdAt: Date;
+  @Field(() => Date, { nullable: true }) startedAt: Date | null;
+  @Field(() => Date, { nullable: true }) finishedAt: Date | null;
+}
+
+@InputType()
+export class AddMovieInput {
+  @Field() @MaxLength(500) title: string;
+  @Field(() => Int, { nullable: true }) @IsOptional() @Min(1800) @Max(2200) year?: number;
+  @Field(() => String, { nullable: true }) @IsOptional() @Matches(/^tt\d{5,10}$/) imdbId?: string;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(20) ageRating?: string;
+  @Field(() => Int, { nullable: true }) @IsOptional() @Min(1) @Max(2000) runtimeMinutes?: number;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(10_000) storyline?: string;
+  @Field(() => [String], { nullable: true, description: 'Raw genre names (e.g. "Sci-Fi"); mapped to labels' }) @IsOptional() @ArrayMaxSize(30) genres?: string[];
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(14_000_100) posterBase64?: string;
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2048) posterUrl?: string;
+}
+
+@ObjectType()
+export class SkippedProvider {
+  @Field() provider: string;
+  @Field() reason: string;
+}
+
+@ObjectType({ description: 'What this server runs on' })
+export class ServerInfo {
+  @Field() version: string;
+  @Field() database: string;
+  @Field() backbone: string;
+  @Field(() => String, { nullable: true, description: 'Execution provider the embedder got (null until it first starts)' }) provider: string | null;
+  @Field(() => [SkippedProvider]) skippedProviders: SkippedProvider[];
+  @Field(() => String, { nullable: true }) activeModelVersion: string | null;
+  @Field(() => Int) indexedPosters: number;
+  @Field() indexGraphReady: boolean;
+}

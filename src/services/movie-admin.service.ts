@@ -1,0 +1,66 @@
+import { MovieEntity } from '../db/entities';
+import { badInput, notFound } from '../errors';
+import { labelsFromRawGenres } from '../ml/labels';
+import { fetchImage } from '../net/safe-fetch';
+import { MovieRepository } from '../repositories/movie.repository';
+import { EmbeddingService } from './embedding.service';
+import { GenreModelService } from './genre-model.service';
+import { parseMovieId } from './movie.service';
+import { decodeBase64 } from './poster-query.service';
+import { MAX_POSTER_BYTES, PosterStore } from './poster-store';
+import { SimilarityService } from './similarity.service';
+
+export interface AddMovieSpec {
+  title: string;
+  year?: number | null;
+  imdbId?: string | null;
+  ageRating?: string | null;
+  runtimeMinutes?: number | null;
+  storyline?: string | null;
+  genres?: string[] | null;
+  posterBase64?: string | null;
+  posterUrl?: string | null;
+}
+
+/** Admin writes: a movie added here is stored, embedded, predicted and indexed before the call returns. */
+export class MovieAdminService {
+  constructor(
+    private readonly movies: MovieRepository,
+    private readonly posters: PosterStore,
+    private readonly embedding: EmbeddingService,
+    private readonly models: GenreModelService,
+    private readonly similarity: SimilarityService,
+    private readonly allowPrivateUrls: boolean,
+  ) {}
+
+  async add(spec: AddMovieSpec): Promise<MovieEntity> {
+    if ((spec.posterBase64 == null) === (spec.posterUrl == null)) throw badInput('POSTER_INPUT', 'give exactly one of posterBase64 and posterUrl');
+    if (spec.imdbId != null && !/^tt\d{5,10}$/.test(spec.imdbId)) throw badInput('BAD_IMDB_ID', `malformed imdbId "${spec.imdbId}"`);
+    if (spec.imdbId && (await this.movies.findByImdbId(spec.imdbId))) {
+      throw badInput('DUPLICATE', `a movie with imdbId ${spec.imdbId} exists already`);
+    }
+    const bytes = spec.posterBase64 != null
+      ? decodeBase64(spec.posterBase64)
+      : (await fetchImage(spec.posterUrl!, { allowPrivate: this.allowPrivateUrls, maxBytes: MAX_POSTER_BYTES })).bytes;
+    // Embed first: an image the backbone cannot read must not leave a half-added movie behind.
+    const [poster, vector] = await Promise.all([this.posters.put(bytes), this.embedding.embedImage(bytes)]);
+    const rawGenres = (spec.genres ?? []).map((g) => g.trim()).filter(Boolean);
+    const movie = await this.movies.insertOne({
+      imdbId: spec.imdbId ?? null, title: spec.title.trim(), year: spec.year ?? null, ageRating: spec.ageRating ?? null,
+      runtimeMinutes: spec.runtimeMinutes ?? null, storyline: spec.storyline ?? null, rawGenres,
+      labels: labelsFromRawGenres(rawGenres), posterSha256: poster.sha256, posterMime: poster.mime, posterSource: spec.posterUrl ?? 'upload',
+    });
+    await this.embedding.store(movie.id, poster.sha256, vector);
+    await this.models.predictAndStore(movie.id, vector);
+    this.similarity.onMovieChanged(movie.id, movie.labels, movie.year, movie.title, vector);
+    return movie;
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const movieId = parseMovieId(id);
+    const deleted = await this.movies.delete(movieId);
+    if (!deleted) throw notFound(`no movie with id ${id}`);
+    this.similarity.onMovieDeleted(movieId);
+    return true;
+  }
+}

@@ -1,0 +1,56 @@
+import crypto from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { badInput } from '../errors';
+import { fetchImage } from '../net/safe-fetch';
+import { EmbeddingService } from './embedding.service';
+import { parseMovieId } from './movie.service';
+import { MAX_POSTER_BYTES } from './poster-store';
+import { SimilarityService } from './similarity.service';
+
+export interface PosterSpec {
+  movieId?: string | null;
+  imageBase64?: string | null;
+  imageUrl?: string | null;
+}
+
+export interface ResolvedPoster {
+  vector: Float32Array;
+  /** The movie this poster belongs to, when known: never returned as its own look-alike. */
+  movieId?: number;
+}
+
+/** Turns a PosterInput (exactly one of a movie id, base64 bytes or a URL) into an embedding. */
+export class PosterQueryService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly embedding: EmbeddingService,
+    private readonly similarity: SimilarityService,
+    private readonly allowPrivateUrls: boolean,
+  ) {}
+
+  async resolve(spec: PosterSpec): Promise<ResolvedPoster & { bytes?: Buffer }> {
+    const given = [spec.movieId, spec.imageBase64, spec.imageUrl].filter((v) => v != null);
+    if (given.length !== 1) throw badInput('POSTER_INPUT', 'give exactly one of movieId, imageBase64 and imageUrl');
+    if (spec.movieId != null) {
+      const id = parseMovieId(spec.movieId);
+      return { vector: await this.similarity.vectorOf(id), movieId: id };
+    }
+    const bytes = spec.imageBase64 != null ? decodeBase64(spec.imageBase64) : (await fetchImage(spec.imageUrl!, { allowPrivate: this.allowPrivateUrls, maxBytes: MAX_POSTER_BYTES })).bytes;
+    const vector = await this.embedding.embedImage(bytes);
+    // An uploaded copy of a stored poster is that movie: exclude it from its own look-alikes.
+    const sha = crypto.createHash('sha256').update(bytes).digest('hex');
+    const rows = await this.ds.query(`SELECT id FROM movie WHERE poster_sha256 = $1 LIMIT 1`, [sha]);
+    return { vector, movieId: rows[0]?.id, bytes };
+  }
+}
+
+export function decodeBase64(s: string): Buffer {
+  const body = s.replace(/^data:[^;,]+;base64,/, '');
+  if (body.length > Math.ceil((MAX_POSTER_BYTES * 4) / 3) + 4) {
+    throw badInput('PAYLOAD_TOO_LARGE', `the image is over ${MAX_POSTER_BYTES} bytes`);
+  }
+  if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(body.replace(/\s+/g, ''))) throw badInput('BAD_BASE64', 'imageBase64 is not valid base64');
+  const buf = Buffer.from(body, 'base64');
+  if (buf.length === 0) throw badInput('IMAGE_EMPTY', 'the image is empty');
+  return buf;
+}

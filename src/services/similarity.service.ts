@@ -1,0 +1,190 @@
+import path from 'node:path';
+import { DataSource } from 'typeorm';
+import { badInput, notFound } from '../errors';
+import { CosineIndex, Hit, IdFilter } from '../ml/cosine-index';
+import { GENRES } from '../ml/labels';
+import { dot, normalize } from '../ml/top-k';
+import { EmbeddingRepository } from '../repositories/embedding.repository';
+import { MovieFilterSpec } from '../repositories/movie.repository';
+
+export const MAX_K = 100;
+
+interface CatalogEntry {
+  labelMask: number;
+  year: number | null;
+  title: string; // lower-cased, for substring search
+}
+
+export interface Recommendation {
+  id: number;
+  score: number;
+  because: number[];
+}
+
+const maskOf = (labels: readonly string[]) => labels.reduce((m, l) => m | (1 << GENRES.indexOf(l as never)), 0);
+
+export function checkK(k: number | undefined, fallback = 10): number {
+  const v = k ?? fallback;
+  if (!Number.isInteger(v) || v < 1 || v > MAX_K) throw badInput('BAD_K', `k must be between 1 and ${MAX_K}`);
+  return v;
+}
+
+/**
+ * Similar posters and recommendations over the in-process cosine index. Keeps a small catalog of
+ * every movie's labels, year and title so filters run inside the index search (before the top-k
+ * cut) without a database round trip.
+ */
+export class SimilarityService {
+  private index?: CosineIndex;
+  private readonly catalog = new Map<number, CatalogEntry>();
+  private loading?: Promise<void>;
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly embeddings: EmbeddingRepository,
+    private readonly backbone: string,
+    private readonly cacheDir: string,
+  ) {}
+
+  get indexSize(): number {
+    return this.index?.size ?? 0;
+  }
+
+  get graphReady(): boolean {
+    return this.index?.hasGraph ?? false;
+  }
+
+  /** Loads vectors and catalog; the HNSW graph builds in the background (exact search until then). */
+  ready(): Promise<void> {
+    if (!this.loading) {
+      this.loading = this.load();
+      this.loading.catch(() => (this.loading = undefined));
+    }
+    return this.loading;
+  }
+
+  private async load(): Promise<void> {
+    const rows: Array<{ id: number; labels: string[]; year: number | null; title: string }> =
+      await this.ds.query(`SELECT id, labels, year, lower(title) AS title FROM movie`);
+    for (const r of rows) this.catalog.set(r.id, { labelMask: maskOf(r.labels), year: r.year, title: r.title });
+    let index: CosineIndex | undefined;
+    for await (const page of this.embeddings.loadAll(this.backbone)) {
+      index ??= new CosineIndex(page.dim);
+      for (let i = 0; i < page.ids.length; i++) index.add(page.ids[i], page.vectors.subarray(i * page.dim, (i + 1) * page.dim));
+    }
+    this.index = index ?? new CosineIndex(1280);
+    if (this.index.size >= this.index.opts.exactBelow) {
+      void this.index.buildGraph(path.join(this.cacheDir, 'index')).catch((err) => process.stderr.write(`index build failed, staying exact: ${err}\n`));
+    }
+  }
+
+  /** For benchmarks and tests: wait until the graph (if any) is built. */
+  async graphBuilt(): Promise<void> {
+    await this.ready();
+    if (this.index!.size >= this.index!.opts.exactBelow) await this.index!.buildGraph(path.join(this.cacheDir, 'index'));
+  }
+
+  onMovieChanged(id: number, labels: string[], year: number | null, title: string, vector?: Float32Array): void {
+    this.catalog.set(id, { labelMask: maskOf(labels), year, title: title.toLowerCase() });
+    if (vector && this.index) this.index.add(id, vector);
+  }
+
+  onMovieDeleted(id: number): void {
+    this.catalog.delete(id);
+    this.index?.remove(id);
+  }
+
+  filterFn(filter: MovieFilterSpec | undefined, exclude: ReadonlySet<number>): IdFilter | undefined {
+    const mask = filter?.labels?.length ? maskOf(filter.labels) : 0;
+    const from = filter?.yearFrom;
+    const to = filter?.yearTo;
+    const search = filter?.search?.toLowerCase();
+    if (!mask && from == null && to == null && !search && exclude.size === 0) return undefined;
+    const catalog = this.catalog;
+    return (id) => {
+      if (exclude.has(id)) return false;
+      const m = catalog.get(id);
+      if (!m) return false;
+      if ((m.labelMask & mask) !== mask) return false;
+      if (from != null && (m.year === null || m.year < from)) return false;
+      if (to != null && (m.year === null || m.year > to)) return false;
+      if (search && !m.title.includes(search)) return false;
+      return true;
+    };
+  }
+
+  async vectorOf(movieId: number): Promise<Float32Array> {
+    await this.ready();
+    const v = this.index!.get(movieId);
+    if (!v) {
+      if (!this.catalog.has(movieId)) throw notFound(`no movie with id ${movieId}`);
+      throw badInput('NO_EMBEDDING', `movie ${movieId} has no poster embedding yet`);
+    }
+    return v;
+  }
+
+  async similarToVector(vector: Float32Array, k: number, filter?: MovieFilterSpec, exclude: ReadonlySet<number> = new Set()): Promise<Hit[]> {
+    await this.ready();
+    return this.index!.search(vector, k, this.filterFn(filter, exclude));
+  }
+
+  async similarToMovie(movieId: number, k: number, filter?: MovieFilterSpec): Promise<Hit[]> {
+    return this.similarToVector(await this.vectorOf(movieId), k, filter, new Set([movieId]));
+  }
+
+  /**
+   * Recommendations: the query is the mean of the liked posters minus half the mean of the disliked
+   * ones; candidates get a small bonus for sharing the liked movies' labels; then MMR re-ranking
+   * (λ = 0.7) keeps near-copies of one franchise from filling the list.
+   */
+  async recommend(liked: number[], disliked: number[], k: number, filter?: MovieFilterSpec): Promise<Recommendation[]> {
+    if (!liked.length) throw badInput('NO_LIKED', 'give at least one liked movie');
+    if (liked.length + disliked.length > 100) throw badInput('TOO_MANY_IDS', 'at most 100 liked and disliked movies together');
+    await this.ready();
+    const likedVecs = await Promise.all(liked.map((id) => this.vectorOf(id)));
+    const dislikedVecs = await Promise.all(disliked.map((id) => this.vectorOf(id)));
+    const dim = likedVecs[0].length;
+    const q = new Float32Array(dim);
+    for (const v of likedVecs) for (let j = 0; j < dim; j++) q[j] += v[j] / likedVecs.length;
+    for (const v of dislikedVecs) for (let j = 0; j < dim; j++) q[j] -= (0.5 * v[j]) / dislikedVecs.length;
+    normalize(q);
+    const likedMask = liked.reduce((m, id) => m | (this.catalog.get(id)?.labelMask ?? 0), 0);
+    const exclude = new Set([...liked, ...disliked]);
+    const pool = await this.similarToVector(q, Math.min(MAX_K * 4, k * 5), filter, exclude);
+    const relevance = pool.map((h) => {
+      const m = this.catalog.get(h.id)?.labelMask ?? 0;
+      const overlap = likedMask ? popcount(m & likedMask) / popcount(m | likedMask || 1) : 0;
+      return h.score + 0.1 * overlap;
+    });
+    const vecs = pool.map((h) => this.index!.get(h.id)!);
+    const chosen: number[] = [];
+    const remaining = new Set(pool.map((_, i) => i));
+    while (chosen.length < k && remaining.size) {
+      let best = -1;
+      let bestScore = -Infinity;
+      for (const i of remaining) {
+        let maxSim = 0;
+        for (const c of chosen) maxSim = Math.max(maxSim, dot(vecs[i], 0, vecs[c], 0, dim));
+        const mmr = 0.7 * relevance[i] - 0.3 * maxSim;
+        if (mmr > bestScore) {
+          bestScore = mmr;
+          best = i;
+        }
+      }
+      chosen.push(best);
+      remaining.delete(best);
+    }
+    return chosen.map((i) => {
+      const sims = likedVecs.map((v, j) => ({ id: liked[j], s: dot(vecs[i], 0, v, 0, dim) }));
+      const top = Math.max(...sims.map((x) => x.s));
+      const because = sims.filter((x) => x.s >= top - 0.05).sort((a, b) => b.s - a.s).slice(0, 3).map((x) => x.id);
+      return { id: pool[i].id, score: relevance[i], because };
+    });
+  }
+}
+
+function popcount(x: number): number {
+  let c = 0;
+  for (; x; x &= x - 1) c++;
+  return c;
+}
