@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { Config } from './config';
 import { Database } from './db/database';
 import { ApiKeyRepository } from './repositories/api-key.repository';

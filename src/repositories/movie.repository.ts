@@ -159,7 +159,8 @@ export class MovieRepository {
   }
 
   async delete(id: number): Promise<boolean> {
-    const rows = await this.ds.query(`DELETE FROM movie WHERE id = $1 RETURNING id`, [id]);
-    return rows.length > 0;
+    // A CTE makes this a SELECT: TypeORM returns [rows, affected] for a bare DELETE.
+    const rows = await this.ds.query(`WITH d AS (DELETE FROM movie WHERE id = $1 RETURNING id) SELECT count(*)::int AS n FROM d`, [id]);
+    return rows[0].n > 0;
   }
 }

@@ -39,9 +39,9 @@ export class TrainingJobRepository {
   /** Jobs left QUEUED/RUNNING by a process that died are failed at start-up. */
   async failOrphans(): Promise<number> {
     const rows = await this.ds.query(
-      `UPDATE training_job SET status = 'FAILED', error = 'interrupted: the server stopped while the job ran', finished_at = now()
-       WHERE status IN ('QUEUED', 'RUNNING') RETURNING id`,
+      `WITH u AS (UPDATE training_job SET status = 'FAILED', error = 'interrupted: the server stopped while the job ran', finished_at = now()
+       WHERE status IN ('QUEUED', 'RUNNING') RETURNING id) SELECT count(*)::int AS n FROM u`,
     );
-    return rows.length;
+    return rows[0].n;
   }
 }

@@ -28,6 +28,8 @@ export function makeFormatError(production: boolean, log: (msg: string) => void)
     if (original instanceof AuthorizationError) {
       return { ...formatted, extensions: { ...ext, code: 'FORBIDDEN' } };
     }
+    // Apollo files every validation-rule error under GRAPHQL_VALIDATION_FAILED; our limits are input errors.
+    if (ext.reason === 'QUERY_TOO_DEEP' || ext.reason === 'QUERY_TOO_COSTLY') return { ...formatted, extensions: { ...ext, code: 'BAD_USER_INPUT' } };
     const code = String(ext.code ?? '');
     if (KNOWN.has(code)) return formatted;
     log(`internal error: ${(original as Error)?.stack ?? String(original)}`);

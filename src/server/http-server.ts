@@ -15,6 +15,8 @@ export interface ServerOptions {
   log?: (msg: string) => void;
   maxDepth?: number;
   maxCost?: number;
+  /** Overrides NODE_ENV=production (introspection and stack traces off). */
+  production?: boolean;
 }
 
 /** The HTTP front: /graphql (Apollo), /posters/<sha>.<ext>, /healthz, /readyz. */
@@ -34,7 +36,7 @@ export class MarqueeServer {
   }
 
   async start(host: string, port: number): Promise<{ url: string; port: number }> {
-    const production = this.app.config.production;
+    const production = this.opts.production ?? this.app.config.production;
     const schema = await buildMarqueeSchema();
     this.apollo = new ApolloServer<RequestContext>({
       schema,

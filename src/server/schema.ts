@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { GraphQLSchema } from 'graphql';
 import { AuthChecker, buildSchema } from 'type-graphql';
 import { AppError } from '../errors';

@@ -1,0 +1,99 @@
+/**
+ * Cosine kNN vote over training embeddings: the score of a label for a query is the
+ * similarity-weighted frequency of that label among its k nearest training rows.
+ * Embeddings are L2-normalised, so cosine similarity is a dot product (batched TF.js matMul + topk).
+ */
+import type * as TF from '@tensorflow/tfjs';
+import type { Tf } from './genre-head';
+import { macroF1Tuned } from './genre-head';
+
+export interface Neighbours {
+  n: number;
+  k: number;
+  /** n x k training-row indices, nearest first. */
+  index: Int32Array;
+  /** n x k cosine similarities. */
+  sim: Float32Array;
+}
+
+function l2rows(X: Float32Array, n: number, dim: number): Float32Array {
+  const out = new Float32Array(X.length);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let k = 0; k < dim; k++) s += X[i * dim + k] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let k = 0; k < dim; k++) out[i * dim + k] = X[i * dim + k] * inv;
+  }
+  return out;
+}
+
+/** The kMax nearest training rows (cosine) of every query row. */
+export async function knnNeighbours(
+  tf: Tf,
+  Xtrain: Float32Array,
+  ntrain: number,
+  Xquery: Float32Array,
+  nquery: number,
+  dim: number,
+  kMax: number,
+  batch = 256,
+): Promise<Neighbours> {
+  const k = Math.min(kMax, ntrain);
+  const index = new Int32Array(nquery * k);
+  const sim = new Float32Array(nquery * k);
+  const T = tf.tensor2d(l2rows(Xtrain, ntrain, dim), [ntrain, dim]);
+  const Q = l2rows(Xquery, nquery, dim);
+  try {
+    for (let s = 0; s < nquery; s += batch) {
+      const m = Math.min(batch, nquery - s);
+      const { values, indices } = tf.tidy(() => {
+        const q = tf.tensor2d(Q.subarray(s * dim, (s + m) * dim), [m, dim]);
+        const sims = tf.matMul(q, T, false, true) as TF.Tensor2D;
+        return tf.topk(sims, k, true);
+      });
+      sim.set((await values.data()) as Float32Array, s * k);
+      index.set((await indices.data()) as Int32Array, s * k);
+      values.dispose();
+      indices.dispose();
+    }
+  } finally {
+    T.dispose();
+  }
+  return { n: nquery, k, index, sim };
+}
+
+/** n x L scores from the first k neighbours: sum(sim * y) / sum(sim) (negative similarities count as 0). */
+export function knnScores(nb: Neighbours, Ytrain: Uint8Array, numLabels: number, k: number): Float32Array {
+  const L = numLabels;
+  const kk = Math.min(k, nb.k);
+  const out = new Float32Array(nb.n * L);
+  for (let i = 0; i < nb.n; i++) {
+    let wsum = 0;
+    for (let r = 0; r < kk; r++) {
+      const w = Math.max(0, nb.sim[i * nb.k + r]);
+      const t = nb.index[i * nb.k + r];
+      wsum += w;
+      for (let j = 0; j < L; j++) if (Ytrain[t * L + j]) out[i * L + j] += w;
+    }
+    if (wsum > 0) for (let j = 0; j < L; j++) out[i * L + j] /= wsum;
+  }
+  return out;
+}
+
+export const DEFAULT_K_GRID = [5, 10, 20, 30, 50, 75, 100];
+
+/** Chooses k on validation (macro F1 at per-class thresholds tuned on validation). */
+export function chooseK(
+  nbVal: Neighbours,
+  Ytrain: Uint8Array,
+  Yval: Uint8Array,
+  numLabels: number,
+  grid: number[] = DEFAULT_K_GRID,
+): { k: number; valF1Macro: number; curve: Array<{ k: number; valF1Macro: number }> } {
+  const curve = grid
+    .filter((k) => k <= nbVal.k)
+    .map((k) => ({ k, valF1Macro: macroF1Tuned(knnScores(nbVal, Ytrain, numLabels, k), Yval, nbVal.n, numLabels) }));
+  if (curve.length === 0) curve.push({ k: nbVal.k, valF1Macro: macroF1Tuned(knnScores(nbVal, Ytrain, numLabels, nbVal.k), Yval, nbVal.n, numLabels) });
+  const best = curve.reduce((a, b) => (b.valF1Macro > a.valF1Macro + 1e-9 ? b : a));
+  return { k: best.k, valF1Macro: best.valF1Macro, curve };
+}

@@ -1,0 +1,217 @@
+/**
+ * Image -> backbone input tensor. Decodes with sharp under a byte and a pixel limit, rejects what is not
+ * an image (NOT_AN_IMAGE), is damaged (IMAGE_CORRUPT) or too big (IMAGE_TOO_LARGE) as AppError
+ * BAD_USER_INPUT, resizes with a strategy and writes normalised CHW float32 into a caller-provided
+ * Float32Array at an offset (so batch buffers are allocated once).
+ */
+import fsp from 'node:fs/promises';
+import sharp from 'sharp';
+import { AppError, badInput } from '../errors';
+import type { BackboneManifest } from './backbone-manifest';
+
+/**
+ * - 'squash': resize the whole poster to the input size, ignoring aspect ratio (fit fill);
+ * - 'centre': scale to cover the input and crop the centre;
+ * - 'topbottom': two cover crops, top and bottom; the image's embedding is the normalised average of both.
+ */
+export type ResizeStrategy = 'squash' | 'centre' | 'topbottom';
+export const RESIZE_STRATEGIES: readonly ResizeStrategy[] = ['squash', 'centre', 'topbottom'];
+/** The one place to change the default (a colleague measures which strategy wins on macro F1). */
+export const DEFAULT_RESIZE_STRATEGY: ResizeStrategy = 'squash';
+
+export const DEFAULT_MAX_INPUT_PIXELS = 40_000_000;
+export const DEFAULT_MAX_INPUT_BYTES = 20 * 1024 * 1024;
+/** Formats accepted as posters (sniffed from magic bytes, then confirmed by sharp). */
+export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'heif', 'tiff'] as const;
+
+/** Everything a decoder needs; plain data so it can be handed to worker threads. */
+export interface PreprocessSpec {
+  width: number;
+  height: number;
+  mean: [number, number, number];
+  std: [number, number, number];
+  strategy: ResizeStrategy;
+  maxPixels: number;
+  maxBytes: number;
+}
+
+export interface PreprocessOptions {
+  strategy?: ResizeStrategy;
+  maxPixels?: number;
+  maxBytes?: number;
+}
+
+export function preprocessSpec(manifest: BackboneManifest, opts: PreprocessOptions = {}): PreprocessSpec {
+  const strategy = opts.strategy ?? DEFAULT_RESIZE_STRATEGY;
+  if (!RESIZE_STRATEGIES.includes(strategy)) {
+    throw badInput('BAD_STRATEGY', `Unknown resize strategy "${strategy}"; use one of ${RESIZE_STRATEGIES.join(', ')}`);
+  }
+  return {
+    width: manifest.input.width,
+    height: manifest.input.height,
+    mean: manifest.input.mean,
+    std: manifest.input.std,
+    strategy,
+    maxPixels: opts.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS,
+    maxBytes: opts.maxBytes ?? DEFAULT_MAX_INPUT_BYTES,
+  };
+}
+
+/** Tensor rows one image takes under a strategy (topbottom: 2). */
+export function cropsFor(strategy: ResizeStrategy): 1 | 2 {
+  return strategy === 'topbottom' ? 2 : 1;
+}
+
+/** Floats of one crop (3 x H x W). */
+export function cropLength(spec: Pick<PreprocessSpec, 'width' | 'height'>): number {
+  return 3 * spec.width * spec.height;
+}
+
+export interface PreprocessResult {
+  /** Rows written: 1, or 2 for 'topbottom' (at offset and offset + cropLength). */
+  crops: number;
+  /** Source image size (after EXIF orientation) and format. */
+  width: number;
+  height: number;
+  format: string;
+}
+
+/** An image source: bytes, or a file path (read here, after a size check). */
+export type ImageInput = Buffer | Uint8Array | string;
+
+const tooLarge = (message: string, details: Record<string, unknown>) => badInput('IMAGE_TOO_LARGE', message, details);
+
+/** Magic-byte sniffing: cheap, and keeps SVG/PDF/other loaders libvips has away from user input. */
+export function sniffFormat(b: Uint8Array): (typeof ACCEPTED_FORMATS)[number] | undefined {
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 && b[4] === 0x0d && b[5] === 0x0a) return 'png';
+  if (b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38) return 'gif';
+  if (b.length >= 12 && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WEBP') return 'webp';
+  if (b.length >= 12 && ascii(b, 4, 8) === 'ftyp' && /^(avif|avis|heic|heix|hevc|mif1|msf1)$/.test(ascii(b, 8, 12))) return 'heif';
+  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 0x2a))) return 'tiff';
+  return undefined;
+}
+const ascii = (b: Uint8Array, from: number, to: number) => String.fromCharCode(...b.subarray(from, to));
+
+/** Maps a sharp/libvips failure to the stable reasons; AppErrors pass through. */
+export function imageError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const msg = String((err as Error)?.message ?? err);
+  const first = msg.split('\n')[0].trim();
+  if (/pixel limit|exceeds? .*limit|too large/i.test(msg)) return tooLarge(`Image is too large to decode: ${first}`, {});
+  if (/unsupported image format|buffer is empty|not a known file format/i.test(msg)) return badInput('NOT_AN_IMAGE', 'Not an image (unrecognised format)');
+  return badInput('IMAGE_CORRUPT', `Image is corrupt or truncated: ${first}`, { cause: first });
+}
+
+async function readInput(input: ImageInput, maxBytes: number): Promise<Uint8Array> {
+  if (typeof input !== 'string') {
+    if (input.byteLength > maxBytes) throw tooLarge(`Image is ${input.byteLength} bytes; the limit is ${maxBytes}`, { bytes: input.byteLength, maxBytes });
+    return input;
+  }
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(input, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new AppError('NOT_FOUND', `Cannot read image file ${input}: ${code ?? (err as Error).message}`, 'IMAGE_UNREADABLE', { path: input });
+  }
+  try {
+    const { size } = await fh.stat();
+    if (size > maxBytes) throw tooLarge(`Image file ${input} is ${size} bytes; the limit is ${maxBytes}`, { bytes: size, maxBytes });
+    return await fh.readFile();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Per-spec lookup tables: byte value -> normalised float, one per channel. */
+const lutCache = new Map<string, Float32Array>();
+function lutFor(spec: PreprocessSpec): Float32Array {
+  const key = `${spec.mean.join(',')}|${spec.std.join(',')}`;
+  let lut = lutCache.get(key);
+  if (!lut) {
+    lut = new Float32Array(3 * 256);
+    for (let c = 0; c < 3; c++) for (let v = 0; v < 256; v++) lut[c * 256 + v] = (v / 255 - spec.mean[c]) / spec.std[c];
+    lutCache.set(key, lut);
+  }
+  return lut;
+}
+
+/**
+ * Writes one HWC uint8 image (W x H of the spec) as normalised CHW at `offset`.
+ * `channels` may be 1 (grey), 2 (grey+alpha), 3 or 4; alpha is ignored (flattened earlier).
+ */
+function writeCHW(px: Uint8Array, channels: number, spec: PreprocessSpec, lut: Float32Array, out: Float32Array, offset: number): void {
+  const plane = spec.width * spec.height;
+  const g = channels < 3; // grey: replicate
+  const c1 = g ? 0 : 1;
+  const c2 = g ? 0 : 2;
+  for (let o = offset, end = offset + plane, p = 0; o < end; o++, p += channels) {
+    out[o] = lut[px[p]];
+    out[o + plane] = lut[256 + px[p + c1]];
+    out[o + 2 * plane] = lut[512 + px[p + c2]];
+  }
+}
+
+/**
+ * Decodes `input`, resizes it per `spec.strategy` and writes `crops` x 3 x H x W normalised floats into
+ * `out` starting at `offset`. Throws AppError (BAD_USER_INPUT NOT_AN_IMAGE / IMAGE_CORRUPT /
+ * IMAGE_TOO_LARGE; NOT_FOUND IMAGE_UNREADABLE for an unreadable path).
+ */
+export async function preprocessInto(input: ImageInput, spec: PreprocessSpec, out: Float32Array, offset = 0): Promise<PreprocessResult> {
+  const crops = cropsFor(spec.strategy);
+  const need = crops * cropLength(spec);
+  if (offset < 0 || offset + need > out.length) throw new RangeError(`preprocessInto: ${need} floats at offset ${offset} do not fit in ${out.length}`);
+  const bytes = await readInput(input, spec.maxBytes);
+  if (bytes.byteLength === 0 || !sniffFormat(bytes)) throw badInput('NOT_AN_IMAGE', 'Not an image (unrecognised format)');
+
+  const opts: sharp.SharpOptions = { failOn: 'error', limitInputPixels: spec.maxPixels, autoOrient: true, pages: 1 };
+  let meta: sharp.Metadata;
+  try {
+    // Header only (no pixels decoded), so the limit is checked below with the real dimensions.
+    meta = await sharp(bytes, { ...opts, limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw imageError(err);
+  }
+  if (!(ACCEPTED_FORMATS as readonly string[]).includes(String(meta.format))) {
+    throw badInput('NOT_AN_IMAGE', `Unsupported image format ${meta.format}; accepted: ${ACCEPTED_FORMATS.join(', ')}`);
+  }
+  const rotated = (meta.orientation ?? 1) >= 5;
+  const w = (rotated ? meta.height : meta.width) ?? 0;
+  const h = (rotated ? meta.width : meta.height) ?? 0;
+  const pageH = meta.pageHeight && meta.pages && meta.pages > 1 ? meta.pageHeight : h;
+  if (!w || !h) throw badInput('IMAGE_CORRUPT', 'Image has no dimensions');
+  if (w * pageH > spec.maxPixels) {
+    throw tooLarge(`Image is ${w}x${pageH} (${w * pageH} pixels); the limit is ${spec.maxPixels} pixels`, { width: w, height: pageH, maxPixels: spec.maxPixels });
+  }
+
+  const W = spec.width;
+  const H = spec.height;
+  const lut = lutFor(spec);
+  // 'topbottom' runs two small pipelines (top and bottom cover crops) exactly as sharp defines them.
+  const positions: Array<sharp.ResizeOptions> =
+    spec.strategy === 'squash' ? [{ fit: 'fill' }] : spec.strategy === 'centre' ? [{ fit: 'cover', position: 'centre' }] : [{ fit: 'cover', position: 'top' }, { fit: 'cover', position: 'bottom' }];
+  await Promise.all(
+    positions.map(async (resize, k) => {
+      let img = sharp(bytes, opts);
+      if (meta.hasAlpha) img = img.flatten({ background: '#ffffff' });
+      let data: Buffer;
+      let info: sharp.OutputInfo;
+      try {
+        ({ data, info } = await img.resize(W, H, resize).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }));
+      } catch (err) {
+        throw imageError(err);
+      }
+      if (info.width !== W || info.height !== H) throw new AppError('INTERNAL_SERVER_ERROR', `Resize produced ${info.width}x${info.height}, expected ${W}x${H}`, 'PREPROCESS_FAILED');
+      writeCHW(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.channels, spec, lut, out, offset + k * cropLength(spec));
+    }),
+  );
+  return { crops, width: w, height: pageH, format: String(meta.format) };
+}
+
+/** Convenience: decode into a fresh Float32Array of exactly crops x 3 x H x W. */
+export async function preprocess(input: ImageInput, spec: PreprocessSpec): Promise<{ data: Float32Array } & PreprocessResult> {
+  const data = new Float32Array(cropsFor(spec.strategy) * cropLength(spec));
+  const r = await preprocessInto(input, spec, data, 0);
+  return { data, ...r };
+}

@@ -1,0 +1,80 @@
+/**
+ * Shared test fixtures: real databases (embedded PGlite always, PostgreSQL when TEST_DATABASE_URL
+ * is set), the real poster data set and model from ../shared, temporary data directories.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client } from 'pg';
+import { App } from '../src/app';
+import { Config, loadConfig } from '../src/config';
+
+export const ROOT = path.resolve(__dirname, '../..');
+export const SHARED = path.resolve(ROOT, process.env.MARQUEE_SHARED_DIR ?? '../shared');
+export const POSTERS_DIR = path.join(SHARED, 'data/posters');
+export const SAMPLE_CSV = path.join(POSTERS_DIR, 'sample.csv');
+export const MODELS_DIR = path.resolve(ROOT, process.env.MARQUEE_MODELS_DIR ?? path.join(SHARED, 'models'));
+export const CLI = path.join(ROOT, 'bin/marquee.js');
+
+export type DbKind = 'pglite' | 'postgres';
+
+/** The database kinds to run on: PGlite always, PostgreSQL when CI (or a developer) provides one. */
+export const DB_KINDS: DbKind[] = process.env.TEST_DATABASE_URL ? ['pglite', 'postgres'] : ['pglite'];
+
+const cleanups: Array<() => Promise<void>> = [];
+export async function cleanupAll(): Promise<void> {
+  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
+}
+
+export function tmpDir(prefix = 'marquee-test-'): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  cleanups.push(async () => fs.rmSync(d, { recursive: true, force: true }));
+  return d;
+}
+
+/** A brand-new PostgreSQL database (with pgvector) on the TEST_DATABASE_URL server, dropped at cleanup. */
+export async function freshPostgresUrl(): Promise<string> {
+  const base = process.env.TEST_DATABASE_URL;
+  if (!base) throw new Error('TEST_DATABASE_URL is not set');
+  const name = `marquee_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const c = new Client({ connectionString: url.toString() });
+  await c.connect();
+  await c.query('CREATE EXTENSION IF NOT EXISTS vector');
+  await c.end();
+  cleanups.push(async () => {
+    const a = new Client({ connectionString: base });
+    await a.connect();
+    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await a.end();
+  });
+  return url.toString();
+}
+
+export async function testConfig(kind: DbKind, extra: Partial<Config> = {}): Promise<Config> {
+  const base = loadConfig({ ...process.env, MARQUEE_DATA_DIR: tmpDir(), MARQUEE_MODELS_DIR: MODELS_DIR, DATABASE_URL: '', MARQUEE_DEVICE: 'cpu' });
+  return { ...base, databaseUrl: kind === 'postgres' ? await freshPostgresUrl() : undefined, ...extra };
+}
+
+export async function openApp(kind: DbKind, extra: Partial<Config> = {}): Promise<App> {
+  const app = await App.open(await testConfig(kind, extra));
+  cleanups.push(() => app.close());
+  return app;
+}
+
+/** Writes the first `n` data rows of sample.csv (header kept) into `dir`, with img_url made absolute. */
+export function sampleSubset(dir: string, n: number): string {
+  const text = fs.readFileSync(SAMPLE_CSV, 'utf8');
+  const { parse } = require('csv-parse/sync') as typeof import('csv-parse/sync');
+  const { stringify } = require('csv-stringify/sync') as typeof import('csv-stringify/sync');
+  const rows = parse(text, { columns: true }) as Array<Record<string, string>>;
+  const out = rows.slice(0, n).map((r) => ({ ...r, img_url: path.join(POSTERS_DIR, r.img_url) }));
+  const file = path.join(dir, `subset-${n}.csv`);
+  fs.writeFileSync(file, stringify(out, { header: true }));
+  return file;
+}
