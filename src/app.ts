@@ -11,6 +11,7 @@ import { EmbeddingService } from './services/embedding.service';
 import { EvaluationService } from './services/evaluation.service';
 import { GenreModelService } from './services/genre-model.service';
 import { ImportService } from './services/import/import.service';
+import { MovieCatalog } from './services/movie-catalog';
 import { MovieAdminService } from './services/movie-admin.service';
 import { MovieService } from './services/movie.service';
 import { PosterQueryService } from './services/poster-query.service';
@@ -30,6 +31,7 @@ export class App {
   readonly embedding: EmbeddingService;
   readonly models: GenreModelService;
   readonly similarity: SimilarityService;
+  readonly catalog: MovieCatalog;
   readonly posterQueries: PosterQueryService;
   readonly movieAdmin: MovieAdminService;
   readonly training: TrainingJobService;
@@ -48,8 +50,9 @@ export class App {
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
     this.embedding = new EmbeddingService(config, embeddingRepo, this.posters);
     this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, this.embedding.backbone);
-    this.similarity = new SimilarityService(ds, embeddingRepo, this.embedding.backbone, config.dataDir);
-    this.posterQueries = new PosterQueryService(ds, this.embedding, this.similarity, config.allowPrivateUrls);
+    this.catalog = new MovieCatalog(ds);
+    this.similarity = new SimilarityService(this.catalog, embeddingRepo, this.embedding.backbone, config.dataDir);
+    this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.allowPrivateUrls);
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.allowPrivateUrls);
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
     this.evaluation = new EvaluationService(this.embedding, this.models, config.allowPrivateUrls);

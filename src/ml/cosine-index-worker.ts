@@ -1,8 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HierarchicalNSW } from 'hnswlib-node';
 
-// Builds an HNSW graph over shared vectors and writes it to a file (see CosineIndex.buildGraph).
-const job = workerData as { vectors: Float32Array; slotIds: Int32Array; dim: number; m: number; efConstruction: number; file: string };
+import type { BuildJob } from './cosine-index';
+
+// Builds an HNSW graph over shared vectors, writes it to a file, and fills the shared neighbour lists.
+const job = workerData as BuildJob;
 try {
   const n = job.slotIds.length;
   const index = new HierarchicalNSW('ip', job.dim);
@@ -12,6 +14,20 @@ try {
     index.addPoint(Array.from(job.vectors.subarray(s * job.dim, (s + 1) * job.dim)), s);
   }
   index.writeIndexSync(job.file);
+  // Neighbour lists at a high ef: they answer the hot "like this movie" path without a search.
+  const K = job.neighbours;
+  index.setEf(Math.max(200, 2 * K));
+  for (let s = 0; s < n; s++) {
+    if (job.slotIds[s] < 0) continue;
+    const res = index.searchKnn(Array.from(job.vectors.subarray(s * job.dim, (s + 1) * job.dim)), Math.min(K + 1, n));
+    let j = 0;
+    for (let i = 0; i < res.neighbors.length && j < K; i++) {
+      if (res.neighbors[i] === s) continue;
+      job.nbIds[s * K + j] = res.neighbors[i];
+      job.nbScores[s * K + j] = 1 - res.distances[i];
+      j++;
+    }
+  }
   parentPort!.postMessage({ ok: true });
 } catch (err) {
   parentPort!.postMessage({ ok: false, error: (err as Error).message });

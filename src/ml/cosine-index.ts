@@ -6,6 +6,9 @@ import { dot, TopK } from './top-k';
 
 export type IdFilter = (id: number) => boolean;
 
+/** Length of each precomputed neighbour list (also the largest k the API allows). */
+export const NEIGHBOURS = 100;
+
 export interface CosineIndexOptions {
   /** Below this many items (or admitted by a filter) search is an exact scan. */
   exactBelow?: number;
@@ -32,6 +35,11 @@ export class CosineIndex {
   private hnsw?: HierarchicalNSW;
   private hnswCapacity = 0;
   private building?: Promise<void>;
+  /**
+   * Precomputed neighbour lists (top NEIGHBOURS by the graph at a high ef), by slot: the hot path
+   * "posters like this movie's" is then a lookup. A list is dropped when an insert may enter it.
+   */
+  private neighbours?: { ids: Int32Array; scores: Float32Array; fresh: Uint8Array; count: number };
   readonly opts: Required<CosineIndexOptions>;
 
   constructor(readonly dim: number, opts: CosineIndexOptions = {}) {
@@ -72,6 +80,7 @@ export class CosineIndex {
       this.slotIds[slot] = id;
     }
     this.vectors.set(vector, slot * this.dim);
+    this.invalidateNeighbourLists(slot, vector);
     if (this.hnsw) {
       if (this.hnsw.getCurrentCount() >= this.hnswCapacity) {
         this.hnswCapacity = Math.ceil(this.hnswCapacity * 1.5) + 16;
@@ -89,6 +98,29 @@ export class CosineIndex {
     this.slotIds[slot] = -1;
     if (this.hnsw) this.hnsw.markDelete(slot);
     return true;
+  }
+
+  /**
+   * The k items most similar to the stored item `id` (never `id` itself) that pass `filter`.
+   * Unfiltered requests are answered from the precomputed list when it is fresh.
+   */
+  similarTo(id: number, k: number, filter?: IdFilter): Hit[] {
+    const slot = this.slotOf.get(id);
+    if (slot === undefined) return [];
+    const nb = this.neighbours;
+    if (!filter && nb && slot < nb.count && nb.fresh[slot] && k <= NEIGHBOURS) {
+      const out: Hit[] = [];
+      for (let i = 0; i < NEIGHBOURS && out.length < k; i++) {
+        const s = nb.ids[slot * NEIGHBOURS + i];
+        if (s < 0) break;
+        const other = this.slotIds[s];
+        if (other >= 0) out.push({ id: other, score: nb.scores[slot * NEIGHBOURS + i] });
+      }
+      // Deletions can leave a list short; only then is a search needed.
+      if (out.length === k || out.length === this.size - 1) return out;
+    }
+    const v = this.vectors.subarray(slot * this.dim, (slot + 1) * this.dim);
+    return this.search(v, k, filter ? (x) => x !== id && filter(x) : (x) => x !== id);
   }
 
   /** The k most similar items to `query` that pass `filter`, best first. */
@@ -145,29 +177,57 @@ export class CosineIndex {
     const file = cacheDir ? path.join(cacheDir, `hnsw-${this.dim}-${key}.bin`) : undefined;
     const capacity = Math.ceil(used * 1.25) + 64;
     const index = new HierarchicalNSW('ip', this.dim);
-    if (file && fs.existsSync(file)) {
+    const nbIds = new Int32Array(new SharedArrayBuffer(used * NEIGHBOURS * 4)).fill(-1);
+    const nbScores = new Float32Array(new SharedArrayBuffer(used * NEIGHBOURS * 4));
+    const nbFile = file ? `${file}.neighbours` : undefined;
+    if (file && nbFile && fs.existsSync(file) && fs.existsSync(nbFile)) {
       await index.readIndex(file, true);
       index.resizeIndex(capacity);
+      const raw = fs.readFileSync(nbFile);
+      nbIds.set(new Int32Array(raw.buffer, raw.byteOffset, used * NEIGHBOURS));
+      nbScores.set(new Float32Array(raw.buffer, raw.byteOffset + used * NEIGHBOURS * 4, used * NEIGHBOURS));
     } else {
       const shared = new Float32Array(new SharedArrayBuffer(used * this.dim * 4));
       shared.set(this.vectors.subarray(0, used * this.dim));
       const out = file ?? path.join(require('node:os').tmpdir(), `marquee-hnsw-${process.pid}-${Date.now()}.bin`);
       if (file) fs.mkdirSync(path.dirname(file), { recursive: true });
-      await runBuildWorker({ vectors: shared, slotIds, dim: this.dim, m: this.opts.m, efConstruction: this.opts.efConstruction, file: `${out}.tmp` });
+      await runBuildWorker({ vectors: shared, slotIds, dim: this.dim, m: this.opts.m, efConstruction: this.opts.efConstruction, file: `${out}.tmp`, neighbours: NEIGHBOURS, nbIds, nbScores });
       fs.renameSync(`${out}.tmp`, out);
       await index.readIndex(out, true);
       index.resizeIndex(capacity);
-      if (!file) fs.rmSync(out, { force: true });
+      if (nbFile) {
+        fs.writeFileSync(`${nbFile}.tmp`, Buffer.concat([Buffer.from(nbIds.buffer), Buffer.from(nbScores.buffer)]));
+        fs.renameSync(`${nbFile}.tmp`, nbFile);
+      } else {
+        fs.rmSync(out, { force: true });
+      }
     }
+    this.neighbours = { ids: nbIds, scores: nbScores, fresh: new Uint8Array(used).fill(1), count: used };
     // Catch up with whatever changed while the worker built.
     for (let s = 0; s < this.used; s++) {
       const id = this.slotIds[s];
       const builtWith = s < used ? slotIds[s] : -1;
-      if (id >= 0 && id !== builtWith) index.addPoint(Array.from(this.vectors.subarray(s * this.dim, (s + 1) * this.dim)), s);
+      if (id >= 0 && id !== builtWith) {
+        const v = this.vectors.subarray(s * this.dim, (s + 1) * this.dim);
+        index.addPoint(Array.from(v), s);
+        this.invalidateNeighbourLists(s, v);
+      }
       if (id < 0 && builtWith >= 0) index.markDelete(s);
     }
     this.hnsw = index;
     this.hnswCapacity = capacity;
+  }
+
+  /** After `slot` got vector `v`: its own list and every list `v` would now enter are stale. */
+  private invalidateNeighbourLists(slot: number, v: Float32Array): void {
+    const nb = this.neighbours;
+    if (!nb) return;
+    if (slot < nb.count) nb.fresh[slot] = 0;
+    for (let s = 0; s < nb.count; s++) {
+      if (!nb.fresh[s] || this.slotIds[s] < 0) continue;
+      const worst = nb.scores[s * NEIGHBOURS + NEIGHBOURS - 1];
+      if (dot(v, 0, this.vectors, s * this.dim, this.dim) >= worst) nb.fresh[s] = 0;
+    }
   }
 
   /** A cheap fingerprint of the first `used` slots: ids and a sample of vector values. */
@@ -197,13 +257,16 @@ export class CosineIndex {
   }
 }
 
-interface BuildJob {
+export interface BuildJob {
   vectors: Float32Array;
   slotIds: Int32Array;
   dim: number;
   m: number;
   efConstruction: number;
   file: string;
+  neighbours: number;
+  nbIds: Int32Array;
+  nbScores: Float32Array;
 }
 
 function runBuildWorker(job: BuildJob): Promise<void> {

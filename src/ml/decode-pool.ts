@@ -17,9 +17,6 @@ export interface DecodedImage {
   /** crops x 3 x H x W normalised floats (its own ArrayBuffer, transferred from the worker). */
   data: Float32Array;
   crops: number;
-  /** Source image size. */
-  width: number;
-  height: number;
 }
 
 export interface DecodePoolOptions {
@@ -88,11 +85,11 @@ export class DecodePool {
     });
   }
 
-  /** Decodes into `out` at `offset` (one copy of the transferred floats); resolves crops and size. */
-  async decodeInto(input: ImageInput, out: Float32Array, offset: number, opts: { strategy?: ResizeStrategy } = {}): Promise<Omit<DecodedImage, 'data'>> {
+  /** Decodes into `out` at `offset` (one copy of the transferred floats); resolves the crops written. */
+  async decodeInto(input: ImageInput, out: Float32Array, offset: number, opts: { strategy?: ResizeStrategy } = {}): Promise<number> {
     const d = await this.decode(input, opts);
     out.set(d.data, offset);
-    return { crops: d.crops, width: d.width, height: d.height };
+    return d.crops;
   }
 
   /** Fails queued tasks and terminates the workers. */
@@ -119,7 +116,7 @@ export class DecodePool {
       if (!task) return;
       slot.tasks.delete(msg.id);
       if (slot.tasks.size === 0) worker.unref();
-      if (msg.ok) task.resolve({ data: msg.data, crops: msg.crops, width: msg.width, height: msg.height });
+      if (msg.ok) task.resolve({ data: msg.data, crops: msg.crops });
       else task.reject(new AppError(msg.error.code, msg.error.message, msg.error.reason, msg.error.details));
     });
     const onDeath = (why: string) => {

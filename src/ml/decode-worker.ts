@@ -14,7 +14,7 @@ export interface DecodeRequest {
   strategy?: ResizeStrategy;
 }
 export type DecodeReply =
-  | { id: number; ok: true; data: Float32Array; crops: number; width: number; height: number }
+  | { id: number; ok: true; data: Float32Array; crops: number }
   | { id: number; ok: false; error: { code: AppError['code']; message: string; reason?: string; details?: Record<string, unknown> } };
 
 const base = (workerData as { spec: PreprocessSpec }).spec;
@@ -28,7 +28,7 @@ parentPort!.on('message', (msg: DecodeRequest) => {
   const data = new Float32Array(cropsFor(spec.strategy) * cropLength(spec));
   preprocessInto(msg.input, spec, data, 0).then(
     (r) => {
-      const reply: DecodeReply = { id: msg.id, ok: true, data, crops: r.crops, width: r.width, height: r.height };
+      const reply: DecodeReply = { id: msg.id, ok: true, data, crops: r.crops };
       parentPort!.postMessage(reply, [data.buffer]);
     },
     (err: unknown) => {

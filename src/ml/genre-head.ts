@@ -115,11 +115,30 @@ interface Params {
   acts: Array<'relu' | 'sigmoid'>;
 }
 
+/**
+ * x . W with a custom gradient that only uses plain (non-transposed-operand) matMuls: the wasm
+ * backend's matMul with transposeA/transposeB is several times slower than an explicit transpose.
+ */
+function denseMatMul(tf: Tf, x: TF.Tensor2D, w: TF.Tensor2D): TF.Tensor2D {
+  const f = tf.customGrad(((...args: Array<TF.Tensor | TF.GradSaveFunc>) => {
+    const [a, b, save] = args as [TF.Tensor, TF.Tensor, TF.GradSaveFunc];
+    save([a, b]);
+    return {
+      value: tf.matMul(a as TF.Tensor2D, b as TF.Tensor2D),
+      gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => {
+        const [sa, sb] = saved as TF.Tensor2D[];
+        return [tf.matMul(dy as TF.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as TF.Tensor2D)];
+      },
+    };
+  }) as unknown as Parameters<Tf["customGrad"]>[0]);
+  return f(x, w) as TF.Tensor2D;
+}
+
 function forward(tf: Tf, p: Params, x: TF.Tensor2D, train: null | { inputDropout: number; dropout: number; seed: () => number }): TF.Tensor2D {
   let h: TF.Tensor2D = x;
   if (train && train.inputDropout > 0) h = tf.dropout(h, train.inputDropout, undefined, train.seed()) as TF.Tensor2D;
   for (let i = 0; i < p.W.length; i++) {
-    h = tf.add(tf.matMul(h, p.W[i] as TF.Tensor2D), p.b[i]) as TF.Tensor2D;
+    h = tf.add(train ? denseMatMul(tf, h, p.W[i] as TF.Tensor2D) : tf.matMul(h, p.W[i] as TF.Tensor2D), p.b[i]) as TF.Tensor2D;
     if (i < p.W.length - 1) {
       h = tf.relu(h);
       if (train && train.dropout > 0) h = tf.dropout(h, train.dropout, undefined, train.seed()) as TF.Tensor2D;

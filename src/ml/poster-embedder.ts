@@ -50,6 +50,11 @@ export interface PosterEmbedderOptions {
   device?: Device;
   /** Intra-op threads for the CPU provider; default: the number of cores. */
   threads?: number;
+  /**
+   * Whether ORT's intra-op threads spin while waiting for work (ORT's default). Spinning burns cycles
+   * the decode workers could use when both share a few cores; default: DEFAULT_SPINNING.
+   */
+  spinning?: boolean;
   /** Resize strategy; default DEFAULT_RESIZE_STRATEGY from preprocess.ts. */
   strategy?: ResizeStrategy;
   /** Decode worker threads; default: the number of cores. The pool starts on first use. */
@@ -110,7 +115,10 @@ function cudaLibraryPresent(): boolean | undefined {
   }
 }
 
-function sessionOptions(provider: Provider, threads: number): ort.InferenceSession.SessionOptions {
+/** Default for PosterEmbedderOptions.spinning (see bench/embedding.ts). */
+export const DEFAULT_SPINNING = true;
+
+function sessionOptions(provider: Provider, threads: number, spinning: boolean): ort.InferenceSession.SessionOptions {
   const ep: ort.InferenceSession.ExecutionProviderConfig =
     provider === 'cuda' ? { name: 'cuda', deviceId: 0 } : provider === 'webgpu' ? { name: 'webgpu' } : { name: 'cpu' };
   return {
@@ -120,6 +128,7 @@ function sessionOptions(provider: Provider, threads: number): ort.InferenceSessi
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
   };
 }
 
@@ -171,7 +180,7 @@ export class PosterEmbedder {
         continue;
       }
       try {
-        const s = await ort.InferenceSession.create(weights.path, sessionOptions(p, threads));
+        const s = await ort.InferenceSession.create(weights.path, sessionOptions(p, threads, opts.spinning ?? DEFAULT_SPINNING));
         try {
           checkModel(s, manifest);
           // One tiny run proves the provider works end to end (a GPU can list but fail at first run).

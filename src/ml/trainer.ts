@@ -282,7 +282,7 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
       trainingMs,
     },
   };
-  // Sanity: the serving predictor reproduces the training-time probabilities.
+  // Sanity: the artifact is accepted by the serving predictor.
   GenrePredictor.fromArtifact(artifact);
   progress({ stage: 'models', done: ++stage, total: stagesTotal });
 

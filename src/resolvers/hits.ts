@@ -1,14 +1,19 @@
+import { MovieEntity } from '../db/entities';
 import { RequestContext } from '../server/context';
 import { SimilarMovie } from '../schema/prediction';
 import { toMovie } from './movie-mapper';
 
-/** Resolves index hits to movies in one batched load, dropping any deleted meanwhile. */
+/** Resolves index hits to movies (from the in-memory catalog, else one batched load), dropping any deleted meanwhile. */
 export async function loadHits(ctx: RequestContext, hits: Array<{ id: number; score: number }>): Promise<SimilarMovie[]> {
-  const movies = await ctx.loaders.movie.loadMany(hits.map((h) => h.id));
+  const catalog = ctx.app.catalog;
+  const missing = hits.filter((h) => !catalog.get(h.id)).map((h) => h.id);
+  const loaded = new Map<number, unknown>();
+  if (missing.length) (await ctx.loaders.movie.loadMany(missing)).forEach((m, i) => loaded.set(missing[i], m));
+  const movies = hits.map((h) => catalog.get(h.id) ?? loaded.get(h.id));
   const out: SimilarMovie[] = [];
   hits.forEach((h, i) => {
     const m = movies[i];
-    if (m && !(m instanceof Error)) out.push({ movie: toMovie(m), score: h.score });
+    if (m && !(m instanceof Error)) out.push({ movie: toMovie(m as MovieEntity), score: h.score });
   });
   return out;
 }

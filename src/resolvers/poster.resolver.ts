@@ -41,8 +41,10 @@ export class PosterResolver {
     @Arg('filter', () => MovieFilter, { nullable: true }) filter?: MovieFilter,
   ): Promise<Recommendation[]> {
     const recs = await ctx.app.similarity.recommend(liked.map(parseMovieId), (disliked ?? []).map(parseMovieId), checkK(k), toFilterSpec(filter));
-    const ids = [...new Set(recs.flatMap((r) => [r.id, ...r.because]))];
-    const movies = new Map((await ctx.loaders.movie.loadMany(ids)).flatMap((m) => (m && !(m instanceof Error) ? [[m.id, m] as const] : [])));
+    const movies = new Map(recs.flatMap((r) => [r.id, ...r.because]).flatMap((id) => {
+      const m = ctx.app.catalog.get(id);
+      return m ? [[id, m] as const] : [];
+    }));
     return recs.filter((r) => movies.has(r.id)).map((r) => ({
       movie: toMovie(movies.get(r.id)!),
       score: r.score,

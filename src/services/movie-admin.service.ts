@@ -52,7 +52,7 @@ export class MovieAdminService {
     });
     await this.embedding.store(movie.id, poster.sha256, vector);
     await this.models.predictAndStore(movie.id, vector);
-    this.similarity.onMovieChanged(movie.id, movie.labels, movie.year, movie.title, vector);
+    this.similarity.onMovieChanged(movie, vector);
     return movie;
   }
 

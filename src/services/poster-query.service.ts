@@ -1,5 +1,4 @@
 import crypto from 'node:crypto';
-import { DataSource } from 'typeorm';
 import { badInput } from '../errors';
 import { fetchImage } from '../net/safe-fetch';
 import { EmbeddingService } from './embedding.service';
@@ -22,7 +21,6 @@ export interface ResolvedPoster {
 /** Turns a PosterInput (exactly one of a movie id, base64 bytes or a URL) into an embedding. */
 export class PosterQueryService {
   constructor(
-    private readonly ds: DataSource,
     private readonly embedding: EmbeddingService,
     private readonly similarity: SimilarityService,
     private readonly allowPrivateUrls: boolean,
@@ -39,8 +37,8 @@ export class PosterQueryService {
     const vector = await this.embedding.embedImage(bytes);
     // An uploaded copy of a stored poster is that movie: exclude it from its own look-alikes.
     const sha = crypto.createHash('sha256').update(bytes).digest('hex');
-    const rows = await this.ds.query(`SELECT id FROM movie WHERE poster_sha256 = $1 LIMIT 1`, [sha]);
-    return { vector, movieId: rows[0]?.id, bytes };
+    await this.similarity.ready();
+    return { vector, movieId: this.similarity.catalog.idForPoster(sha), bytes };
   }
 }
 

@@ -1,19 +1,13 @@
 import path from 'node:path';
-import { DataSource } from 'typeorm';
+import { MovieEntity } from '../db/entities';
 import { badInput, notFound } from '../errors';
-import { CosineIndex, Hit, IdFilter } from '../ml/cosine-index';
-import { GENRES } from '../ml/labels';
+import { CosineIndex, Hit } from '../ml/cosine-index';
 import { dot, normalize } from '../ml/top-k';
 import { EmbeddingRepository } from '../repositories/embedding.repository';
 import { MovieFilterSpec } from '../repositories/movie.repository';
+import { MovieCatalog } from './movie-catalog';
 
 export const MAX_K = 100;
-
-interface CatalogEntry {
-  labelMask: number;
-  year: number | null;
-  title: string; // lower-cased, for substring search
-}
 
 export interface Recommendation {
   id: number;
@@ -21,7 +15,6 @@ export interface Recommendation {
   because: number[];
 }
 
-const maskOf = (labels: readonly string[]) => labels.reduce((m, l) => m | (1 << GENRES.indexOf(l as never)), 0);
 
 export function checkK(k: number | undefined, fallback = 10): number {
   const v = k ?? fallback;
@@ -30,17 +23,16 @@ export function checkK(k: number | undefined, fallback = 10): number {
 }
 
 /**
- * Similar posters and recommendations over the in-process cosine index. Keeps a small catalog of
- * every movie's labels, year and title so filters run inside the index search (before the top-k
- * cut) without a database round trip.
+ * Similar posters and recommendations over the in-process cosine index. Filters come from the
+ * in-memory movie catalog, so they run inside the index search (before the top-k cut) without a
+ * database round trip.
  */
 export class SimilarityService {
   private index?: CosineIndex;
-  private readonly catalog = new Map<number, CatalogEntry>();
   private loading?: Promise<void>;
 
   constructor(
-    private readonly ds: DataSource,
+    readonly catalog: MovieCatalog,
     private readonly embeddings: EmbeddingRepository,
     private readonly backbone: string,
     private readonly cacheDir: string,
@@ -64,9 +56,7 @@ export class SimilarityService {
   }
 
   private async load(): Promise<void> {
-    const rows: Array<{ id: number; labels: string[]; year: number | null; title: string }> =
-      await this.ds.query(`SELECT id, labels, year, lower(title) AS title FROM movie`);
-    for (const r of rows) this.catalog.set(r.id, { labelMask: maskOf(r.labels), year: r.year, title: r.title });
+    await this.catalog.load();
     let index: CosineIndex | undefined;
     for await (const page of this.embeddings.loadAll(this.backbone)) {
       index ??= new CosineIndex(page.dim);
@@ -84,9 +74,9 @@ export class SimilarityService {
     if (this.index!.size >= this.index!.opts.exactBelow) await this.index!.buildGraph(path.join(this.cacheDir, 'index'));
   }
 
-  onMovieChanged(id: number, labels: string[], year: number | null, title: string, vector?: Float32Array): void {
-    this.catalog.set(id, { labelMask: maskOf(labels), year, title: title.toLowerCase() });
-    if (vector && this.index) this.index.add(id, vector);
+  onMovieChanged(movie: MovieEntity, vector?: Float32Array): void {
+    this.catalog.put(movie);
+    if (vector && this.index) this.index.add(movie.id, vector);
   }
 
   onMovieDeleted(id: number): void {
@@ -94,30 +84,11 @@ export class SimilarityService {
     this.index?.remove(id);
   }
 
-  filterFn(filter: MovieFilterSpec | undefined, exclude: ReadonlySet<number>): IdFilter | undefined {
-    const mask = filter?.labels?.length ? maskOf(filter.labels) : 0;
-    const from = filter?.yearFrom;
-    const to = filter?.yearTo;
-    const search = filter?.search?.toLowerCase();
-    if (!mask && from == null && to == null && !search && exclude.size === 0) return undefined;
-    const catalog = this.catalog;
-    return (id) => {
-      if (exclude.has(id)) return false;
-      const m = catalog.get(id);
-      if (!m) return false;
-      if ((m.labelMask & mask) !== mask) return false;
-      if (from != null && (m.year === null || m.year < from)) return false;
-      if (to != null && (m.year === null || m.year > to)) return false;
-      if (search && !m.title.includes(search)) return false;
-      return true;
-    };
-  }
-
   async vectorOf(movieId: number): Promise<Float32Array> {
     await this.ready();
     const v = this.index!.get(movieId);
     if (!v) {
-      if (!this.catalog.has(movieId)) throw notFound(`no movie with id ${movieId}`);
+      if (!this.catalog.get(movieId)) throw notFound(`no movie with id ${movieId}`);
       throw badInput('NO_EMBEDDING', `movie ${movieId} has no poster embedding yet`);
     }
     return v;
@@ -125,11 +96,14 @@ export class SimilarityService {
 
   async similarToVector(vector: Float32Array, k: number, filter?: MovieFilterSpec, exclude: ReadonlySet<number> = new Set()): Promise<Hit[]> {
     await this.ready();
-    return this.index!.search(vector, k, this.filterFn(filter, exclude));
+    void this.catalog.refresh().catch(() => undefined);
+    return this.index!.search(vector, k, this.catalog.filterFn(filter, exclude));
   }
 
   async similarToMovie(movieId: number, k: number, filter?: MovieFilterSpec): Promise<Hit[]> {
-    return this.similarToVector(await this.vectorOf(movieId), k, filter, new Set([movieId]));
+    await this.vectorOf(movieId);
+    void this.catalog.refresh().catch(() => undefined);
+    return this.index!.similarTo(movieId, k, this.catalog.filterFn(filter));
   }
 
   /**
@@ -148,11 +122,11 @@ export class SimilarityService {
     for (const v of likedVecs) for (let j = 0; j < dim; j++) q[j] += v[j] / likedVecs.length;
     for (const v of dislikedVecs) for (let j = 0; j < dim; j++) q[j] -= (0.5 * v[j]) / dislikedVecs.length;
     normalize(q);
-    const likedMask = liked.reduce((m, id) => m | (this.catalog.get(id)?.labelMask ?? 0), 0);
+    const likedMask = liked.reduce((m, id) => m | this.catalog.labelMaskOf(id), 0);
     const exclude = new Set([...liked, ...disliked]);
     const pool = await this.similarToVector(q, Math.min(MAX_K * 4, k * 5), filter, exclude);
     const relevance = pool.map((h) => {
-      const m = this.catalog.get(h.id)?.labelMask ?? 0;
+      const m = this.catalog.labelMaskOf(h.id);
       const overlap = likedMask ? popcount(m & likedMask) / popcount(m | likedMask || 1) : 0;
       return h.score + 0.1 * overlap;
     });

@@ -1,0 +1,155 @@
+/**
+ * API throughput and the cosine index's quality over a data directory holding the full poster set
+ * (import + embed + train first). The server runs as a child process (as in production); autocannon
+ * drives it from this process over loopback.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import sharp from 'sharp';
+import { App } from '../src/app';
+import { loadConfig } from '../src/config';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export interface ApiBenchOptions {
+  dataDir: string;
+  modelsDir: string;
+  postersDir: string;
+  seconds?: number;
+  port?: number;
+  log?: (line: string) => void;
+}
+
+export async function benchIndex(opts: ApiBenchOptions, queries = 1000): Promise<Record<string, number>> {
+  const app = await App.open(loadConfig({ ...process.env, MARQUEE_DATA_DIR: opts.dataDir, MARQUEE_MODELS_DIR: opts.modelsDir, DATABASE_URL: '' }));
+  try {
+    let t = Date.now();
+    await app.similarity.ready();
+    const loadMs = Date.now() - t;
+    t = Date.now();
+    await app.similarity.graphBuilt();
+    const graphMs = Date.now() - t;
+    const ids: number[] = (await app.db.dataSource.query(`SELECT movie_id FROM poster_embedding ORDER BY movie_id`)).map((r: { movie_id: number }) => r.movie_id);
+    const index = (app.similarity as unknown as { index: import('../src/ml/cosine-index').CosineIndex }).index;
+    let recall = 0;
+    let exactNs = 0;
+    let graphNs = 0;
+    for (let q = 0; q < queries; q++) {
+      const id = ids[(q * 7919) % ids.length];
+      const v = index.get(id)!;
+      const notSelf = (x: number) => x !== id;
+      let s = process.hrtime.bigint();
+      const exact = index.exact(v, 10, notSelf);
+      exactNs += Number(process.hrtime.bigint() - s);
+      s = process.hrtime.bigint();
+      const approx = index.search(v, 10, notSelf);
+      graphNs += Number(process.hrtime.bigint() - s);
+      const truth = new Set(exact.map((h) => h.id));
+      recall += approx.filter((h) => truth.has(h.id)).length / exact.length;
+    }
+    return {
+      'index posters': index.size,
+      'index load ms': loadMs,
+      'index graph build or cache load ms': graphMs,
+      'recall@10 vs exact': recall / queries,
+      'exact top-10 ms/query': exactNs / queries / 1e6,
+      'HNSW top-10 ms/query': graphNs / queries / 1e6,
+    };
+  } finally {
+    await app.close();
+  }
+}
+
+async function waitReady(base: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const r = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ serverInfo { indexGraphReady indexedPosters } }' }) });
+      const j = (await r.json()) as { data?: { serverInfo: { indexGraphReady: boolean; indexedPosters: number } } };
+      if (j.data?.serverInfo.indexGraphReady) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('server did not become ready');
+}
+
+function cannon(url: string, connections: number, seconds: number, body: () => string): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url, connections, duration: seconds, method: 'POST', headers: { 'content-type': 'application/json' },
+        requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }) }],
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+  });
+}
+
+export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, number>> {
+  const log = opts.log ?? (() => undefined);
+  const seconds = opts.seconds ?? 10;
+  const port = opts.port ?? 4567;
+  const env = { ...process.env, MARQUEE_DATA_DIR: opts.dataDir, MARQUEE_MODELS_DIR: opts.modelsDir, DATABASE_URL: '', PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' };
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/marquee.js'), 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const base = `http://127.0.0.1:${port}`;
+  const url = `${base}/graphql`;
+  const out: Record<string, number> = {};
+  try {
+    await waitReady(base, 180_000);
+    const ids: number[] = [];
+    for (let after: string | null = null; ids.length < 2000;) {
+      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'query($a: String) { movies(first: 100, after: $a) { edges { node { id } } pageInfo { endCursor } } }', variables: { a: after } }) });
+      const j = (await r.json()) as { data: { movies: { edges: Array<{ node: { id: string } }>; pageInfo: { endCursor: string } } } };
+      ids.push(...j.data.movies.edges.map((e) => Number(e.node.id)));
+      after = j.data.movies.pageInfo.endCursor;
+    }
+    const pick = () => ids[Math.floor(Math.random() * ids.length)];
+    const record = (name: string, r: autocannon.Result) => {
+      out[`${name} req/s`] = r.requests.average;
+      out[`${name} p50 ms`] = r.latency.p50;
+      out[`${name} p99 ms`] = r.latency.p99;
+      out[`${name} errors`] = r.errors + r.non2xx;
+      log(`${name}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${r.errors + r.non2xx}`);
+    };
+    const typename = JSON.stringify({ query: '{ __typename }' });
+    await cannon(url, 16, 2, () => typename); // warm-up
+    record('{ __typename } c16', await cannon(url, 16, seconds, () => typename));
+    const similar = () => JSON.stringify({ query: `{ similarPosters(poster: {movieId: "${pick()}"}, k: 10) { score movie { id title year } } }` });
+    await cannon(url, 16, 2, similar);
+    record('similarPosters(k:10) c16', await cannon(url, 16, seconds, similar));
+    const filtered = () => JSON.stringify({ query: `{ similarPosters(poster: {movieId: "${pick()}"}, k: 10, filter: {genres: [HORROR]}) { score movie { id } } }` });
+    record('similarPosters(k:10, HORROR) c16', await cannon(url, 16, seconds, filtered));
+    const recs = () => JSON.stringify({ query: `{ recommendations(liked: ["${pick()}", "${pick()}"], k: 10) { score movie { id } because { id } } }` });
+    record('recommendations(2 liked, k:10) c16', await cannon(url, 16, seconds, recs));
+    const page = JSON.stringify({ query: '{ movies(first: 20, filter: {genres: [COMEDY]}) { totalCount edges { node { title predictedGenres { genre probability } } } } }' });
+    record('movies(first:20)+predictedGenres c16', await cannon(url, 16, seconds, () => page));
+
+    // "New" images: real posters re-encoded with a 2-pixel crop, so no stored embedding can answer.
+    const files = fs.readdirSync(path.join(opts.postersDir, 'images')).sort().slice(0, 300);
+    const bodies = await Promise.all(files.map(async (f) => {
+      const img = sharp(path.join(opts.postersDir, 'images', f));
+      const m = await img.metadata();
+      const bytes = await img.extract({ left: 1, top: 1, width: m.width! - 2, height: m.height! - 2 }).jpeg({ quality: 90 }).toBuffer();
+      return JSON.stringify({ query: 'query($b: String) { predictGenres(poster: {imageBase64: $b}) { genres { genre probability predicted } } }', variables: { b: bytes.toString('base64') } });
+    }));
+    let n = 0;
+    const next = () => bodies[n++ % bodies.length];
+    await cannon(url, 4, 2, next);
+    record('predictGenres(new image) c1', await cannon(url, 1, seconds, next));
+    record('predictGenres(new image) c16', await cannon(url, 16, seconds, next));
+    out['similarPosters / __typename throughput'] = out['similarPosters(k:10) c16 req/s'] / out['{ __typename } c16 req/s'];
+    out['predictGenres c16 / c1 throughput'] = out['predictGenres(new image) c16 req/s'] / out['predictGenres(new image) c1 req/s'];
+  } catch (err) {
+    throw new Error(`${(err as Error).message}\nserver stderr:\n${stderr}`);
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  return out;
+}

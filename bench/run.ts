@@ -1,0 +1,90 @@
+/**
+ * `npm run bench [-- --only embedding,training,index,api] [--data-dir ./data]`: measures and writes
+ * docs/benchmarks.md. The training, index and API sections need a data directory holding the full
+ * poster set: `npx marquee import ../shared/data/posters/movies.csv && npx marquee embed && npx marquee train --activate`.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { App } from '../src/app';
+import { loadConfig } from '../src/config';
+import { formatReport, trainGenreModels } from '../src/ml/trainer';
+import { benchApi, benchIndex } from './api';
+import { benchEmbedding } from './embedding';
+
+const ROOT = path.resolve(__dirname, '../..');
+const DOC = path.join(ROOT, 'docs/benchmarks.md');
+
+function arg(name: string, fallback?: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+function machine(): string {
+  const cpus = os.cpus();
+  return `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, no GPU`;
+}
+
+const fmt = (v: number) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3));
+const table = (rec: Record<string, number>) => ['| measure | value |', '| --- | --- |', ...Object.entries(rec).map(([k, v]) => `| ${k} | ${fmt(v)} |`)].join('\n');
+
+async function main(): Promise<void> {
+  const only = (arg('only', 'embedding,training,index,api') ?? '').split(',');
+  const dataDir = path.resolve(arg('data-dir', process.env.MARQUEE_DATA_DIR ?? './data')!);
+  const modelsDir = path.resolve(process.env.MARQUEE_MODELS_DIR ?? path.join(ROOT, '../shared/models'));
+  const postersDir = path.resolve(ROOT, '../shared/data/posters');
+  const log = (l: string) => process.stderr.write(`${l}\n`);
+  const sections: string[] = [];
+
+  if (only.includes('embedding')) {
+    log('== embedding');
+    const r = await benchEmbedding({ modelsDir, log });
+    r['peak RSS of the bench process MiB'] = process.resourceUsage().maxRSS / 1024;
+    sections.push(`## Embedding (MobileNetV2 fp32, CPU provider, 2 threads)\n\n${table(r)}`);
+  }
+
+  const haveData = fs.existsSync(path.join(dataDir, 'pglite'));
+  if (!haveData && (only.includes('training') || only.includes('index') || only.includes('api'))) {
+    log(`no data directory at ${dataDir}: training, index and API sections skipped (import, embed and train first)`);
+  }
+  if (haveData && only.includes('training')) {
+    log('== training');
+    const app = await App.open(loadConfig({ ...process.env, MARQUEE_DATA_DIR: dataDir, MARQUEE_MODELS_DIR: modelsDir, DATABASE_URL: '' }));
+    try {
+      const data = await app.models.loadLabelledSet();
+      const t = Date.now();
+      const result = await trainGenreModels(data, { seed: 42 });
+      const secs = (Date.now() - t) / 1000;
+      const chosen = result.report.rows.find((r) => r.model === result.report.chosen.model && r.scheme === result.report.chosen.scheme)!;
+      sections.push(`## Training (all ${data.n} stored embeddings, seed 42)\n\n${table({
+        'training wall s (split, MLP, logistic regression, kNN, thresholds)': secs,
+        'chosen test macro F1': chosen.f1Macro,
+        'chosen test Hamming loss': chosen.hamming,
+        'peak RSS of the bench process MiB': process.resourceUsage().maxRSS / 1024,
+      })}\n\n\`\`\`\n${formatReport(result.report)}\n\`\`\``);
+    } finally {
+      await app.close();
+    }
+  }
+  if (haveData && only.includes('index')) {
+    log('== index');
+    sections.push(`## Cosine index (in-process HNSW, M 16, efConstruction 100, efSearch 80; exact scan for small or selective sets)\n\n${table(await benchIndex({ dataDir, modelsDir, postersDir }))}`);
+  }
+  if (haveData && only.includes('api')) {
+    log('== api');
+    sections.push(`## GraphQL API over loopback (server child process, NODE_ENV=production; autocannon, 10 s per row)\n\n${table(await benchApi({ dataDir, modelsDir, postersDir, log }))}`);
+  }
+
+  const header = `# Benchmarks\n\nMachine: ${machine()}.\nDate: ${new Date().toISOString().slice(0, 10)}. Command: \`npm run bench -- --only ${only.join(',')}\`.\n`;
+  const previous = fs.existsSync(DOC) ? fs.readFileSync(DOC, 'utf8') : '';
+  // Keep hand-written sections (those after the generated marker) across runs.
+  const manual = previous.includes('<!-- manual -->') ? previous.slice(previous.indexOf('<!-- manual -->')) : '<!-- manual -->\n';
+  fs.mkdirSync(path.dirname(DOC), { recursive: true });
+  fs.writeFileSync(DOC, `${header}\n${sections.join('\n\n')}\n\n${manual}`);
+  log(`wrote ${DOC}`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exitCode = 1;
+});

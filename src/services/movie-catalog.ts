@@ -1,0 +1,103 @@
+import { DataSource } from 'typeorm';
+import { MovieEntity } from '../db/entities';
+import { GENRES } from '../ml/labels';
+import { MovieFilterSpec } from '../repositories/movie.repository';
+
+interface Entry {
+  movie: MovieEntity;
+  labelMask: number;
+  titleLower: string;
+}
+
+export const labelMask = (labels: readonly string[]) => labels.reduce((m, l) => m | (1 << GENRES.indexOf(l as never)), 0);
+
+const COLUMNS = `id, imdb_id AS "imdbId", title, year, age_rating AS "ageRating", runtime_minutes AS "runtimeMinutes",
+  storyline, poster_sha256 AS "posterSha256", poster_mime AS "posterMime", poster_source AS "posterSource",
+  raw_genres AS "rawGenres", labels, created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/**
+ * An in-memory snapshot of every movie row (22k rows are ~15 MB). Similarity results and their
+ * filters are served from it without a database round trip, which on the embedded database would
+ * block the event loop. Kept in step by this process's writes and refreshed from the database
+ * (rows updated since the last look) for writes made by other processes, e.g. a CLI import.
+ */
+export class MovieCatalog {
+  private readonly entries = new Map<number, Entry>();
+  private readonly bySha = new Map<string, number>();
+  private watermark = new Date(0);
+  private lastRefresh = 0;
+
+  constructor(private readonly ds: DataSource, private readonly refreshMs = 10_000) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  async load(): Promise<void> {
+    await this.refresh(true);
+  }
+
+  /** Picks up rows changed by other processes; cheap, and at most every `refreshMs`. */
+  async refresh(force = false): Promise<void> {
+    if (!force && Date.now() - this.lastRefresh < this.refreshMs) return;
+    this.lastRefresh = Date.now();
+    const rows: MovieEntity[] = await this.ds.query(`SELECT ${COLUMNS} FROM movie WHERE updated_at > $1`, [this.watermark]);
+    for (const r of rows) {
+      this.put(r);
+      if (r.updatedAt > this.watermark) this.watermark = r.updatedAt;
+    }
+    const [{ n }] = await this.ds.query(`SELECT count(*)::int AS n FROM movie`);
+    if (n < this.entries.size) {
+      // Someone deleted rows: drop what is gone.
+      const ids: Array<{ id: number }> = await this.ds.query(`SELECT id FROM movie`);
+      const live = new Set(ids.map((x) => x.id));
+      for (const id of [...this.entries.keys()]) if (!live.has(id)) this.delete(id);
+    }
+  }
+
+  get(id: number): MovieEntity | undefined {
+    return this.entries.get(id)?.movie;
+  }
+
+  idForPoster(sha256: string): number | undefined {
+    return this.bySha.get(sha256);
+  }
+
+  put(movie: MovieEntity): void {
+    const old = this.entries.get(movie.id);
+    if (old?.movie.posterSha256) this.bySha.delete(old.movie.posterSha256);
+    this.entries.set(movie.id, { movie, labelMask: labelMask(movie.labels), titleLower: movie.title.toLowerCase() });
+    if (movie.posterSha256) this.bySha.set(movie.posterSha256, movie.id);
+  }
+
+  delete(id: number): void {
+    const old = this.entries.get(id);
+    if (old?.movie.posterSha256 && this.bySha.get(old.movie.posterSha256) === id) this.bySha.delete(old.movie.posterSha256);
+    this.entries.delete(id);
+  }
+
+  /** A predicate for a movie filter (plus ids to exclude), or undefined when nothing is filtered. */
+  filterFn(filter: MovieFilterSpec | undefined, exclude: ReadonlySet<number> = new Set()): ((id: number) => boolean) | undefined {
+    const mask = filter?.labels?.length ? labelMask(filter.labels) : 0;
+    const from = filter?.yearFrom;
+    const to = filter?.yearTo;
+    const search = filter?.search?.toLowerCase();
+    if (!mask && from == null && to == null && !search && exclude.size === 0) return undefined;
+    const entries = this.entries;
+    return (id) => {
+      if (exclude.has(id)) return false;
+      const e = entries.get(id);
+      if (!e) return false;
+      if ((e.labelMask & mask) !== mask) return false;
+      const year = e.movie.year;
+      if (from != null && (year === null || year < from)) return false;
+      if (to != null && (year === null || year > to)) return false;
+      if (search && !e.titleLower.includes(search)) return false;
+      return true;
+    };
+  }
+
+  labelMaskOf(id: number): number {
+    return this.entries.get(id)?.labelMask ?? 0;
+  }
+}
