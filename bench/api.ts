@@ -120,12 +120,13 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
     const typename = JSON.stringify({ query: '{ __typename }' });
     await cannon(url, 16, 2, () => typename); // warm-up
     record('{ __typename } c16', await cannon(url, 16, seconds, () => typename));
-    const similar = () => JSON.stringify({ query: `{ similarPosters(poster: {movieId: "${pick()}"}, k: 10) { score movie { id title year } } }` });
+    // Clients send one query text with variables (so the server's parsed-document cache applies).
+    const similar = () => JSON.stringify({ query: 'query($id: ID!) { similarPosters(poster: {movieId: $id}, k: 10) { score movie { id title year } } }', variables: { id: String(pick()) } });
     await cannon(url, 16, 2, similar);
     record('similarPosters(k:10) c16', await cannon(url, 16, seconds, similar));
-    const filtered = () => JSON.stringify({ query: `{ similarPosters(poster: {movieId: "${pick()}"}, k: 10, filter: {genres: [HORROR]}) { score movie { id } } }` });
+    const filtered = () => JSON.stringify({ query: 'query($id: ID!) { similarPosters(poster: {movieId: $id}, k: 10, filter: {genres: [HORROR]}) { score movie { id } } }', variables: { id: String(pick()) } });
     record('similarPosters(k:10, HORROR) c16', await cannon(url, 16, seconds, filtered));
-    const recs = () => JSON.stringify({ query: `{ recommendations(liked: ["${pick()}", "${pick()}"], k: 10) { score movie { id } because { id } } }` });
+    const recs = () => JSON.stringify({ query: 'query($l: [ID!]!) { recommendations(liked: $l, k: 10) { score movie { id } because { id } } }', variables: { l: [String(pick()), String(pick())] } });
     record('recommendations(2 liked, k:10) c16', await cannon(url, 16, seconds, recs));
     const page = JSON.stringify({ query: '{ movies(first: 20, filter: {genres: [COMEDY]}) { totalCount edges { node { title predictedGenres { genre probability } } } } }' });
     record('movies(first:20)+predictedGenres c16', await cannon(url, 16, seconds, () => page));

@@ -9,6 +9,8 @@ export type IdFilter = (id: number) => boolean;
 /** Length of each precomputed neighbour list (also the largest k the API allows). */
 export const NEIGHBOURS = 100;
 
+const NO_IDS: ReadonlySet<number> = new Set();
+
 export interface CosineIndexOptions {
   /** Below this many items (or admitted by a filter) search is an exact scan. */
   exactBelow?: number;
@@ -43,7 +45,7 @@ export class CosineIndex {
   readonly opts: Required<CosineIndexOptions>;
 
   constructor(readonly dim: number, opts: CosineIndexOptions = {}) {
-    this.opts = { exactBelow: 3000, m: 16, efConstruction: 100, efSearch: 80, ...opts };
+    this.opts = { exactBelow: 1500, m: 16, efConstruction: 100, efSearch: 80, ...opts };
     this.vectors = new Float32Array(1024 * dim);
     this.slotIds = new Int32Array(1024).fill(-1);
   }
@@ -120,27 +122,45 @@ export class CosineIndex {
       if (out.length === k || out.length === this.size - 1) return out;
     }
     const v = this.vectors.subarray(slot * this.dim, (slot + 1) * this.dim);
-    return this.search(v, k, filter ? (x) => x !== id && filter(x) : (x) => x !== id);
+    return this.search(v, k, filter, new Set([id]));
   }
 
-  /** The k most similar items to `query` that pass `filter`, best first. */
-  search(query: Float32Array, k: number, filter?: IdFilter): Hit[] {
+  /**
+   * The k most similar items to `query` that pass `filter` and are not in `exclude`, best first.
+   * A few excluded ids cost nothing (the graph is asked for k + |exclude|); a real filter is
+   * applied inside the graph walk, or by an exact scan when a sample says it admits few items.
+   */
+  search(query: Float32Array, k: number, filter?: IdFilter, exclude: ReadonlySet<number> = NO_IDS): Hit[] {
     if (k <= 0 || this.size === 0) return [];
-    if (!this.hnsw || this.size < this.opts.exactBelow) return this.exact(query, k, filter);
-    if (filter) {
-      // Selective filters go to an exact scan of the admitted items: a graph walk would starve.
-      const admitted: number[] = [];
-      for (let s = 0; s < this.used; s++) {
-        const id = this.slotIds[s];
-        if (id >= 0 && filter(id)) admitted.push(s);
-      }
-      if (admitted.length < this.opts.exactBelow) return this.exactSlots(query, k, admitted);
-    }
+    const admit = exclude.size ? (id: number) => !exclude.has(id) && (!filter || filter(id)) : filter;
+    if (!this.hnsw || this.size < this.opts.exactBelow) return this.exact(query, k, admit);
     const ids = this.slotIds;
-    this.hnsw.setEf(Math.max(this.opts.efSearch, 2 * k));
-    const want = Math.min(k, this.size);
-    const res = this.hnsw.searchKnn(Array.from(query), want, (slot: number) => ids[slot] >= 0 && (!filter || filter(ids[slot])));
-    return res.neighbors.map((slot, i) => ({ id: ids[slot], score: 1 - res.distances[i] }));
+    if (filter && this.estimateAdmitted(filter) < this.opts.exactBelow) return this.exact(query, k, admit);
+    const want = Math.min(k + (filter ? 0 : exclude.size), this.size);
+    this.hnsw.setEf(Math.max(this.opts.efSearch, 2 * want));
+    const res = filter
+      ? this.hnsw.searchKnn(Array.from(query), want, (slot: number) => ids[slot] >= 0 && admit!(ids[slot]))
+      : this.hnsw.searchKnn(Array.from(query), want);
+    const out: Hit[] = [];
+    for (let i = 0; i < res.neighbors.length && out.length < k; i++) {
+      const id = ids[res.neighbors[i]];
+      if (id >= 0 && !exclude.has(id)) out.push({ id, score: 1 - res.distances[i] });
+    }
+    return out;
+  }
+
+  /** How many items a filter admits, estimated from an even sample of slots. */
+  private estimateAdmitted(filter: IdFilter): number {
+    const step = Math.max(1, Math.floor(this.used / 1024));
+    let seen = 0;
+    let admitted = 0;
+    for (let s = 0; s < this.used; s += step) {
+      const id = this.slotIds[s];
+      if (id < 0) continue;
+      seen++;
+      if (filter(id)) admitted++;
+    }
+    return seen ? (admitted / seen) * this.size : 0;
   }
 
   /** Exact top-k by a full scan (the ground truth the graph is measured against). */
@@ -151,12 +171,6 @@ export class CosineIndex {
       if (id < 0 || (filter && !filter(id))) continue;
       top.push(id, dot(query, 0, this.vectors, s * this.dim, this.dim));
     }
-    return top.result();
-  }
-
-  private exactSlots(query: Float32Array, k: number, slots: number[]): Hit[] {
-    const top = new TopK(k);
-    for (const s of slots) top.push(this.slotIds[s], dot(query, 0, this.vectors, s * this.dim, this.dim));
     return top.result();
   }
 

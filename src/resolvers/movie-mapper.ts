@@ -2,15 +2,29 @@ import { MovieEntity } from '../db/entities';
 import { Genre } from '../schema/genre';
 import { Movie } from '../schema/movie';
 
+// Read once: process.env lookups are slow on the hot path of every movie returned.
+const PUBLIC_BASE = (process.env.MARQUEE_PUBLIC_URL ?? '').replace(/\/$/, '');
+
 /** The public path where a stored poster is served (see http-server). */
 export function posterPath(sha256: string | null, mime: string | null): string | null {
   if (!sha256 || !mime) return null;
   const ext = mime === 'image/jpeg' ? 'jpg' : mime.replace('image/', '');
-  const base = (process.env.MARQUEE_PUBLIC_URL ?? '').replace(/\/$/, '');
-  return `${base}/posters/${sha256}.${ext}`;
+  return `${PUBLIC_BASE}/posters/${sha256}.${ext}`;
 }
 
+// Rows from the in-memory catalog are shared and immutable, so their GraphQL view is built once.
+const views = new WeakMap<MovieEntity, Movie>();
+
 export function toMovie(e: MovieEntity): Movie {
+  let view = views.get(e);
+  if (!view) {
+    view = buildMovie(e);
+    views.set(e, view);
+  }
+  return view;
+}
+
+function buildMovie(e: MovieEntity): Movie {
   return Object.assign(new Movie(), {
     id: String(e.id),
     imdbId: e.imdbId,

@@ -28,8 +28,11 @@ export class PosterResolver {
   ): Promise<SimilarMovie[]> {
     const kk = checkK(k);
     const resolved = await ctx.app.posterQueries.resolve(poster);
-    const exclude = new Set(resolved.movieId ? [resolved.movieId] : []);
-    return loadHits(ctx, await ctx.app.similarity.similarToVector(resolved.vector, kk, toFilterSpec(filter), exclude));
+    // A stored movie's poster (by id, or uploaded again) uses its precomputed neighbours.
+    const hits = resolved.movieId
+      ? await ctx.app.similarity.similarToMovie(resolved.movieId, kk, toFilterSpec(filter))
+      : await ctx.app.similarity.similarToVector(resolved.vector, kk, toFilterSpec(filter));
+    return loadHits(ctx, hits);
   }
 
   @Query(() => [Recommendation])

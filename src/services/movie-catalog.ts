@@ -76,16 +76,15 @@ export class MovieCatalog {
     this.entries.delete(id);
   }
 
-  /** A predicate for a movie filter (plus ids to exclude), or undefined when nothing is filtered. */
-  filterFn(filter: MovieFilterSpec | undefined, exclude: ReadonlySet<number> = new Set()): ((id: number) => boolean) | undefined {
+  /** A predicate for a movie filter, or undefined when nothing is filtered. */
+  filterFn(filter: MovieFilterSpec | undefined): ((id: number) => boolean) | undefined {
     const mask = filter?.labels?.length ? labelMask(filter.labels) : 0;
     const from = filter?.yearFrom;
     const to = filter?.yearTo;
     const search = filter?.search?.toLowerCase();
-    if (!mask && from == null && to == null && !search && exclude.size === 0) return undefined;
+    if (!mask && from == null && to == null && !search) return undefined;
     const entries = this.entries;
     return (id) => {
-      if (exclude.has(id)) return false;
       const e = entries.get(id);
       if (!e) return false;
       if ((e.labelMask & mask) !== mask) return false;

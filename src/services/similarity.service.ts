@@ -97,7 +97,7 @@ export class SimilarityService {
   async similarToVector(vector: Float32Array, k: number, filter?: MovieFilterSpec, exclude: ReadonlySet<number> = new Set()): Promise<Hit[]> {
     await this.ready();
     void this.catalog.refresh().catch(() => undefined);
-    return this.index!.search(vector, k, this.catalog.filterFn(filter, exclude));
+    return this.index!.search(vector, k, this.catalog.filterFn(filter), exclude);
   }
 
   async similarToMovie(movieId: number, k: number, filter?: MovieFilterSpec): Promise<Hit[]> {
