@@ -6,6 +6,7 @@ export class Progress {
   private readonly started = Date.now();
   private lastPrint = 0;
   private readonly tty: boolean;
+  private readonly intervalMs: number;
 
   constructor(
     private readonly label: string,
@@ -14,6 +15,9 @@ export class Progress {
     private readonly out: NodeJS.WriteStream = process.stderr,
   ) {
     this.tty = Boolean(out.isTTY) && process.env.CI !== 'true';
+    // Plain lines every 5 s by default; MARQUEE_PROGRESS_INTERVAL_MS=0 prints every update (tests, log tailing).
+    const env = Number(process.env.MARQUEE_PROGRESS_INTERVAL_MS);
+    this.intervalMs = Number.isFinite(env) && process.env.MARQUEE_PROGRESS_INTERVAL_MS !== '' ? env : this.tty ? 200 : 5000;
   }
 
   setTotal(total: number): void {
@@ -23,7 +27,7 @@ export class Progress {
   /** `fraction` overrides done/total for the ETA when the total is unknown (e.g. bytes of a CSV read). */
   update(done: number, fraction?: number, force = false): void {
     const now = Date.now();
-    if (!force && now - this.lastPrint < (this.tty ? 200 : 5000)) return;
+    if (!force && now - this.lastPrint < this.intervalMs) return;
     this.lastPrint = now;
     const secs = (now - this.started) / 1000;
     const rate = secs > 0 ? done / secs : 0;

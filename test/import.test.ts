@@ -101,7 +101,7 @@ test('an import killed half way and re-run ends in the same state as one clean r
   const env = { ...process.env, MARQUEE_MODELS_DIR: MODELS_DIR, DATABASE_URL: '', MARQUEE_IMPORT_BATCH: '50', CI: 'true' };
   const runCli = (dataDir: string, killAfterCommits?: number) =>
     new Promise<{ code: number | null; signal: string | null; out: string }>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'import', SAMPLE_CSV], { env: { ...env, MARQUEE_DATA_DIR: dataDir, MARQUEE_PROGRESS_EVERY_BATCH: '1' } });
+      const child = spawn(process.execPath, [CLI, 'import', SAMPLE_CSV], { env: { ...env, MARQUEE_DATA_DIR: dataDir, MARQUEE_PROGRESS_INTERVAL_MS: '0' } });
       let out = '';
       let commits = 0;
       const onData = (d: Buffer) => {

@@ -75,8 +75,6 @@ export class ImportService {
       summary.skipped.push({ line: err.lines ?? 0, reason: 'MALFORMED_CSV', message: err.message });
     });
 
-    // Tests (and operators tailing a log) can ask for a progress line after every committed batch.
-    const everyBatch = process.env.MARQUEE_PROGRESS_EVERY_BATCH === '1';
     let batch: Array<{ line: number; row: ScrapeRow }> = [];
     let seen = 0;
     let bytesRead = 0;
@@ -85,7 +83,7 @@ export class ImportService {
       await this.processBatch(batch, baseDir, opts, summary);
       const done = summary.imported + summary.updated + summary.unchanged;
       opts.onBatchCommitted?.(done);
-      progress?.update(seen, opts.limit ? seen / opts.limit : bytesRead / totalBytes, everyBatch);
+      progress?.update(seen, opts.limit ? seen / opts.limit : bytesRead / totalBytes);
       batch = [];
     };
     for await (const rec of parser as AsyncIterable<{ record: ScrapeRow; info: { lines: number; bytes: number } }>) {

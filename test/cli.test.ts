@@ -1,0 +1,112 @@
+/** The `marquee` command line, as a user runs it: real processes, the embedded database, real posters and model. */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { CLI, cleanupAll, MODELS_DIR, POSTERS_DIR, sampleSubset, tmpDir } from './support';
+
+after(cleanupAll);
+
+let dataDir: string;
+let work: string;
+
+interface Run { code: number | null; signal: string | null; stdout: string; stderr: string }
+
+function marquee(args: string[], opts: { killWhen?: (out: string) => boolean; env?: Record<string, string> } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, MARQUEE_DATA_DIR: dataDir, MARQUEE_MODELS_DIR: MODELS_DIR, DATABASE_URL: '', MARQUEE_DEVICE: 'cpu', MARQUEE_PROGRESS_INTERVAL_MS: '0', CI: 'true', ...opts.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    const check = () => {
+      if (opts.killWhen && !child.killed && opts.killWhen(stdout + stderr)) child.kill('SIGKILL');
+    };
+    child.stdout.on('data', (d) => ((stdout += d), check()));
+    child.stderr.on('data', (d) => ((stderr += d), check()));
+    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+before(async () => {
+  dataDir = tmpDir();
+  work = tmpDir();
+  const csv = sampleSubset(work, 200);
+  const r = await marquee(['import', csv]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /imported 200, updated 0, unchanged 0, skipped 0/);
+});
+
+describe('marquee CLI', () => {
+  test('embed shows progress, survives a kill, and resumes where it stopped', async () => {
+    const killed = await marquee(['embed', '--batch', '32'], { killWhen: (out) => /embed (6[4-9]|[7-9]\d|1\d\d)\/200/.test(out) });
+    assert.equal(killed.signal, 'SIGKILL', killed.stderr);
+    assert.match(killed.stderr, /posters · [\d.]+\/s · ETA/);
+    const resumed = await marquee(['embed']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const m = /embedded (\d+), failed 0/.exec(resumed.stdout);
+    assert.ok(m, resumed.stdout);
+    assert.ok(Number(m[1]) > 0 && Number(m[1]) <= 136, `resumed run embedded only the rest: ${m[1]}`);
+    const again = await marquee(['embed']);
+    assert.match(again.stdout, /embedded 0, failed 0/);
+  });
+
+  test('train prints the comparison table and stores an active version; evaluate prints and writes it', async () => {
+    const t = await marquee(['train', '--epochs', '15']);
+    assert.equal(t.code, 0, t.stderr);
+    for (const want of ['F1 macro', 'P macro', 'R macro', 'Hamming', 'mlp', 'logreg', 'knn', 'global-0.25', 'global-0.5', 'global-0.75', 'per-class', 'DRAMA', 'MYSTERY']) {
+      assert.ok(t.stdout.includes(want), `train output has ${want}`);
+    }
+    assert.match(t.stdout, /stored model version \S+ \(#1\), active/, 'the first version is activated');
+    const json = path.join(work, 'eval.json');
+    const e = await marquee(['evaluate', '--json', json]);
+    assert.equal(e.code, 0, e.stderr);
+    assert.match(e.stdout, /F1 macro/);
+    const saved = JSON.parse(fs.readFileSync(json, 'utf8'));
+    assert.ok(saved.report.rows.length >= 12);
+    assert.ok(saved.report.perClass.length === 13);
+  });
+
+  test('evaluate --csv scores another labelled file without importing it', async () => {
+    const other = path.join(work, 'other.csv');
+    const { parse } = require('csv-parse/sync') as typeof import('csv-parse/sync');
+    const { stringify } = require('csv-stringify/sync') as typeof import('csv-stringify/sync');
+    const rows = (parse(fs.readFileSync(path.join(POSTERS_DIR, 'sample.csv')), { columns: true }) as Array<Record<string, string>>).slice(300, 360);
+    fs.writeFileSync(other, stringify(rows.map((r) => ({ ...r, img_url: path.join(POSTERS_DIR, r.img_url) })), { header: true }));
+    const e = await marquee(['evaluate', '--csv', other]);
+    assert.equal(e.code, 0, e.stderr);
+    assert.match(e.stdout, /on .*other\.csv: 60 posters/);
+    assert.match(e.stdout, /global-0.5/);
+    const stillTwoHundred = await marquee(['import', sampleSubset(work, 200)]);
+    assert.match(stillTwoHundred.stdout, /imported 0, updated 0, unchanged 200/, 'evaluate imported nothing');
+  });
+
+  test('predict prints all 13 probabilities, the labels, and with --verbose the provider', async () => {
+    const p = await marquee(['predict', path.join(POSTERS_DIR, 'images/tt0116209.jpg'), '--verbose']);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stdout, /backbone mobilenetv2-fp32 on cpu/);
+    assert.equal((p.stdout.match(/^[ *] [A-Z]+\s+0\.\d{3}$/gm) ?? []).length, 13);
+    assert.match(p.stdout, /^predicted: /m);
+    const notImage = path.join(work, 'notes.txt');
+    fs.writeFileSync(notImage, 'hello');
+    const bad = await marquee(['predict', notImage]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /error \[(NOT_AN_IMAGE|IMAGE_CORRUPT)\]/);
+    const missing = await marquee(['predict', path.join(work, 'nope.jpg')]);
+    assert.match(missing.stderr, /error \[FILE_NOT_FOUND\]/);
+  });
+
+  test('apikey, migrate, usage errors', async () => {
+    const k = await marquee(['apikey', 'create', '--role', 'user']);
+    assert.equal(k.code, 0, k.stderr);
+    assert.match(k.stdout.trim(), /^mq_[A-Za-z0-9_-]{40,}$/);
+    assert.equal((await marquee(['apikey', 'create', '--role', 'root'])).code, 2);
+    assert.match((await marquee(['migrate'])).stdout, /database is up to date/);
+    const unknown = await marquee(['frobnicate']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /usage: marquee/);
+    const badLimit = await marquee(['import', 'x.csv', '--limit', 'many']);
+    assert.equal(badLimit.code, 2);
+  });
+});
