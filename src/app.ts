@@ -49,8 +49,8 @@ export class App {
     this.importer = new ImportService(db, this.posters);
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
     this.embedding = new EmbeddingService(config, embeddingRepo, this.posters);
-    this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, this.embedding.backbone);
-    this.catalog = new MovieCatalog(ds);
+    this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, movieRepo, this.embedding.backbone);
+    this.catalog = new MovieCatalog(movieRepo);
     this.similarity = new SimilarityService(this.catalog, embeddingRepo, this.embedding.backbone, config.dataDir);
     this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.allowPrivateUrls);
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.allowPrivateUrls);

@@ -11,7 +11,7 @@ commands:
   serve                                   serve the GraphQL API on HOST:PORT
   migrate                                 apply database migrations
   import <movies.csv> [--limit N] [--allow-private-urls]
-  embed [--limit N]                       embed posters lacking an embedding for the active backbone
+  embed [--limit N] [--batch N]           embed posters lacking an embedding for the active backbone (batch 32)
   train [--epochs N] [--seed N] [--activate]
   evaluate [--csv other.csv] [--json out.json]
   predict <image path or URL> [--verbose]

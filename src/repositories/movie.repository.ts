@@ -8,7 +8,8 @@ export interface MovieFilterSpec {
   search?: string;
 }
 
-export interface MovieWrite {
+/** A movie's descriptive fields, as parsed from a CSV row or an admin's input. */
+export interface MovieFields {
   imdbId: string | null;
   title: string;
   year: number | null;
@@ -17,6 +18,9 @@ export interface MovieWrite {
   storyline: string | null;
   rawGenres: string[];
   labels: string[];
+}
+
+export interface MovieWrite extends MovieFields {
   posterSha256: string | null;
   posterMime: string | null;
   posterSource: string | null;
@@ -87,6 +91,20 @@ export class MovieRepository {
     where = where ? `${where} AND movie.id > $${params.length}` : `WHERE movie.id > $${params.length}`;
     params.push(limit);
     return this.ds.query(`SELECT ${COLUMNS} FROM movie ${where} ORDER BY movie.id LIMIT $${params.length}`, params);
+  }
+
+  /** Rows created or changed after `since` (the in-memory catalog's refresh). */
+  async changedSince(since: Date): Promise<MovieEntity[]> {
+    return this.ds.query(`SELECT ${COLUMNS} FROM movie WHERE updated_at > $1`, [since]);
+  }
+
+  async labelsById(): Promise<Map<number, string[]>> {
+    const rows: Array<{ id: number; labels: string[] }> = await this.ds.query(`SELECT id, labels FROM movie`);
+    return new Map(rows.map((r) => [r.id, r.labels]));
+  }
+
+  async allIds(): Promise<number[]> {
+    return (await this.ds.query(`SELECT id FROM movie`)).map((r: { id: number }) => r.id);
   }
 
   async count(filter?: MovieFilterSpec): Promise<number> {

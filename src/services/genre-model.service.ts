@@ -7,6 +7,7 @@ import { evaluateArtifact, trainGenreModels, TrainingProgress, TrainingReport } 
 import { Progress } from '../progress';
 import { EmbeddingRepository } from '../repositories/embedding.repository';
 import { ModelVersionRepository, ModelVersionSummary } from '../repositories/model-version.repository';
+import { MovieRepository } from '../repositories/movie.repository';
 
 export interface GenreScoreValue {
   genre: string;
@@ -37,6 +38,7 @@ export class GenreModelService {
     private readonly ds: DataSource,
     readonly versions: ModelVersionRepository,
     private readonly embeddings: EmbeddingRepository,
+    private readonly movies: MovieRepository,
     private readonly backbone: string,
   ) {}
 
@@ -82,8 +84,7 @@ export class GenreModelService {
 
   /** Every stored embedding of the backbone with its movie's labels, in movie-id order. */
   async loadLabelledSet(): Promise<{ X: Float32Array; Y: Uint8Array; n: number; dim: number; movieIds: Int32Array }> {
-    const labelRows: Array<{ id: number; labels: string[] }> = await this.ds.query(`SELECT id, labels FROM movie`);
-    const labelsOf = new Map(labelRows.map((r) => [r.id, r.labels]));
+    const labelsOf = await this.movies.labelsById();
     const parts: Array<{ ids: Int32Array; vectors: Float32Array; dim: number }> = [];
     for await (const page of this.embeddings.loadAll(this.backbone)) parts.push(page);
     const n = parts.reduce((s, p) => s + p.ids.length, 0);

@@ -1,7 +1,6 @@
-import { DataSource } from 'typeorm';
 import { MovieEntity } from '../db/entities';
 import { GENRES } from '../ml/labels';
-import { MovieFilterSpec } from '../repositories/movie.repository';
+import { MovieFilterSpec, MovieRepository } from '../repositories/movie.repository';
 
 interface Entry {
   movie: MovieEntity;
@@ -10,10 +9,6 @@ interface Entry {
 }
 
 export const labelMask = (labels: readonly string[]) => labels.reduce((m, l) => m | (1 << GENRES.indexOf(l as never)), 0);
-
-const COLUMNS = `id, imdb_id AS "imdbId", title, year, age_rating AS "ageRating", runtime_minutes AS "runtimeMinutes",
-  storyline, poster_sha256 AS "posterSha256", poster_mime AS "posterMime", poster_source AS "posterSource",
-  raw_genres AS "rawGenres", labels, created_at AS "createdAt", updated_at AS "updatedAt"`;
 
 /**
  * An in-memory snapshot of every movie row (22k rows are ~15 MB). Similarity results and their
@@ -27,7 +22,7 @@ export class MovieCatalog {
   private watermark = new Date(0);
   private lastRefresh = 0;
 
-  constructor(private readonly ds: DataSource, private readonly refreshMs = 10_000) {}
+  constructor(private readonly repo: MovieRepository, private readonly refreshMs = 10_000) {}
 
   get size(): number {
     return this.entries.size;
@@ -41,16 +36,14 @@ export class MovieCatalog {
   async refresh(force = false): Promise<void> {
     if (!force && Date.now() - this.lastRefresh < this.refreshMs) return;
     this.lastRefresh = Date.now();
-    const rows: MovieEntity[] = await this.ds.query(`SELECT ${COLUMNS} FROM movie WHERE updated_at > $1`, [this.watermark]);
+    const rows = await this.repo.changedSince(this.watermark);
     for (const r of rows) {
       this.put(r);
       if (r.updatedAt > this.watermark) this.watermark = r.updatedAt;
     }
-    const [{ n }] = await this.ds.query(`SELECT count(*)::int AS n FROM movie`);
-    if (n < this.entries.size) {
-      // Someone deleted rows: drop what is gone.
-      const ids: Array<{ id: number }> = await this.ds.query(`SELECT id FROM movie`);
-      const live = new Set(ids.map((x) => x.id));
+    if ((await this.repo.count()) < this.entries.size) {
+      // Another process deleted rows: drop what is gone.
+      const live = new Set(await this.repo.allIds());
       for (const id of [...this.entries.keys()]) if (!live.has(id)) this.delete(id);
     }
   }

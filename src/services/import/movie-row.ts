@@ -1,4 +1,5 @@
 import { labelsFromRawGenres, splitRawGenres } from '../../ml/labels';
+import { MovieFields } from '../../repositories/movie.repository';
 
 /** One CSV row in the reference study's scrape schema (+ optional imdb_id). */
 export interface ScrapeRow {
@@ -12,15 +13,7 @@ export interface ScrapeRow {
   img_url?: string;
 }
 
-export interface MovieInput {
-  imdbId: string | null;
-  title: string;
-  year: number | null;
-  ageRating: string | null;
-  runtimeMinutes: number | null;
-  storyline: string | null;
-  rawGenres: string[];
-  labels: string[];
+export interface MovieInput extends MovieFields {
   imgUrl: string;
 }
 
