@@ -44,6 +44,8 @@ export class MarqueeServer {
       includeStacktraceInErrorResponses: !production,
       allowBatchedHttpRequests: true,
       csrfPrevention: true,
+      // We drain and stop ourselves on SIGTERM; Apollo's own handler would re-raise the signal mid-drain.
+      stopOnTerminationSignals: false,
       validationRules: [queryLimitsRule({ maxDepth: this.opts.maxDepth ?? 8, maxCost: this.opts.maxCost ?? 20_000 })],
       formatError: makeFormatError(production, this.log),
     });
