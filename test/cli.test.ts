@@ -68,6 +68,14 @@ describe('marquee CLI', () => {
     assert.ok(saved.report.perClass.length === 13);
   });
 
+  test('movies imported and embedded after training get the active model\'s predictions', async () => {
+    const imp = await marquee(['import', sampleSubset(work, 230)]);
+    assert.match(imp.stdout, /imported 30, updated 0, unchanged 200/);
+    const e = await marquee(['embed']);
+    assert.match(e.stdout, /embedded 30, failed 0/);
+    assert.match(e.stdout, /stored predictions of the active model for 30 movies/);
+  });
+
   test('evaluate --csv scores another labelled file without importing it', async () => {
     const other = path.join(work, 'other.csv');
     const { parse } = require('csv-parse/sync') as typeof import('csv-parse/sync');
@@ -78,8 +86,8 @@ describe('marquee CLI', () => {
     assert.equal(e.code, 0, e.stderr);
     assert.match(e.stdout, /on .*other\.csv: 60 posters/);
     assert.match(e.stdout, /global-0.5/);
-    const stillTwoHundred = await marquee(['import', sampleSubset(work, 200)]);
-    assert.match(stillTwoHundred.stdout, /imported 0, updated 0, unchanged 200/, 'evaluate imported nothing');
+    const unchanged = await marquee(['import', sampleSubset(work, 230)]);
+    assert.match(unchanged.stdout, /imported 0, updated 0, unchanged 230/, 'evaluate imported nothing');
   });
 
   test('predict prints all 13 probabilities, the labels, and with --verbose the provider', async () => {

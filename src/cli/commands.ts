@@ -72,6 +72,9 @@ export const COMMANDS: Record<string, Command> = {
       for (const f of r.failed) out(`failed movie ${f.movieId}: ${f.reason}: ${f.message}`);
       const info = await app.embedding.info();
       out(`embedded ${r.embedded}, failed ${r.failed.length} (${r.seconds.toFixed(1)} s, ${r.rate.toFixed(1)} img/s, backbone ${info.backbone} on ${info.provider})`);
+      // Newly embedded movies get the active model's predictions right away.
+      const predicted = await app.models.predictMissing();
+      if (predicted) out(`stored predictions of the active model for ${predicted} movies`);
     },
   },
 

@@ -9,6 +9,9 @@ import { AppError } from '../errors';
 import { combineCrops, type PosterEmbedder } from './poster-embedder';
 import type { DecodedImage } from './decode-pool';
 
+/** See bench/embedding.ts for the measurements behind it. */
+export const DEFAULT_PIPELINE_BATCH = 64;
+
 export interface PipelineItem<K = string> {
   key: K;
   /** A file to read (read by the decode worker, off the main thread) ... */
@@ -33,8 +36,10 @@ export interface PipelineProgress {
 }
 
 export interface EmbedPipelineOptions {
-  /** Images per session.run (default 64). */
+  /** Images per session.run (default DEFAULT_PIPELINE_BATCH). */
   batchSize?: number;
+  /** Batches read and decoding ahead of the one in session.run (default 2). */
+  prefetch?: number;
   /** Item count, for the ETA. */
   total?: number;
   /** Called after every batch. */
@@ -55,7 +60,8 @@ export async function* embedPipeline<K>(
   source: AsyncIterable<PipelineItem<K>> | Iterable<PipelineItem<K>>,
   opts: EmbedPipelineOptions = {},
 ): AsyncGenerator<PipelineResult<K>[], void, undefined> {
-  const batchSize = Math.max(1, Math.floor(opts.batchSize ?? 64));
+  const batchSize = Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_PIPELINE_BATCH));
+  const prefetch = Math.max(1, Math.floor(opts.prefetch ?? 2));
   const pool = embedder.pool;
   const crops = embedder.info.cropsPerImage;
   const dim = embedder.info.dim;
@@ -90,11 +96,19 @@ export async function* embedPipeline<K>(
   const t0 = performance.now();
   let done = 0;
   let failed = 0;
-  let next = await start();
+  // Up to `prefetch` batches are read and posted to the decode workers ahead of the one being run.
+  const queue: Pending<K>[] = [];
+  const fill = async (target: number) => {
+    while (!exhausted && queue.length < target) {
+      const p = await start();
+      if (p) queue.push(p);
+    }
+  };
+  await fill(prefetch + 1);
   try {
-    while (next) {
-      const cur = next;
-      next = exhausted ? undefined : await start();
+    while (queue.length > 0) {
+      const cur = queue.shift()!;
+      await fill(prefetch);
       const settled = await cur.decoded;
       const results: PipelineResult<K>[] = new Array(cur.items.length);
       const okIdx: number[] = [];
@@ -121,7 +135,7 @@ export async function* embedPipeline<K>(
     }
   } finally {
     // Early exit (break / throw): let in-flight decodes settle so no task outlives the generator.
-    if (next) await next.decoded;
+    await Promise.all(queue.map((p) => p.decoded));
     if (!exhausted) await (it as AsyncIterator<PipelineItem<K>>).return?.();
   }
 }

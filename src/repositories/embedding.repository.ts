@@ -81,6 +81,25 @@ export class EmbeddingRepository {
     }
   }
 
+  /** Embeddings of movies that have no stored prediction under a model version yet, in pages. */
+  async *withoutPrediction(backbone: string, modelVersionId: number, pageSize = 2000): AsyncGenerator<{ ids: Int32Array; vectors: Float32Array; dim: number }> {
+    for (;;) {
+      const rows: Array<{ movie_id: number; v: Buffer }> = await this.ds.query(
+        `SELECT e.movie_id, vector_send(e.embedding) AS v FROM poster_embedding e
+         WHERE e.backbone = $1 AND NOT EXISTS (SELECT 1 FROM movie_prediction p WHERE p.model_version_id = $2 AND p.movie_id = e.movie_id)
+         ORDER BY e.movie_id LIMIT $3`,
+        [backbone, modelVersionId, pageSize],
+      );
+      if (!rows.length) return;
+      const dim = rows[0].v.readUInt16BE(0);
+      const ids = Int32Array.from(rows, (r) => r.movie_id);
+      const vectors = new Float32Array(rows.length * dim);
+      rows.forEach((r, i) => decodeVectorBinary(r.v, vectors, i * dim));
+      yield { ids, vectors, dim };
+      if (rows.length < pageSize) return;
+    }
+  }
+
   async get(backbone: string, movieId: number): Promise<Float32Array | null> {
     const rows = await this.ds.query(`SELECT vector_send(embedding) AS v FROM poster_embedding WHERE backbone = $1 AND movie_id = $2`, [backbone, movieId]);
     if (!rows.length) return null;

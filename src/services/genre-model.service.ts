@@ -82,6 +82,21 @@ export class GenreModelService {
     await this.versions.upsertPredictions(active.version.id, [movieId], active.predictor.predict(vector, 1), NUM_LABELS);
   }
 
+  /**
+   * Stores the active version's predictions for embedded movies that have none yet (movies
+   * imported and embedded after the version was trained). Returns how many were added.
+   */
+  async predictMissing(): Promise<number> {
+    const active = await this.active();
+    if (!active) return 0;
+    let added = 0;
+    for await (const page of this.embeddings.withoutPrediction(this.backbone, active.version.id)) {
+      await this.versions.upsertPredictions(active.version.id, page.ids, active.predictor.predict(page.vectors, page.ids.length), NUM_LABELS);
+      added += page.ids.length;
+    }
+    return added;
+  }
+
   /** Every stored embedding of the backbone with its movie's labels, in movie-id order. */
   async loadLabelledSet(): Promise<{ X: Float32Array; Y: Uint8Array; n: number; dim: number; movieIds: Int32Array }> {
     const labelsOf = await this.movies.labelsById();
@@ -149,6 +164,7 @@ export class GenreModelService {
     if (!v) throw notFound(`no model version ${id}`);
     await this.versions.activate(id);
     this.activeCache = undefined;
+    await this.predictMissing();
     return (await this.versions.get(id))!;
   }
 
