@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
 import { App } from '../app';
 import { createContext, RequestContext, Role } from './context';
@@ -48,6 +49,8 @@ export class MarqueeServer {
       stopOnTerminationSignals: false,
       validationRules: [queryLimitsRule({ maxDepth: this.opts.maxDepth ?? 8, maxCost: this.opts.maxCost ?? 20_000 })],
       formatError: makeFormatError(production, this.log),
+      // The default cache-control plugin instruments every resolved field; we set no cache hints.
+      plugins: [ApolloServerPluginCacheControlDisabled()],
     });
     await this.apollo.start();
     this.httpServer = http.createServer((req, res) => {
