@@ -12,8 +12,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { embedPipeline } from '../src/ml/embed-pipeline';
-import { PosterEmbedder, type Device } from '../src/ml/poster-embedder';
+import { DEFAULT_PIPELINE_BATCH, embedPipeline } from '../src/ml/embed-pipeline';
+import { DEFAULT_SPINNING, PosterEmbedder, type Device } from '../src/ml/poster-embedder';
 import { cropLength, preprocessInto, type ResizeStrategy } from '../src/ml/preprocess';
 
 export interface BenchEmbeddingOptions {
@@ -32,7 +32,7 @@ export interface BenchEmbeddingOptions {
   decodeWorkers?: number;
   /** Inference-only batch sizes (default 1, 8, 16, 32, 64). */
   batchSizes?: number[];
-  /** Pipeline batch size (default 64). */
+  /** Pipeline batch size (default DEFAULT_PIPELINE_BATCH, 64). */
   pipelineBatch?: number;
   /** Seconds per inference trial (default 1.5) and trials per batch size (default 3, best kept). */
   trialSeconds?: number;
@@ -100,7 +100,7 @@ export async function benchEmbedding(opts: BenchEmbeddingOptions = {}): Promise<
   const n = opts.images ?? 2000;
   const threads = opts.threads ?? 2;
   const batchSizes = opts.batchSizes ?? [1, 8, 16, 32, 64];
-  const pipelineBatch = opts.pipelineBatch ?? 64;
+  const pipelineBatch = opts.pipelineBatch ?? DEFAULT_PIPELINE_BATCH;
   const trialMs = (opts.trialSeconds ?? 1.5) * 1000;
   const trials = opts.trials ?? 3;
   const quietWaitS = opts.quietWaitS ?? 30;
@@ -120,6 +120,8 @@ export async function benchEmbedding(opts: BenchEmbeddingOptions = {}): Promise<
   out.cores = os.availableParallelism();
   out.ort_threads = threads;
   out.decode_workers = emb.pool.size;
+  out.ort_spinning = (opts.spinning ?? DEFAULT_SPINNING) ? 1 : 0;
+  out.pipeline_batch = pipelineBatch;
   try {
     // 1. Inference only: real posters decoded once, the same tensor run again and again.
     const rows = Math.max(...batchSizes) * emb.info.cropsPerImage;
@@ -131,8 +133,11 @@ export async function benchEmbedding(opts: BenchEmbeddingOptions = {}): Promise<
     for (const b of batchSizes) {
       const rowsPerRun = b * emb.info.cropsPerImage;
       await emb.embedTensor(tensor, rowsPerRun); // warm-up for this shape
+      // Best of `trials` clean trials (other processes under 0.1 core); a busy trial is retried after a
+      // quiet wait, up to 2 x trials attempts in all.
       let best = 0;
-      for (let t = 0; t < trials; t++) {
+      let bestOthers = 0;
+      for (let attempt = 0, clean = 0; clean < trials && attempt < 2 * trials; attempt++) {
         const m = await measure(async () => {
           let images = 0;
           const t0 = performance.now();
@@ -142,11 +147,14 @@ export async function benchEmbedding(opts: BenchEmbeddingOptions = {}): Promise<
           }
           return images;
         });
+        if (m.othersCores < 0.1) clean++;
+        else await waitQuiet(quietWaitS, log);
         if (m.rate > best) {
           best = m.rate;
-          othersMax = Math.max(othersMax, m.othersCores);
+          bestOthers = m.othersCores;
         }
       }
+      othersMax = Math.max(othersMax, bestOthers);
       out[`inference_b${b}_img_s`] = round(best);
       log(`[bench] inference batch ${b}: ${out[`inference_b${b}_img_s`]} img/s`);
     }
@@ -169,24 +177,34 @@ export async function benchEmbedding(opts: BenchEmbeddingOptions = {}): Promise<
       log(`[bench] decode pool (${emb.pool.size} workers): ${out.decode_pool_img_s} img/s, ${out.decode_cpu_ms_per_img} ms CPU per image`);
     }
 
-    // 3. End to end: file paths in, vectors out, through embedPipeline.
-    await waitQuiet(quietWaitS, log);
+    // 3. End to end: file paths in, vectors out, through embedPipeline. A run disturbed by other
+    // processes is repeated (up to 3 runs, best kept); the CPU-time projection is contention-proof.
     {
+      let best: Awaited<ReturnType<typeof measure>> | undefined;
       let ok = 0;
-      const m = await measure(async () => {
-        for await (const batch of embedPipeline(emb, files.map((f) => ({ key: f, imagePath: f })), { batchSize: pipelineBatch })) {
-          ok += batch.filter((r) => r.vector).length;
-        }
-        return files.length;
-      });
+      for (let attempt = 0; attempt < 3; attempt++) {
+        if (attempt > 0) await waitQuiet(quietWaitS, log);
+        ok = 0;
+        const m = await measure(async () => {
+          for await (const batch of embedPipeline(emb, files.map((f) => ({ key: f, imagePath: f })), { batchSize: pipelineBatch })) {
+            ok += batch.filter((r) => r.vector).length;
+          }
+          return files.length;
+        });
+        if (!best || m.rate > best.rate) best = m;
+        if (m.othersCores < 0.1) break;
+        log(`[bench] pipeline run disturbed (${m.othersCores.toFixed(2)} cores used by other processes): ${round(m.rate)} img/s; again`);
+      }
+      const m = best!;
       out.pipeline_img_s = round(m.rate);
       out.pipeline_images = files.length;
       out.pipeline_failed = files.length - ok;
       out.pipeline_cpu_ms_per_img = round((m.ownCores * m.seconds * 1000) / files.length, 2);
+      out.pipeline_img_s_cpu_projected = round((out.cores * 1000) / out.pipeline_cpu_ms_per_img);
       out.pipeline_others_cores = round(m.othersCores, 2);
       const ref = out[`inference_b${pipelineBatch}_img_s`];
       if (ref) out.pipeline_vs_inference = round(out.pipeline_img_s / ref, 3);
-      log(`[bench] pipeline batch ${pipelineBatch} on ${files.length} posters: ${out.pipeline_img_s} img/s` + (ref ? ` (${Math.round(100 * out.pipeline_vs_inference)}% of inference-only)` : ''));
+      log(`[bench] pipeline batch ${pipelineBatch} on ${files.length} posters: ${out.pipeline_img_s} img/s` + (ref ? ` (${Math.round(100 * out.pipeline_vs_inference)}% of inference-only at batch ${pipelineBatch})` : ''));
     }
 
     // 4. Optional reference: the naive loop (decode on the main thread, then run), batch 32.

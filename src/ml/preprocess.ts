@@ -166,7 +166,7 @@ export async function preprocessInto(input: ImageInput, spec: PreprocessSpec, ou
 
   // No separate metadata() pass on the happy path (it costs ~5% of a poster's decode): sharp checks the
   // pixel limit against the header before decoding; metadata is read only to explain a rejection.
-  const opts: sharp.SharpOptions = { failOn: 'error', limitInputPixels: spec.maxPixels, autoOrient: true, pages: 1 };
+  const opts: sharp.SharpOptions = { failOn: 'warning', limitInputPixels: spec.maxPixels, autoOrient: true, pages: 1 };
   const W = spec.width;
   const H = spec.height;
   const lut = lutFor(spec);
