@@ -20,6 +20,8 @@ function arg(name: string, fallback?: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
+const name0 = (only: string[]) => only.join(',');
+
 function machine(): string {
   const cpus = os.cpus();
   return `${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}, no GPU`;
@@ -34,13 +36,19 @@ async function main(): Promise<void> {
   const modelsDir = path.resolve(process.env.MARQUEE_MODELS_DIR ?? path.join(ROOT, '../shared/models'));
   const postersDir = path.resolve(ROOT, '../shared/data/posters');
   const log = (l: string) => process.stderr.write(`${l}\n`);
-  const sections: string[] = [];
+  // Sections by name; a run of some sections keeps the others from the previous document.
+  const sections = new Map<string, string>();
+  const stampOf = () => `_${machine()}; ${new Date().toISOString().slice(0, 10)}; \`npm run bench -- --only ${name0(only)}\`_`;
+  const section = (name: string, text: string) => {
+    const [title, ...rest] = text.split('\n\n');
+    sections.set(name, `<!-- section:${name} -->\n${title}\n\n${stampOf()}\n\n${rest.join('\n\n')}`);
+  };
 
   if (only.includes('embedding')) {
     log('== embedding');
     const r = await benchEmbedding({ modelsDir, log });
     r['peak RSS of the bench process MiB'] = process.resourceUsage().maxRSS / 1024;
-    sections.push(`## Embedding (MobileNetV2 fp32, CPU provider, 2 threads)\n\n${table(r)}`);
+    section('embedding', `## Embedding (MobileNetV2 fp32, CPU provider, 2 threads)\n\n${table(r)}`);
   }
 
   const haveData = fs.existsSync(path.join(dataDir, 'pglite'));
@@ -56,7 +64,7 @@ async function main(): Promise<void> {
       const result = await trainGenreModels(data, { seed: 42 });
       const secs = (Date.now() - t) / 1000;
       const chosen = result.report.rows.find((r) => r.model === result.report.chosen.model && r.scheme === result.report.chosen.scheme)!;
-      sections.push(`## Training (all ${data.n} stored embeddings, seed 42)\n\n${table({
+      section('training', `## Training (all ${data.n} stored embeddings, seed 42)\n\n${table({
         'training wall s (split, MLP, logistic regression, kNN, thresholds)': secs,
         'chosen test macro F1': chosen.f1Macro,
         'chosen test Hamming loss': chosen.hamming,
@@ -68,19 +76,25 @@ async function main(): Promise<void> {
   }
   if (haveData && only.includes('index')) {
     log('== index');
-    sections.push(`## Cosine index (in-process HNSW, M 16, efConstruction 100, efSearch 80; exact scan for small or selective sets)\n\n${table(await benchIndex({ dataDir, modelsDir, postersDir }))}`);
+    section('index', `## Cosine index (in-process HNSW, M 16, efConstruction 100, efSearch 80; exact scan for small or selective sets)\n\n${table(await benchIndex({ dataDir, modelsDir, postersDir }))}`);
   }
   if (haveData && only.includes('api')) {
     log('== api');
-    sections.push(`## GraphQL API over loopback (server child process, NODE_ENV=production; autocannon, 10 s per row)\n\n${table(await benchApi({ dataDir, modelsDir, postersDir, log }))}`);
+    section('api', `## GraphQL API over loopback (server child process, NODE_ENV=production; autocannon, 10 s per row)\n\n${table(await benchApi({ dataDir, modelsDir, postersDir, log }))}`);
   }
 
-  const header = `# Benchmarks\n\nMachine: ${machine()}.\nDate: ${new Date().toISOString().slice(0, 10)}. Command: \`npm run bench -- --only ${only.join(',')}\`.\n`;
   const previous = fs.existsSync(DOC) ? fs.readFileSync(DOC, 'utf8') : '';
+  const generated = previous.split('<!-- manual -->')[0];
+  for (const m of generated.matchAll(/<!-- section:(\w+) -->\n[\s\S]*?(?=<!-- section:|$)/g)) {
+    if (!sections.has(m[1])) sections.set(m[1], m[0].trimEnd());
+  }
+  const order = ['embedding', 'training', 'index', 'api'];
+  const ordered = [...sections.entries()].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([, text]) => text);
+  const header = `# Benchmarks\n\nEach section is stamped with the machine, date and command that produced it.\n`;
   // Keep hand-written sections (those after the generated marker) across runs.
   const manual = previous.includes('<!-- manual -->') ? previous.slice(previous.indexOf('<!-- manual -->')) : '<!-- manual -->\n';
   fs.mkdirSync(path.dirname(DOC), { recursive: true });
-  fs.writeFileSync(DOC, `${header}\n${sections.join('\n\n')}\n\n${manual}`);
+  fs.writeFileSync(DOC, `${header}\n${ordered.join('\n\n')}\n\n${manual}`);
   log(`wrote ${DOC}`);
 }
 

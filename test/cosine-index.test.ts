@@ -45,14 +45,25 @@ test('graph search and neighbour lists agree with exact search; filters apply be
   assert.ok(rGraph / 200 >= 0.95, `graph recall@10 ${rGraph / 200}`);
   assert.ok(rList / 200 >= 0.95, `neighbour-list recall@10 ${rList / 200}`);
 
+  const even = (x: number) => x % 2 === 0;
   // A filter admitting ~1 in 20 items: every result passes it and there are still k of them.
   const rare = (x: number) => x % 20 === 0;
   const filtered = index.search(vectors[5], 25, rare);
   assert.equal(filtered.length, 25);
   assert.ok(filtered.every((h) => rare(h.id)));
   assert.ok(recall(filtered, index.exact(vectors[5], 25, rare)) >= 0.95);
+  // Filtered "like this item" requests: from the neighbour list when it holds k admitted items, else a search.
+  let rFiltered = 0;
+  for (let q = 0; q < 50; q++) {
+    const id = 2 + q * 13;
+    const got = index.similarTo(id, 10, even);
+    assert.equal(got.length, 10);
+    assert.ok(got.every((h) => even(h.id) && h.id !== id));
+    rFiltered += recall(got, index.exact(vectors[id - 1], 10, (x) => even(x) && x !== id));
+    assert.ok(index.similarTo(id, 5, rare).every((h) => rare(h.id)));
+  }
+  assert.ok(rFiltered / 50 >= 0.95, `filtered recall@10 ${rFiltered / 50}`);
   // A broad filter goes through the graph and still returns k admitted items.
-  const even = (x: number) => x % 2 === 0;
   const broad = index.search(vectors[9], 30, even);
   assert.equal(broad.length, 30);
   assert.ok(broad.every((h) => even(h.id)));

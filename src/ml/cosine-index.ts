@@ -110,16 +110,18 @@ export class CosineIndex {
     const slot = this.slotOf.get(id);
     if (slot === undefined) return [];
     const nb = this.neighbours;
-    if (!filter && nb && slot < nb.count && nb.fresh[slot] && k <= NEIGHBOURS) {
+    if (nb && slot < nb.count && nb.fresh[slot] && k <= NEIGHBOURS) {
+      // The list is the item's top NEIGHBOURS in order, so the first k live items in it that pass
+      // the filter are the top k that pass it overall (deleted items only shorten the list); a list
+      // that runs short needs a search.
       const out: Hit[] = [];
       for (let i = 0; i < NEIGHBOURS && out.length < k; i++) {
         const s = nb.ids[slot * NEIGHBOURS + i];
         if (s < 0) break;
         const other = this.slotIds[s];
-        if (other >= 0) out.push({ id: other, score: nb.scores[slot * NEIGHBOURS + i] });
+        if (other >= 0 && (!filter || filter(other))) out.push({ id: other, score: nb.scores[slot * NEIGHBOURS + i] });
       }
-      // Deletions can leave a list short; only then is a search needed.
-      if (out.length === k || out.length === this.size - 1) return out;
+      if (out.length === k) return out;
     }
     const v = this.vectors.subarray(slot * this.dim, (slot + 1) * this.dim);
     return this.search(v, k, filter, new Set([id]));
