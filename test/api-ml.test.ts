@@ -58,7 +58,7 @@ before(async () => {
   server = new MarqueeServer(app, { log: () => undefined });
   ({ url } = await server.start('127.0.0.1', 0));
   base = url.replace(/\/graphql$/, '');
-  imageHost = http.createServer((req, res) => {
+  imageHost = http.createServer((_req, res) => {
     imageHostHits++;
     res.writeHead(200, { 'content-type': 'image/jpeg' });
     res.end(posterBytes('tt0116209'));

@@ -5,8 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import http from 'node:http';
-import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { App } from '../src/app';
@@ -36,8 +34,6 @@ async function startServer(app: App, opts: ConstructorParameters<typeof MarqueeS
 }
 
 const code = (r: GqlResult) => r.errors?.[0]?.extensions?.code;
-const reason = (r: GqlResult) => r.errors?.[0]?.extensions?.reason;
-const posterBase64 = (imdbId: string) => fs.readFileSync(path.join(POSTERS_DIR, 'images', `${imdbId}.jpg`)).toString('base64');
 
 for (const kind of DB_KINDS) {
   describe(`movie queries over HTTP on ${kind}`, () => {

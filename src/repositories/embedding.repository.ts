@@ -13,6 +13,20 @@ export function decodeVectorBinary(buf: Buffer, out: Float32Array, offset: numbe
   return dim;
 }
 
+export interface EmbeddingPage {
+  ids: Int32Array;
+  vectors: Float32Array;
+  dim: number;
+}
+
+function decodePage(rows: Array<{ movie_id: number; v: Buffer }>): EmbeddingPage {
+  const dim = rows[0].v.readUInt16BE(0);
+  const ids = Int32Array.from(rows, (r) => r.movie_id);
+  const vectors = new Float32Array(rows.length * dim);
+  rows.forEach((r, i) => decodeVectorBinary(r.v, vectors, i * dim));
+  return { ids, vectors, dim };
+}
+
 const vectorLiteral = (v: Float32Array) => `[${Array.prototype.join.call(v, ',')}]`;
 
 /** All SQL about poster embeddings. */
@@ -60,7 +74,7 @@ export class EmbeddingRepository {
    * Streams every embedding of a backbone in id order, in pages, in pgvector's binary form
    * (text output of 1280 floats is ~4x larger and slow to parse).
    */
-  async *loadAll(backbone: string, pageSize = 2000): AsyncGenerator<{ ids: Int32Array; vectors: Float32Array; dim: number }> {
+  async *loadAll(backbone: string, pageSize = 2000): AsyncGenerator<EmbeddingPage> {
     let after = 0;
     for (;;) {
       const rows: Array<{ movie_id: number; v: Buffer }> = await this.ds.query(
@@ -69,34 +83,25 @@ export class EmbeddingRepository {
         [backbone, after, pageSize],
       );
       if (!rows.length) return;
-      const dim = rows[0].v.readUInt16BE(0);
-      const ids = new Int32Array(rows.length);
-      const vectors = new Float32Array(rows.length * dim);
-      rows.forEach((r, i) => {
-        ids[i] = r.movie_id;
-        decodeVectorBinary(r.v, vectors, i * dim);
-      });
-      yield { ids, vectors, dim };
+      yield decodePage(rows);
       after = rows[rows.length - 1].movie_id;
     }
   }
 
   /** Embeddings of movies that have no stored prediction under a model version yet, in pages. */
-  async *withoutPrediction(backbone: string, modelVersionId: number, pageSize = 2000): AsyncGenerator<{ ids: Int32Array; vectors: Float32Array; dim: number }> {
+  async *withoutPrediction(backbone: string, modelVersionId: number, pageSize = 2000): AsyncGenerator<EmbeddingPage> {
+    let after = 0;
     for (;;) {
       const rows: Array<{ movie_id: number; v: Buffer }> = await this.ds.query(
         `SELECT e.movie_id, vector_send(e.embedding) AS v FROM poster_embedding e
-         WHERE e.backbone = $1 AND NOT EXISTS (SELECT 1 FROM movie_prediction p WHERE p.model_version_id = $2 AND p.movie_id = e.movie_id)
-         ORDER BY e.movie_id LIMIT $3`,
-        [backbone, modelVersionId, pageSize],
+         WHERE e.backbone = $1 AND e.movie_id > $3
+           AND NOT EXISTS (SELECT 1 FROM movie_prediction p WHERE p.model_version_id = $2 AND p.movie_id = e.movie_id)
+         ORDER BY e.movie_id LIMIT $4`,
+        [backbone, modelVersionId, after, pageSize],
       );
       if (!rows.length) return;
-      const dim = rows[0].v.readUInt16BE(0);
-      const ids = Int32Array.from(rows, (r) => r.movie_id);
-      const vectors = new Float32Array(rows.length * dim);
-      rows.forEach((r, i) => decodeVectorBinary(r.v, vectors, i * dim));
-      yield { ids, vectors, dim };
-      if (rows.length < pageSize) return;
+      yield decodePage(rows);
+      after = rows[rows.length - 1].movie_id;
     }
   }
 
