@@ -134,7 +134,11 @@ describe('genres', () => {
     const unknown = await gql(q, { p: { movieId: '987654' } });
     assert.equal(code(unknown), 'NOT_FOUND');
     const ftp = await gql(q, { p: { imageUrl: 'ftp://example.com/x.jpg' } });
-    assert.equal(code(ftp), 'BAD_USER_INPUT');
+    assert.deepEqual([code(ftp), reason(ftp)], ['BAD_USER_INPUT', 'URL_SCHEME']);
+    const long = await gql(q, { p: { imageUrl: `https://example.com/${'a'.repeat(3000)}.jpg` } });
+    assert.deepEqual([code(long), reason(long)], ['BAD_USER_INPUT', 'URL_TOO_LONG']);
+    const badB64 = await gql(q, { p: { imageBase64: '***not base64***' } });
+    assert.deepEqual([code(badB64), reason(badB64)], ['BAD_USER_INPUT', 'BAD_BASE64']);
   });
 });
 

@@ -13,7 +13,7 @@ import { toMovie } from './movie-mapper';
 @Resolver()
 export class PosterResolver {
   @Query(() => GenrePrediction, { description: "Genre probabilities of a poster under the active model" })
-  async predictGenres(@Ctx() ctx: RequestContext, @Arg('poster', () => PosterInput) poster: PosterInput): Promise<GenrePrediction> {
+  async predictGenres(@Ctx() ctx: RequestContext, @Arg('poster', () => PosterInput, { validate: false }) poster: PosterInput): Promise<GenrePrediction> {
     const resolved = await ctx.app.posterQueries.resolve(poster);
     const p = await ctx.app.models.predictVector(resolved.vector);
     return { modelVersion: p.modelVersion, genres: p.genres.map((g) => ({ ...g, genre: g.genre as Genre })) };
@@ -22,7 +22,7 @@ export class PosterResolver {
   @Query(() => [SimilarMovie])
   async similarPosters(
     @Ctx() ctx: RequestContext,
-    @Arg('poster', () => PosterInput) poster: PosterInput,
+    @Arg('poster', () => PosterInput, { validate: false }) poster: PosterInput,
     @Arg('k', () => Int, { nullable: true, defaultValue: 10 }) k: number,
     @Arg('filter', () => MovieFilter, { nullable: true }) filter?: MovieFilter,
   ): Promise<SimilarMovie[]> {

@@ -1,12 +1,16 @@
-import { IsUrl, MaxLength } from 'class-validator';
 import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
 import { Movie } from './movie';
 
-@InputType({ description: 'A poster: exactly one of a stored movie, image bytes (base64) or an http(s) URL' })
+/**
+ * Checked by PosterQueryService rather than class-validator: exactly one field, base64 size and
+ * alphabet, URL scheme and address (safe-fetch). It sits on the hottest queries, and the service
+ * checks are the stricter ones anyway.
+ */
+@InputType({ description: 'A poster: exactly one of a stored movie, image bytes (base64, at most 10 MB) or an http(s) URL' })
 export class PosterInput {
   @Field(() => ID, { nullable: true }) movieId?: string;
-  @Field(() => String, { nullable: true }) @MaxLength(14_000_100) imageBase64?: string;
-  @Field(() => String, { nullable: true }) @MaxLength(2048) @IsUrl({ protocols: ['http', 'https'], require_protocol: true, require_tld: false }) imageUrl?: string;
+  @Field(() => String, { nullable: true }) imageBase64?: string;
+  @Field(() => String, { nullable: true }) imageUrl?: string;
 }
 
 @ObjectType()

@@ -1,5 +1,4 @@
 import { GraphQLFormattedError } from 'graphql';
-import { unwrapResolverError } from '@apollo/server/errors';
 import { ArgumentValidationError, AuthenticationError, AuthorizationError } from 'type-graphql';
 import { AppError } from '../errors';
 
@@ -13,7 +12,7 @@ const KNOWN = new Set(['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FO
  */
 export function makeFormatError(production: boolean, log: (msg: string) => void) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const original = unwrapResolverError(error);
+    const original = rootCause(error);
     const ext = { ...(formatted.extensions ?? {}) } as Record<string, unknown>;
     if (original instanceof AppError) {
       return { ...formatted, message: original.message, extensions: { ...ext, code: original.code, reason: original.reason, ...(original.details ? { details: original.details } : {}) } };
@@ -38,4 +37,11 @@ export function makeFormatError(production: boolean, log: (msg: string) => void)
     }
     return { ...formatted, extensions: { ...ext, code: 'INTERNAL_SERVER_ERROR' } };
   };
+}
+
+/** The error a resolver threw, under however many GraphQL error wrappers (graphql-js, graphql-jit, Apollo). */
+function rootCause(error: unknown): unknown {
+  let e = error as { originalError?: unknown } | undefined;
+  for (let depth = 0; depth < 5 && e && e.originalError && !(e instanceof AppError); depth++) e = e.originalError as typeof e;
+  return e;
 }

@@ -6,6 +6,7 @@ import { GraphQLError } from 'graphql';
 import { App } from '../app';
 import { createContext, RequestContext, Role } from './context';
 import { makeFormatError } from './format-error';
+import { jitGateway } from './jit-executor';
 import { queryLimitsRule } from './query-limits';
 import { buildMarqueeSchema } from './schema';
 
@@ -40,7 +41,7 @@ export class MarqueeServer {
     const production = this.opts.production ?? this.app.config.production;
     const schema = await buildMarqueeSchema();
     this.apollo = new ApolloServer<RequestContext>({
-      schema,
+      gateway: jitGateway(schema),
       introspection: !production,
       includeStacktraceInErrorResponses: !production,
       allowBatchedHttpRequests: true,

@@ -29,6 +29,7 @@ export class PosterQueryService {
   async resolve(spec: PosterSpec): Promise<ResolvedPoster & { bytes?: Buffer }> {
     const given = [spec.movieId, spec.imageBase64, spec.imageUrl].filter((v) => v != null);
     if (given.length !== 1) throw badInput('POSTER_INPUT', 'give exactly one of movieId, imageBase64 and imageUrl');
+    if (spec.imageUrl != null && spec.imageUrl.length > 2048) throw badInput('URL_TOO_LONG', 'imageUrl is longer than 2048 characters');
     if (spec.movieId != null) {
       const id = parseMovieId(spec.movieId);
       return { vector: await this.similarity.vectorOf(id), movieId: id };
