@@ -7,12 +7,14 @@
  *   2. src/ml/backbones/ of the checkout (found from dist/src/ml as ../../../src/ml/backbones);
  *   3. the folder next to this module (dist/src/ml/backbones/; tsc copies the default manifest there
  *      because it is imported below with resolveJsonModule);
- *   4. the default manifest compiled in through that import (so the default always resolves).
+ *   4. the default manifest compiled in through that
+ *      import (so the default always resolves).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { AppError, badInput } from '../errors';
 import defaultManifestJson from './backbones/mobilenetv2-fp32.json';
+import { RESIZE_STRATEGIES, type ResizeStrategy } from './preprocess';
 
 export interface BackboneManifest {
   /** Stable id, also the value stored with each embedding (poster_embedding.backbone). */
@@ -39,6 +41,11 @@ export interface BackboneManifest {
     name: string;
     dim: number;
   };
+  /**
+   * How posters are resized for this backbone (default: the runtime's default). Part of the manifest
+   * because embeddings are stored per manifest id: two preprocessings of one model are two backbones.
+   */
+  preprocess?: ResizeStrategy;
 }
 
 export const DEFAULT_BACKBONE = 'mobilenetv2-fp32';
@@ -68,6 +75,9 @@ export function validateManifest(raw: unknown, source: string): BackboneManifest
     throw invalid(source, '"input.width"/"input.height" must be integers in 8..4096');
   }
   if (!isTriple(i.mean) || !isTriple(i.std) || i.std.some((s) => s <= 0)) throw invalid(source, '"input.mean"/"input.std" must be 3 numbers (std > 0)');
+  if (m.preprocess !== undefined && !RESIZE_STRATEGIES.includes(m.preprocess)) {
+    throw invalid(source, `"preprocess" must be one of ${RESIZE_STRATEGIES.join(', ')}`);
+  }
   const e = m.embedding;
   if (!e || typeof e.name !== 'string' || !Number.isInteger(e.dim) || e.dim <= 0) throw invalid(source, '"embedding.name"/"embedding.dim" missing');
   return {
@@ -79,6 +89,7 @@ export function validateManifest(raw: unknown, source: string): BackboneManifest
     url: typeof m.url === 'string' ? m.url : undefined,
     input: { name: i.name, layout: 'NCHW', width: i.width, height: i.height, mean: [i.mean[0], i.mean[1], i.mean[2]], std: [i.std[0], i.std[1], i.std[2]] },
     embedding: { name: e.name, dim: e.dim },
+    preprocess: m.preprocess,
   };
 }
 

@@ -159,7 +159,7 @@ export class PosterEmbedder {
    */
   static async create(opts: PosterEmbedderOptions): Promise<PosterEmbedder> {
     const manifest = typeof opts.backbone === 'object' ? opts.backbone : loadBackbone(opts.backbone);
-    const spec = preprocessSpec(manifest, { strategy: opts.strategy, maxPixels: opts.maxInputPixels, maxBytes: opts.maxInputBytes });
+    const spec = preprocessSpec(manifest, { strategy: opts.strategy ?? manifest.preprocess, maxPixels: opts.maxInputPixels, maxBytes: opts.maxInputBytes });
     const weights = await resolveWeights(manifest, opts.modelsDir);
     const device = opts.device ?? 'auto';
     if (!['auto', 'cpu', 'webgpu', 'cuda'].includes(device)) {

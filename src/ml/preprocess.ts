@@ -13,9 +13,10 @@ import type { BackboneManifest } from './backbone-manifest';
  * - 'squash': resize the whole poster to the input size, ignoring aspect ratio (fit fill);
  * - 'centre': scale to cover the input and crop the centre;
  * - 'topbottom': two cover crops, top and bottom; the image's embedding is the normalised average of both.
+ * - 'squash+topbottom': the squashed image and both crops, averaged (best macro F1 in docs/ml-levers.md, 3x the inference).
  */
-export type ResizeStrategy = 'squash' | 'centre' | 'topbottom';
-export const RESIZE_STRATEGIES: readonly ResizeStrategy[] = ['squash', 'centre', 'topbottom'];
+export type ResizeStrategy = 'squash' | 'centre' | 'topbottom' | 'squash+topbottom';
+export const RESIZE_STRATEGIES: readonly ResizeStrategy[] = ['squash', 'centre', 'topbottom', 'squash+topbottom'];
 /** The one place to change the default (a colleague measures which strategy wins on macro F1). */
 export const DEFAULT_RESIZE_STRATEGY: ResizeStrategy = 'squash';
 
@@ -58,9 +59,9 @@ export function preprocessSpec(manifest: BackboneManifest, opts: PreprocessOptio
   };
 }
 
-/** Tensor rows one image takes under a strategy (topbottom: 2). */
-export function cropsFor(strategy: ResizeStrategy): 1 | 2 {
-  return strategy === 'topbottom' ? 2 : 1;
+/** Tensor rows one image takes under a strategy (topbottom: 2, squash+topbottom: 3). */
+export function cropsFor(strategy: ResizeStrategy): number {
+  return strategy === 'squash+topbottom' ? 3 : strategy === 'topbottom' ? 2 : 1;
 }
 
 /** Floats of one crop (3 x H x W). */
@@ -171,12 +172,15 @@ export async function preprocessInto(input: ImageInput, spec: PreprocessSpec, ou
   const H = spec.height;
   const lut = lutFor(spec);
   // 'topbottom' runs two small pipelines (top and bottom cover crops) exactly as sharp defines them.
+  const topBottom: sharp.ResizeOptions[] = [{ fit: 'cover', position: 'top' }, { fit: 'cover', position: 'bottom' }];
   const resizes: sharp.ResizeOptions[] =
     spec.strategy === 'squash'
       ? [{ fit: 'fill' }]
       : spec.strategy === 'centre'
         ? [{ fit: 'cover', position: 'centre' }]
-        : [{ fit: 'cover', position: 'top' }, { fit: 'cover', position: 'bottom' }];
+        : spec.strategy === 'topbottom'
+          ? topBottom
+          : [{ fit: 'fill' }, ...topBottom];
   const outputs = await Promise.allSettled(
     resizes.map((resize) => sharp(bytes, opts).flatten({ background: '#ffffff' }).resize(W, H, resize).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })),
   );
