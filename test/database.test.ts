@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Database } from '../src/db/database';
+import { ModelVersionRepository } from '../src/repositories/model-version.repository';
 import { cleanupAll, DB_KINDS, freshPostgresUrl, tmpDir } from './support';
 
 after(cleanupAll);
@@ -29,6 +30,7 @@ for (const kind of DB_KINDS) {
         const names = idx.map((r: { indexname: string }) => r.indexname);
         for (const want of ['movie_labels_gin', 'movie_title_trgm', 'movie_year']) assert.ok(names.includes(want), `${want} in ${names}`);
         await db.dataSource.undoLastMigration();
+        await db.dataSource.undoLastMigration();
         assert.deepEqual(await tables(db), []);
         assert.equal(await db.pendingMigrations(), true);
         await db.dataSource.runMigrations();
@@ -44,6 +46,30 @@ for (const kind of DB_KINDS) {
     });
   });
 }
+
+test('each backbone has its own active model version', async () => {
+  const db = await open('pglite', true);
+  try {
+    const repo = new ModelVersionRepository(db.dataSource);
+    const add = (name: string, backbone: string) => repo.insert({
+      name, backbone, modelKind: 'mlp', artifact: {}, thresholds: [0.5], splitSeed: 1,
+      split: { train: [], val: [], test: [] }, metrics: {}, trainingMs: 1,
+    });
+    const a1 = await add('a1', 'a');
+    const a2 = await add('a2', 'a');
+    const b1 = await add('b1', 'b');
+    await repo.activate(a1);
+    await repo.activate(b1);
+    assert.equal((await repo.active('a'))?.name, 'a1');
+    assert.equal((await repo.active('b'))?.name, 'b1');
+    await repo.activate(a2); // switching a's version leaves b's alone
+    assert.equal((await repo.active('a'))?.name, 'a2');
+    assert.equal((await repo.active('b'))?.name, 'b1');
+    assert.equal(await repo.active('c'), null);
+  } finally {
+    await db.close();
+  }
+});
 
 describe('embedded database isolation', () => {
   test('concurrent transactions never see each other\'s uncommitted writes, and a rollback loses no one else\'s write', async () => {

@@ -31,14 +31,19 @@ export class ModelVersionRepository {
     return (await this.ds.query(`SELECT ${COLUMNS}, artifact, split FROM model_version WHERE id = $1`, [id]))[0] ?? null;
   }
 
-  async active(): Promise<ModelVersionEntity | null> {
-    return (await this.ds.query(`SELECT ${COLUMNS}, artifact, split FROM model_version WHERE active`))[0] ?? null;
+  /** The active version for a backbone (each backbone has its own). */
+  async active(backbone: string): Promise<ModelVersionEntity | null> {
+    return (await this.ds.query(`SELECT ${COLUMNS}, artifact, split FROM model_version WHERE active AND backbone = $1`, [backbone]))[0] ?? null;
   }
 
-  /** Makes `id` the only active version, atomically. */
+  /** Makes `id` the only active version of its backbone, atomically. */
   async activate(id: number, em?: EntityManager): Promise<void> {
     const run = async (m: EntityManager) => {
-      await m.query(`UPDATE model_version SET active = false WHERE active AND id <> $1`, [id]);
+      await m.query(
+        `UPDATE model_version SET active = false
+         WHERE active AND id <> $1 AND backbone = (SELECT backbone FROM model_version WHERE id = $1)`,
+        [id],
+      );
       await m.query(`UPDATE model_version SET active = true WHERE id = $1`, [id]);
     };
     if (em) await run(em);

@@ -45,7 +45,7 @@ export class GenreModelService {
   /** The active version and its predictor (cached until the next activation). */
   active(): Promise<ActiveModel | null> {
     if (!this.activeCache) {
-      this.activeCache = this.versions.active().then((v) => (v ? { version: v, predictor: GenrePredictor.fromArtifact(v.artifact) } : null));
+      this.activeCache = this.versions.active(this.backbone).then((v) => (v ? { version: v, predictor: GenrePredictor.fromArtifact(v.artifact) } : null));
       this.activeCache.catch(() => (this.activeCache = undefined));
     }
     return this.activeCache;
@@ -176,7 +176,7 @@ export class GenreModelService {
 
   /** Evaluates the active version on labelled embeddings that were never imported. */
   async evaluateOn(X: Float32Array, Y: Uint8Array, n: number) {
-    const full: ModelVersionEntity | null = await this.versions.active();
+    const full: ModelVersionEntity | null = await this.versions.active(this.backbone);
     if (!full) throw new AppError('SERVICE_UNAVAILABLE', 'no genre model is active yet', 'NO_ACTIVE_MODEL');
     return { version: full.name, evaluation: evaluateArtifact(full.artifact as GenreModelArtifact, X, Y, n) };
   }
