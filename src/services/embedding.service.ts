@@ -80,8 +80,10 @@ export class EmbeddingService {
         after = page[page.length - 1].movieId;
       }
     }
-    // Batch 32: the same CPU throughput as 64 with a peak RSS of ~1.1 GB instead of ~1.6 GB (docs/benchmarks.md).
-    for await (const results of embedPipeline(embedder, source(), { batchSize: opts.batchSize ?? 32, total })) {
+    // 32 tensor rows a run: the same CPU throughput as 64 with a peak RSS of ~1.1 GB instead of ~1.6 GB
+    // (docs/benchmarks.md); a backbone with several crops per poster takes fewer posters a batch.
+    const batchSize = opts.batchSize ?? Math.max(1, Math.floor(32 / embedder.info.cropsPerImage));
+    for await (const results of embedPipeline(embedder, source(), { batchSize, total })) {
       const ok = results.filter((r) => r.vector);
       await repo.upsertMany(backbone, ok.map((r) => ({ movieId: r.key, posterSha256: shaOf.get(r.key)!, vector: r.vector! })));
       summary.embedded += ok.length;
