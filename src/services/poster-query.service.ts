@@ -26,7 +26,7 @@ export class PosterQueryService {
     private readonly allowPrivateUrls: boolean,
   ) {}
 
-  async resolve(spec: PosterSpec): Promise<ResolvedPoster & { bytes?: Buffer }> {
+  async resolve(spec: PosterSpec): Promise<ResolvedPoster> {
     const given = [spec.movieId, spec.imageBase64, spec.imageUrl].filter((v) => v != null);
     if (given.length !== 1) throw badInput('POSTER_INPUT', 'give exactly one of movieId, imageBase64 and imageUrl');
     if (spec.imageUrl != null && spec.imageUrl.length > 2048) throw badInput('URL_TOO_LONG', 'imageUrl is longer than 2048 characters');
@@ -39,7 +39,7 @@ export class PosterQueryService {
     // An uploaded copy of a stored poster is that movie: exclude it from its own look-alikes.
     const sha = crypto.createHash('sha256').update(bytes).digest('hex');
     await this.similarity.ready();
-    return { vector, movieId: this.similarity.catalog.idForPoster(sha), bytes };
+    return { vector, movieId: this.similarity.catalog.idForPoster(sha) };
   }
 }
 
