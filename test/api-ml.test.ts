@@ -11,18 +11,12 @@ import { after, before, describe, test } from 'node:test';
 import { App } from '../src/app';
 import { GENRES } from '../src/ml/labels';
 import { MarqueeServer } from '../src/server/http-server';
-import { cleanupAll, openApp, POSTERS_DIR, SAMPLE_CSV } from './support';
+import { cleanupAll, errorCode, errorReason, GqlResult, graphqlClient, openApp, POSTERS_DIR, SAMPLE_CSV } from './support';
 
 after(cleanupAll);
 
-interface GqlResult {
-  status: number;
-  data?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  errors?: Array<{ message: string; extensions?: { code?: string; reason?: string; stacktrace?: unknown } }>;
-}
-
-const code = (r: GqlResult) => r.errors?.[0]?.extensions?.code;
-const reason = (r: GqlResult) => r.errors?.[0]?.extensions?.reason;
+const code = errorCode;
+const reason = errorReason;
 const posterBytes = (imdbId: string) => fs.readFileSync(path.join(POSTERS_DIR, 'images', `${imdbId}.jpg`));
 
 let app: App;
@@ -32,14 +26,7 @@ let base: string;
 let adminKey: string;
 let userKey: string;
 
-async function gql(query: string, variables?: Record<string, unknown>, key?: string, headers: Record<string, string> = {}): Promise<GqlResult> {
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
-    body: JSON.stringify({ query, variables }),
-  });
-  return { status: res.status, ...((await res.json()) as object) };
-}
+const gql = (query: string, variables?: Record<string, unknown>, key?: string, headers?: Record<string, string>) => graphqlClient(url)(query, variables, key, headers);
 
 /** A local image host that counts the requests it sees (for URL inputs and the loopback refusal). */
 let imageHost: http.Server;

@@ -9,31 +9,17 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { App } from '../src/app';
 import { MarqueeServer } from '../src/server/http-server';
-import { cleanupAll, DB_KINDS, openApp, POSTERS_DIR, SAMPLE_CSV } from './support';
+import { cleanupAll, DB_KINDS, errorCode, GqlResult, graphqlClient, openApp, POSTERS_DIR, SAMPLE_CSV } from './support';
 
 after(cleanupAll);
-
-interface GqlResult {
-  status: number;
-  data?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  errors?: Array<{ message: string; extensions?: { code?: string; reason?: string; stacktrace?: unknown } }>;
-}
 
 async function startServer(app: App, opts: ConstructorParameters<typeof MarqueeServer>[1] = {}) {
   const server = new MarqueeServer(app, { log: () => undefined, ...opts });
   const { url } = await server.start('127.0.0.1', 0);
-  const gql = async (query: string, variables?: Record<string, unknown>, key?: string, extraHeaders: Record<string, string> = {}): Promise<GqlResult> => {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...extraHeaders },
-      body: JSON.stringify({ query, variables }),
-    });
-    return { status: res.status, ...((await res.json()) as object) };
-  };
-  return { server, url, gql, base: url.replace(/\/graphql$/, '') };
+  return { server, url, gql: graphqlClient(url), base: url.replace(/\/graphql$/, '') };
 }
 
-const code = (r: GqlResult) => r.errors?.[0]?.extensions?.code;
+const code = errorCode;
 
 for (const kind of DB_KINDS) {
   describe(`movie queries over HTTP on ${kind}`, () => {

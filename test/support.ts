@@ -78,3 +78,24 @@ export function sampleSubset(dir: string, n: number): string {
   fs.writeFileSync(file, stringify(out, { header: true }));
   return file;
 }
+
+export interface GqlResult {
+  status: number;
+  data?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  errors?: Array<{ message: string; extensions?: { code?: string; reason?: string; stacktrace?: unknown } }>;
+}
+
+/** A GraphQL POST over real HTTP, with an optional API key and extra headers. */
+export function graphqlClient(url: string) {
+  return async (query: string, variables?: Record<string, unknown>, key?: string, headers: Record<string, string> = {}): Promise<GqlResult> => {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}), ...headers },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: res.status, ...((await res.json()) as object) };
+  };
+}
+
+export const errorCode = (r: GqlResult) => r.errors?.[0]?.extensions?.code;
+export const errorReason = (r: GqlResult) => r.errors?.[0]?.extensions?.reason;

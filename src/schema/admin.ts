@@ -1,6 +1,7 @@
 import { IsOptional, Matches, Max, MaxLength, Min, ArrayMaxSize } from 'class-validator';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { IMDB_ID } from '../services/import/movie-row';
 
 export enum TrainingJobStatus { QUEUED = 'QUEUED', RUNNING = 'RUNNING', SUCCEEDED = 'SUCCEEDED', FAILED = 'FAILED' }
 registerEnumType(TrainingJobStatus, { name: 'TrainingJobStatus' });
@@ -56,7 +57,7 @@ export class TrainingJob {
 export class AddMovieInput {
   @Field() @MaxLength(500) title: string;
   @Field(() => Int, { nullable: true }) @IsOptional() @Min(1800) @Max(2200) year?: number;
-  @Field(() => String, { nullable: true }) @IsOptional() @Matches(/^tt\d{5,10}$/) imdbId?: string;
+  @Field(() => String, { nullable: true }) @IsOptional() @Matches(IMDB_ID) imdbId?: string;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(20) ageRating?: string;
   @Field(() => Int, { nullable: true }) @IsOptional() @Min(1) @Max(2000) runtimeMinutes?: number;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(10_000) storyline?: string;

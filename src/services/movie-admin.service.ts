@@ -1,13 +1,13 @@
 import { MovieEntity } from '../db/entities';
 import { badInput, notFound } from '../errors';
 import { labelsFromRawGenres } from '../ml/labels';
-import { fetchImage } from '../net/safe-fetch';
+import { IMDB_ID } from './import/movie-row';
 import { MovieRepository } from '../repositories/movie.repository';
 import { EmbeddingService } from './embedding.service';
 import { GenreModelService } from './genre-model.service';
 import { parseMovieId } from './movie.service';
-import { decodeBase64 } from './poster-query.service';
-import { MAX_POSTER_BYTES, PosterStore } from './poster-store';
+import { readImageBytes } from './poster-query.service';
+import { PosterStore } from './poster-store';
 import { SimilarityService } from './similarity.service';
 
 export interface AddMovieSpec {
@@ -35,13 +35,11 @@ export class MovieAdminService {
 
   async add(spec: AddMovieSpec): Promise<MovieEntity> {
     if ((spec.posterBase64 == null) === (spec.posterUrl == null)) throw badInput('POSTER_INPUT', 'give exactly one of posterBase64 and posterUrl');
-    if (spec.imdbId != null && !/^tt\d{5,10}$/.test(spec.imdbId)) throw badInput('BAD_IMDB_ID', `malformed imdbId "${spec.imdbId}"`);
+    if (spec.imdbId != null && !IMDB_ID.test(spec.imdbId)) throw badInput('BAD_IMDB_ID', `malformed imdbId "${spec.imdbId}"`);
     if (spec.imdbId && (await this.movies.findByImdbId(spec.imdbId))) {
       throw badInput('DUPLICATE', `a movie with imdbId ${spec.imdbId} exists already`);
     }
-    const bytes = spec.posterBase64 != null
-      ? decodeBase64(spec.posterBase64)
-      : (await fetchImage(spec.posterUrl!, { allowPrivate: this.allowPrivateUrls, maxBytes: MAX_POSTER_BYTES })).bytes;
+    const bytes = await readImageBytes(spec.posterBase64, spec.posterUrl, this.allowPrivateUrls);
     // Embed first: an image the backbone cannot read must not leave a half-added movie behind.
     const [poster, vector] = await Promise.all([this.posters.put(bytes), this.embedding.embedImage(bytes)]);
     const rawGenres = (spec.genres ?? []).map((g) => g.trim()).filter(Boolean);

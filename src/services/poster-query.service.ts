@@ -29,12 +29,11 @@ export class PosterQueryService {
   async resolve(spec: PosterSpec): Promise<ResolvedPoster> {
     const given = [spec.movieId, spec.imageBase64, spec.imageUrl].filter((v) => v != null);
     if (given.length !== 1) throw badInput('POSTER_INPUT', 'give exactly one of movieId, imageBase64 and imageUrl');
-    if (spec.imageUrl != null && spec.imageUrl.length > 2048) throw badInput('URL_TOO_LONG', 'imageUrl is longer than 2048 characters');
     if (spec.movieId != null) {
       const id = parseMovieId(spec.movieId);
       return { vector: await this.similarity.vectorOf(id), movieId: id };
     }
-    const bytes = spec.imageBase64 != null ? decodeBase64(spec.imageBase64) : (await fetchImage(spec.imageUrl!, { allowPrivate: this.allowPrivateUrls, maxBytes: MAX_POSTER_BYTES })).bytes;
+    const bytes = await readImageBytes(spec.imageBase64, spec.imageUrl, this.allowPrivateUrls);
     const vector = await this.embedding.embedImage(bytes);
     // An uploaded copy of a stored poster is that movie: exclude it from its own look-alikes.
     const sha = crypto.createHash('sha256').update(bytes).digest('hex');
@@ -43,7 +42,14 @@ export class PosterQueryService {
   }
 }
 
-export function decodeBase64(s: string): Buffer {
+/** The bytes of an image given as base64 or as an http(s) URL (exactly one is expected non-null). */
+export async function readImageBytes(base64: string | null | undefined, url: string | null | undefined, allowPrivateUrls: boolean): Promise<Buffer> {
+  if (base64 != null) return decodeBase64(base64);
+  if (url!.length > 2048) throw badInput('URL_TOO_LONG', 'the image URL is longer than 2048 characters');
+  return (await fetchImage(url!, { allowPrivate: allowPrivateUrls, maxBytes: MAX_POSTER_BYTES })).bytes;
+}
+
+function decodeBase64(s: string): Buffer {
   const body = s.replace(/^data:[^;,]+;base64,/, '');
   if (body.length > Math.ceil((MAX_POSTER_BYTES * 4) / 3) + 4) {
     throw badInput('PAYLOAD_TOO_LARGE', `the image is over ${MAX_POSTER_BYTES} bytes`);

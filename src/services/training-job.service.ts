@@ -20,7 +20,6 @@ export class TrainingJobService {
   constructor(
     readonly repo: TrainingJobRepository,
     private readonly models: GenreModelService,
-    private readonly onVersionActivated: () => void = () => undefined,
   ) {}
 
   async start(params: RetrainParams): Promise<TrainingJobEntity> {
@@ -57,7 +56,6 @@ export class TrainingJobService {
           void this.repo.update(id, { stage: p.stage, progress: p.total ? Math.min(0.99, p.done / p.total) : 0 }).catch(() => undefined);
         },
       });
-      if (outcome.activated) this.onVersionActivated();
       const chosen = outcome.report.rows.find((r) => r.model === outcome.report.chosen.model && r.scheme === outcome.report.chosen.scheme);
       await this.repo.update(id, { status: 'SUCCEEDED', stage: 'done', progress: 1, modelVersionId: outcome.versionId, metrics: chosen ?? null });
     } catch (err) {

@@ -17,6 +17,9 @@ export interface MovieInput extends MovieFields {
   imgUrl: string;
 }
 
+/** IMDb title ids: "tt" and 5 to 10 digits. */
+export const IMDB_ID = /^tt\d{5,10}$/;
+
 export class RowError extends Error {
   constructor(readonly reason: string, message: string) {
     super(message);
@@ -57,7 +60,7 @@ export function parseRow(row: ScrapeRow): MovieInput {
   const imgUrl = clean(row.img_url);
   if (!imgUrl) throw new RowError('NO_IMAGE', 'the row has no img_url');
   const imdbId = clean(row.imdb_id);
-  if (imdbId !== null && !/^tt\d{5,10}$/.test(imdbId)) throw new RowError('BAD_IMDB_ID', `malformed imdb_id "${imdbId}"`);
+  if (imdbId !== null && !IMDB_ID.test(imdbId)) throw new RowError('BAD_IMDB_ID', `malformed imdb_id "${imdbId}"`);
   const rawGenres = splitRawGenres(row.genre);
   return {
     imdbId,
