@@ -1,0 +1,41 @@
+/**
+ * Every GraphQL operation the MCP server sends. A test validates each one against the committed
+ * schema.graphql, so an API change that would break the chatbot fails the tests.
+ */
+const MOVIE_FIELDS = 'id title year genres posterUrl';
+
+export const PREDICT_GENRES = `
+  query McpPredictGenres($poster: PosterInput!, $movieId: ID, $withMovie: Boolean!) {
+    predictGenres(poster: $poster) { modelVersion genres { genre probability predicted } }
+    movie(id: $movieId) @include(if: $withMovie) { ${MOVIE_FIELDS} }
+  }`;
+
+export const SIMILAR_POSTERS = `
+  query McpSimilarPosters($poster: PosterInput!, $k: Int, $filter: MovieFilter) {
+    similarPosters(poster: $poster, k: $k, filter: $filter) { score movie { ${MOVIE_FIELDS} } }
+  }`;
+
+export const RECOMMEND_MOVIES = `
+  query McpRecommendMovies($liked: [ID!]!, $disliked: [ID!], $k: Int, $filter: MovieFilter) {
+    recommendations(liked: $liked, disliked: $disliked, k: $k, filter: $filter) {
+      score movie { ${MOVIE_FIELDS} } because { id title year }
+    }
+  }`;
+
+export const SEARCH_MOVIES = `
+  query McpSearchMovies($filter: MovieFilter, $first: Int, $after: String) {
+    movies(filter: $filter, first: $first, after: $after) {
+      totalCount edges { node { ${MOVIE_FIELDS} } } pageInfo { hasNextPage endCursor }
+    }
+  }`;
+
+export const GET_MOVIE = `
+  query McpGetMovie($id: ID, $imdbId: String, $similar: Int) {
+    movie(id: $id, imdbId: $imdbId) {
+      ${MOVIE_FIELDS} imdbId ageRating runtimeMinutes storyline rawGenres
+      predictedGenres { genre probability predicted }
+      similar(k: $similar) { score movie { id title year genres } }
+    }
+  }`;
+
+export const MCP_OPERATIONS = { PREDICT_GENRES, SIMILAR_POSTERS, RECOMMEND_MOVIES, SEARCH_MOVIES, GET_MOVIE };
