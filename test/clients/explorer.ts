@@ -74,7 +74,30 @@ export function explorerSuite(fixture: () => ClientFixture): void {
       await shot('search');
     });
 
+    test('keyboard only: skip link, search field, open a movie with Enter, like it with Space', async () => {
+      await page.goto(`${base}/`);
+      await page.locator('.grid img').first().waitFor();
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+      await page.keyboard.press('Enter');
+      await page.keyboard.press('Tab');
+      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('type')), 'search');
+      await page.keyboard.type('patient');
+      await page.locator('.result-count', { hasText: /^\d+ movies?$/ }).waitFor();
+      await page.waitForFunction(() => document.querySelectorAll('.grid .card').length > 0 && Array.from(document.querySelectorAll('.grid .card-title')).every((t) => /patient/i.test(t.textContent ?? '')));
+      await page.locator('.grid .card-link').first().focus();
+      await page.keyboard.press('Enter');
+      await page.locator('#movie-title').waitFor();
+      const like = page.locator('.movie-facts').getByRole('button', { name: /^Like / });
+      await like.focus();
+      await page.keyboard.press('Space');
+      assert.equal(await like.getAttribute('aria-pressed'), 'true');
+      await page.keyboard.press('Space');
+      assert.equal(await like.getAttribute('aria-pressed'), 'false');
+    });
+
     test('a movie page shows its poster, predicted genres as bars and the nearest labelled posters', async () => {
+      await page.goto(`${base}/?q=love`);
       await page.locator('.grid .card-link').first().click();
       await page.locator('.genre-bars').waitFor();
       const id = /\/movie\/(\d+)$/.exec(page.url())?.[1];

@@ -1,18 +1,31 @@
 import { Link } from 'wouter';
 import { displayTitle } from '../lib/format';
 
-/** "Because you liked …": the liked movies that led to a recommendation, as links. */
-export function Because({ movies }: { movies: ReadonlyArray<{ id: string; title: string }> }) {
+/** The API's RecommendationReason (issue 9), when the server reports one. */
+export type RecommendationReason = 'COLLABORATIVE' | 'POSTER' | 'POPULAR' | 'GENRE';
+
+const LEAD: Record<RecommendationReason, string> = {
+  COLLABORATIVE: 'People who liked',
+  POSTER: 'Its poster looks like',
+  POPULAR: 'Popular',
+  GENRE: 'In the genres of',
+};
+
+/** "Because you liked …": the liked movies that led to a recommendation, as links, and why when known. */
+export function Because({ movies, reason }: { movies: ReadonlyArray<{ id: string; title: string }>; reason?: RecommendationReason | null }) {
+  if (reason === 'POPULAR' && movies.length === 0) return <p className="because">Popular with everyone</p>;
   if (movies.length === 0) return null;
+  const lead = reason === 'COLLABORATIVE' ? `${LEAD.COLLABORATIVE}` : reason ? LEAD[reason] : 'Because you liked';
   return (
     <p className="because">
-      Because you liked{' '}
+      {lead}{' '}
       {movies.map((m, i) => (
         <span key={m.id}>
           {i > 0 && (i === movies.length - 1 ? ' and ' : ', ')}
           <Link href={`/movie/${m.id}`}>{displayTitle(m.title)}</Link>
         </span>
       ))}
+      {reason === 'COLLABORATIVE' && ' also liked this'}
     </p>
   );
 }
