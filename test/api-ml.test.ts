@@ -9,7 +9,7 @@ import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { App } from '../src/app';
-import { GENRES } from '../src/ml/labels';
+import { GENRES } from '../src/ml/genre/labels';
 import { MarqueeServer } from '../src/server/http-server';
 import { cleanupAll, errorCode, errorReason, GqlResult, graphqlClient, openApp, POSTERS_DIR, SAMPLE_CSV } from './support';
 

@@ -12,10 +12,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { AppError } from '../src/errors';
-import { DEFAULT_BACKBONE, listBackbones, loadBackbone, validateManifest } from '../src/ml/backbone-manifest';
-import { clearChecksumCache, downloadWeights, resolveWeights } from '../src/ml/model-store';
-import { PosterEmbedder } from '../src/ml/poster-embedder';
-import { cropLength, preprocessInto, preprocessSpec } from '../src/ml/preprocess';
+import { DEFAULT_BACKBONE, listBackbones, loadBackbone, validateManifest } from '../src/ml/backbone/manifest';
+import { clearChecksumCache, downloadWeights, resolveWeights } from '../src/ml/backbone/model-store';
+import { PosterEmbedder } from '../src/ml/embedding/poster-embedder';
+import { cropLength, preprocessInto, preprocessSpec } from '../src/ml/image/preprocess';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MODELS_DIR = path.resolve(ROOT, process.env.MARQUEE_MODELS_DIR ?? '../shared/models');

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { App } from '../app';
 import { AppError } from '../errors';
-import { formatReport } from '../ml/trainer';
+import { formatReport } from '../ml/genre/training/trainer';
 import { fetchImage } from '../net/safe-fetch';
 import { formatSummary } from '../services/import/import.service';
 import { MarqueeServer } from '../server/http-server';

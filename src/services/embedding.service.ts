@@ -1,9 +1,9 @@
 import { Config } from '../config';
 import { AppError } from '../errors';
-import { DEFAULT_BACKBONE } from '../ml/backbone-manifest';
-import { embedPipeline, PipelineItem } from '../ml/embed-pipeline';
-import { EmbeddingBatcher } from '../ml/embedding-batcher';
-import { PosterEmbedder } from '../ml/poster-embedder';
+import { DEFAULT_BACKBONE } from '../ml/backbone/manifest';
+import { embedPipeline, PipelineItem } from '../ml/embedding/embed-pipeline';
+import { EmbeddingBatcher } from '../ml/embedding/embedding-batcher';
+import { PosterEmbedder } from '../ml/embedding/poster-embedder';
 import { Progress } from '../progress';
 import { EmbeddingRepository } from '../repositories/embedding.repository';
 import { PosterStore } from './poster-store';

@@ -1,9 +1,9 @@
 import { DataSource } from 'typeorm';
 import { ModelVersionEntity } from '../db/entities';
 import { AppError, notFound } from '../errors';
-import { GenrePredictor, GenreModelArtifact } from '../ml/genre-predictor';
-import { GENRES, NUM_LABELS, multiHot } from '../ml/labels';
-import { evaluateArtifact, trainGenreModels, TrainingProgress, TrainingReport } from '../ml/trainer';
+import { GenrePredictor, GenreModelArtifact } from '../ml/genre/genre-predictor';
+import { GENRES, NUM_LABELS, multiHot } from '../ml/genre/labels';
+import { evaluateArtifact, trainGenreModels, TrainingProgress, TrainingReport } from '../ml/genre/training/trainer';
 import { Progress } from '../progress';
 import { EmbeddingRepository } from '../repositories/embedding.repository';
 import { ModelVersionRepository, ModelVersionSummary } from '../repositories/model-version.repository';

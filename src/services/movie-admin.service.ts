@@ -1,6 +1,6 @@
 import { MovieEntity } from '../db/entities';
 import { badInput, notFound } from '../errors';
-import { labelsFromRawGenres } from '../ml/labels';
+import { labelsFromRawGenres } from '../ml/genre/labels';
 import { IMDB_ID } from './import/movie-row';
 import { MovieRepository } from '../repositories/movie.repository';
 import { EmbeddingService } from './embedding.service';

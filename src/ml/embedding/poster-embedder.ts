@@ -10,11 +10,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AppError } from '../errors';
-import { loadBackbone, type BackboneManifest } from './backbone-manifest';
-import { DecodePool } from './decode-pool';
-import { resolveWeights } from './model-store';
-import { cropLength, cropsFor, preprocessSpec, type ImageInput, type PreprocessSpec, type ResizeStrategy } from './preprocess';
+import { AppError } from '../../errors';
+import { loadBackbone, type BackboneManifest } from '../backbone/manifest';
+import { resolveWeights } from '../backbone/model-store';
+import { DecodePool } from '../image/decode-pool';
+import { cropLength, preprocessSpec, type ImageInput, type PreprocessSpec } from '../image/preprocess';
+import { cropsFor, type ResizeStrategy } from '../image/resize-strategy';
 
 export type Device = 'auto' | 'cpu' | 'webgpu' | 'cuda';
 export type Provider = 'cpu' | 'webgpu' | 'cuda';
@@ -55,7 +56,7 @@ export interface PosterEmbedderOptions {
    * the decode workers could use when both share a few cores; default: DEFAULT_SPINNING.
    */
   spinning?: boolean;
-  /** Resize strategy; default DEFAULT_RESIZE_STRATEGY from preprocess.ts. */
+  /** Resize strategy; default DEFAULT_RESIZE_STRATEGY from image/resize-strategy.ts. */
   strategy?: ResizeStrategy;
   /** Decode worker threads; default: the number of cores. The pool starts on first use. */
   decodeWorkers?: number;
