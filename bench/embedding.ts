@@ -13,7 +13,8 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DEFAULT_PIPELINE_BATCH, embedPipeline } from '../src/ml/embedding/embed-pipeline';
-import { DEFAULT_SPINNING, PosterEmbedder, type Device } from '../src/ml/embedding/poster-embedder';
+import type { Device } from '../src/ml/backbone/device';
+import { DEFAULT_SPINNING, PosterEmbedder } from '../src/ml/embedding/poster-embedder';
 import { cropLength, preprocessInto } from '../src/ml/image/preprocess';
 import type { ResizeStrategy } from '../src/ml/image/resize-strategy';
 

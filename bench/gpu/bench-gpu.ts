@@ -21,7 +21,8 @@ import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { embedPipeline } from '../../src/ml/embedding/embed-pipeline';
-import { PosterEmbedder, type Device } from '../../src/ml/embedding/poster-embedder';
+import type { Device } from '../../src/ml/backbone/device';
+import { PosterEmbedder } from '../../src/ml/embedding/poster-embedder';
 
 export interface GpuBenchOptions {
   device: Device;
