@@ -233,6 +233,9 @@ describe('admin', () => {
     assert.equal((await gql(q)).data.predictGenres.modelVersion, older.name);
     assert.equal(code(await gql('mutation { activateModelVersion(id: "999") { id } }', undefined, adminKey)), 'NOT_FOUND');
     assert.equal((await gql('{ trainingJob(id: "999") { id } }', undefined, adminKey)).data.trainingJob, null);
+    // A malformed id is named by its kind.
+    assert.match((await gql('{ trainingJob(id: "x") { id } }', undefined, adminKey)).errors?.[0].message ?? '', /malformed training job id "x"/);
+    assert.match((await gql('mutation { activateModelVersion(id: "v1") { id } }', undefined, adminKey)).errors?.[0].message ?? '', /malformed model version id "v1"/);
   });
 
   test('addMovie embeds and predicts before it returns; deleteMovie removes it everywhere', async () => {

@@ -20,10 +20,11 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import { AppError, badInput } from '../errors';
+import { MAX_IMAGE_BYTES } from '../ml/image/formats';
 
 export const SAFE_FETCH_DEFAULTS = {
   timeoutMs: 5000,
-  maxBytes: 10 * 1024 * 1024,
+  maxBytes: MAX_IMAGE_BYTES,
   maxRedirects: 3,
 } as const;
 
@@ -47,7 +48,7 @@ export interface FetchImageOptions {
   allowPrivate?: boolean;
   /** Deadline for the whole fetch, redirects included. Default 5000. */
   timeoutMs?: number;
-  /** Largest body accepted. Default 10 MiB. */
+  /** Largest body accepted. Default MAX_IMAGE_BYTES (10 MiB). */
   maxBytes?: number;
   /** Redirects followed at most. Default 3. */
   maxRedirects?: number;

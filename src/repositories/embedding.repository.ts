@@ -53,11 +53,6 @@ export class EmbeddingRepository {
     return rows[0].n;
   }
 
-  async count(backbone: string): Promise<number> {
-    const rows = await this.ds.query(`SELECT count(*)::int AS n FROM poster_embedding WHERE backbone = $1`, [backbone]);
-    return rows[0].n;
-  }
-
   async upsertMany(backbone: string, rows: Array<{ movieId: number; posterSha256: string; vector: Float32Array }>): Promise<void> {
     if (!rows.length) return;
     await this.ds.query(
@@ -103,14 +98,5 @@ export class EmbeddingRepository {
       yield decodePage(rows);
       after = rows[rows.length - 1].movie_id;
     }
-  }
-
-  async get(backbone: string, movieId: number): Promise<Float32Array | null> {
-    const rows = await this.ds.query(`SELECT vector_send(embedding) AS v FROM poster_embedding WHERE backbone = $1 AND movie_id = $2`, [backbone, movieId]);
-    if (!rows.length) return null;
-    const buf: Buffer = rows[0].v;
-    const out = new Float32Array(buf.readUInt16BE(0));
-    decodeVectorBinary(buf, out, 0);
-    return out;
   }
 }

@@ -27,10 +27,6 @@ export class ModelVersionRepository {
     return (await this.ds.query(`SELECT ${COLUMNS} FROM model_version WHERE id = $1`, [id]))[0] ?? null;
   }
 
-  async getFull(id: number): Promise<ModelVersionEntity | null> {
-    return (await this.ds.query(`SELECT ${COLUMNS}, artifact, split FROM model_version WHERE id = $1`, [id]))[0] ?? null;
-  }
-
   /** The active version for a backbone (each backbone has its own). */
   async active(backbone: string): Promise<ModelVersionEntity | null> {
     return (await this.ds.query(`SELECT ${COLUMNS}, artifact, split FROM model_version WHERE active AND backbone = $1`, [backbone]))[0] ?? null;

@@ -3,6 +3,7 @@
  * plain-JS predictor (Float32Array matmuls, no TF.js, no backend init).
  */
 import { AppError } from '../../errors';
+import { l2NormalizeRows } from '../math/vectors';
 
 export type Activation = 'linear' | 'relu' | 'sigmoid';
 
@@ -150,16 +151,7 @@ export class GenrePredictor {
   predict(X: Float32Array, n: number): Float32Array {
     const D = this.embeddingDim;
     if (X.length !== n * D) throw new AppError('BAD_USER_INPUT', `Expected ${n} x ${D} embeddings, got ${X.length} values`, 'EMBEDDING_DIM_MISMATCH');
-    let x = X;
-    if (this.l2) {
-      x = new Float32Array(X.length);
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let k = 0; k < D; k++) s += X[i * D + k] * X[i * D + k];
-        const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-        for (let k = 0; k < D; k++) x[i * D + k] = X[i * D + k] * inv;
-      }
-    }
+    const x = this.l2 ? l2NormalizeRows(X.slice(), n, D) : X;
     const L = this.labels.length;
     if (this.members.length === 1) return this.run(this.members[0].layers, x, n);
     const out = new Float32Array(n * L);

@@ -7,7 +7,7 @@ import { TopK } from './top-k';
 
 export type IdFilter = (id: number) => boolean;
 
-/** Length of each precomputed neighbour list (also the largest k the API allows). */
+/** Length of each precomputed neighbour list; the API's largest k (MAX_K) is this, so lists answer any k. */
 export const NEIGHBOURS = 100;
 
 const NO_IDS: ReadonlySet<number> = new Set();

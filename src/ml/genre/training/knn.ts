@@ -4,6 +4,7 @@
  * Embeddings are L2-normalised, so cosine similarity is a dot product (batched TF.js matMul + topk).
  */
 import type * as TF from '@tensorflow/tfjs';
+import { l2NormalizeRows } from '../../math/vectors';
 import type { Tf } from './tf';
 import { macroF1Tuned } from './thresholds';
 
@@ -14,17 +15,6 @@ export interface Neighbours {
   index: Int32Array;
   /** n x k cosine similarities. */
   sim: Float32Array;
-}
-
-function l2rows(X: Float32Array, n: number, dim: number): Float32Array {
-  const out = new Float32Array(X.length);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let k = 0; k < dim; k++) s += X[i * dim + k] ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let k = 0; k < dim; k++) out[i * dim + k] = X[i * dim + k] * inv;
-  }
-  return out;
 }
 
 /** The kMax nearest training rows (cosine) of every query row. */
@@ -42,8 +32,8 @@ export async function knnNeighbours(
   const index = new Int32Array(nquery * k);
   const sim = new Float32Array(nquery * k);
   // Pre-transposed (dim x ntrain): wasm matMul with transposeB is several times slower.
-  const T = tf.tidy(() => tf.transpose(tf.tensor2d(l2rows(Xtrain, ntrain, dim), [ntrain, dim])));
-  const Q = l2rows(Xquery, nquery, dim);
+  const T = tf.tidy(() => tf.transpose(tf.tensor2d(l2NormalizeRows(Xtrain.slice(), ntrain, dim), [ntrain, dim])));
+  const Q = l2NormalizeRows(Xquery.slice(), nquery, dim);
   try {
     for (let s = 0; s < nquery; s += batch) {
       const m = Math.min(batch, nquery - s);
