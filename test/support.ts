@@ -62,8 +62,11 @@ export async function testConfig(kind: DbKind): Promise<Config> {
   return { ...base, database: { url: kind === 'postgres' ? await freshPostgresUrl() : undefined } };
 }
 
-export async function openApp(kind: DbKind): Promise<App> {
-  const app = await App.open(await testConfig(kind));
+/** An App on a fresh database (closed at cleanup); `adjust` may change the test Config first. */
+export async function openApp(kind: DbKind, adjust: (config: Config) => void = () => undefined): Promise<App> {
+  const config = await testConfig(kind);
+  adjust(config);
+  const app = await App.open(config);
   cleanups.push(() => app.close());
   return app;
 }
