@@ -243,7 +243,7 @@ describe('admin', () => {
     // A re-encoded, slightly cropped copy: a different file that looks the same.
     const sharpMod = (await import('sharp')).default;
     const meta = await sharpMod(bytes).metadata();
-    const flipped = await sharpMod(bytes).extract({ left: 4, top: 4, width: meta.width! - 8, height: meta.height! - 8 }).jpeg({ quality: 70 }).toBuffer();
+    const flipped = await sharpMod(bytes).extract({ left: 4, top: 4, width: meta.width - 8, height: meta.height - 8 }).jpeg({ quality: 70 }).toBuffer();
     const add = await gql(
       'mutation($b: String) { addMovie(input: {title: "Patient Copy", year: 2019, genres: ["Comedy", "Sci-Fi"], posterBase64: $b}) { id title genres predictedGenres { genre probability } similar(k: 3) { movie { imdbId } } } }',
       { b: flipped.toString('base64') }, adminKey);

@@ -129,7 +129,7 @@ function parseV6(ip: string): number[] | null {
   const given = head.length + rest.length;
   if (halves.length === 1 && given !== 8) return null;
   if (halves.length === 2 && given > 7) return null;
-  const out = [...head, ...new Array(8 - given).fill(0), ...rest];
+  const out = [...head, ...new Array<number>(8 - given).fill(0), ...rest];
   return out.length === 8 && out.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? out : null;
 }
 
@@ -240,20 +240,22 @@ export async function assertSafeUrl(
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
 /** Rejects when `signal` aborts; the pending work is left to settle on its own. */
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) return Promise.reject(asError(signal.reason));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => reject(asError(signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (v) => {
         signal.removeEventListener('abort', onAbort);
         resolve(v);
       },
-      (e) => {
+      (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(e);
+        reject(asError(e));
       },
     );
   });

@@ -32,7 +32,7 @@ export class PosterStore {
     }
     const format = sniffFormat(bytes);
     if (!format) throw badInput('NOT_AN_IMAGE', `not an image in an accepted format (${POSTER_FORMATS.map((f) => f.name).join(', ')})`);
-    let pixels = 0;
+    let pixels: number;
     try {
       const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
       pixels = (meta.width ?? 0) * (meta.height ?? 0);

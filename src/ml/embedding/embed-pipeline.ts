@@ -63,7 +63,7 @@ export async function* embedPipeline<K>(
   const pool = embedder.pool;
   const runner = new BatchRunner(embedder);
   const it: AsyncIterator<PipelineItem<K>> | Iterator<PipelineItem<K>> =
-    Symbol.asyncIterator in source ? (source as AsyncIterable<PipelineItem<K>>)[Symbol.asyncIterator]() : (source as Iterable<PipelineItem<K>>)[Symbol.iterator]();
+    Symbol.asyncIterator in source ? (source)[Symbol.asyncIterator]() : (source)[Symbol.iterator]();
   let exhausted = false;
 
   const start = async (): Promise<Pending<K> | undefined> => {
@@ -105,7 +105,7 @@ export async function* embedPipeline<K>(
       const cur = queue.shift()!;
       await fill(prefetch);
       const settled = await cur.decoded;
-      const results: PipelineResult<K>[] = new Array(cur.items.length);
+      const results = new Array<PipelineResult<K>>(cur.items.length);
       const okIdx: number[] = [];
       const okData: Float32Array[] = [];
       settled.forEach((s, i) => {

@@ -69,7 +69,7 @@ export class EmbeddingBatcher {
     try {
       decoded = this.embedder.pool.decode(image).then((d) => d.data);
     } catch (err) {
-      decoded = Promise.reject(err);
+      decoded = Promise.reject(asAppError(err, 'DECODE_FAILED', 'Decoding failed'));
     }
     const result = new Promise<Float32Array>((resolve, reject) => {
       decoded.then(
@@ -80,7 +80,7 @@ export class EmbeddingBatcher {
         },
         (err) => {
           this.decoding--;
-          reject(err);
+          reject(asAppError(err, 'DECODE_FAILED', 'Decoding failed'));
           this.schedule(); // others may have been waiting for this decode
         },
       );

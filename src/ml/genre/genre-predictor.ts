@@ -114,7 +114,7 @@ export class GenrePredictor {
   }
 
   /** Validates the artifact (e.g. parsed from jsonb) and builds the predictor. Throws AppError MODEL_ARTIFACT_INVALID. */
-  static fromArtifact(artifact: GenreModelArtifact | unknown): GenrePredictor {
+  static fromArtifact(artifact: unknown): GenrePredictor {
     const a = artifact as GenreModelArtifact;
     if (!a || typeof a !== 'object') throw invalid('not an object');
     if (a.format !== 'marquee.genre-model' || a.version !== 1) throw invalid(`unsupported format ${String(a.format)} v${String(a.version)}`);

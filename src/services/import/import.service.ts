@@ -93,7 +93,7 @@ export class ImportService {
     opts: ImportOptions,
     summary: ImportSummary,
   ): Promise<void> {
-    const prepared: Array<{ line: number; write: MovieWrite } | undefined> = new Array(batch.length);
+    const prepared = new Array<{ line: number; write: MovieWrite } | undefined>(batch.length);
     let next = 0;
     const worker = async () => {
       while (next < batch.length) {

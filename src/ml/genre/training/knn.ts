@@ -39,11 +39,11 @@ export async function knnNeighbours(
       const m = Math.min(batch, nquery - s);
       const { values, indices } = tf.tidy(() => {
         const q = tf.tensor2d(Q.subarray(s * dim, (s + m) * dim), [m, dim]);
-        const sims = tf.matMul(q, T as TF.Tensor2D) as TF.Tensor2D;
+        const sims = tf.matMul<TF.Tensor2D>(q, T);
         return tf.topk(sims, k, true);
       });
-      sim.set((await values.data()) as Float32Array, s * k);
-      index.set((await indices.data()) as Int32Array, s * k);
+      sim.set((await values.data()), s * k);
+      index.set((await indices.data()), s * k);
       values.dispose();
       indices.dispose();
     }

@@ -98,7 +98,7 @@ function gatherRows<T extends Float32Array | Uint8Array>(src: T, width: number, 
 function schemeThresholds(scheme: string, L: number, tuned: number[]): number[] {
   if (scheme === 'per-class') return tuned;
   const t = Number(scheme.replace('global-', ''));
-  return new Array(L).fill(t);
+  return new Array<number>(L).fill(t);
 }
 
 /** Validation metrics of per-class thresholds without fitting and scoring on the same rows: 2-fold cross-fitting. */
@@ -292,7 +292,7 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
   };
   // Sanity: the artifact is accepted by the serving predictor.
   GenrePredictor.fromArtifact(artifact);
-  progress({ stage: 'models', done: ++stage, total: stagesTotal });
+  progress({ stage: 'models', done: stage + 1, total: stagesTotal });
 
   return {
     artifact,
