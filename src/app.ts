@@ -1,6 +1,9 @@
 import 'reflect-metadata';
-import { Config } from './config';
+import type { Config, MlConfig } from './config';
+import { ServiceContainer } from './container';
 import { Database } from './db/database';
+import { loadBackbone, manifestDirs } from './ml/backbone/manifest';
+import type { ImageEmbedderFactory } from './ml/embedding/image-embedder';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { EmbeddingRepository } from './repositories/embedding.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
@@ -16,12 +19,14 @@ import { MovieAdminService } from './services/movie-admin.service';
 import { MovieService } from './services/movie.service';
 import { PosterQueryService } from './services/poster-query.service';
 import { PosterStore } from './services/poster-store';
+import { ServerStatusService } from './services/server-status.service';
 import { SimilarityService } from './services/similarity.service';
 import { TrainingJobService } from './services/training-job.service';
 
 /**
- * The composition root: opens the database and wires repositories and services.
- * The CLI and the HTTP server both start from here; nothing else constructs services.
+ * The composition root: opens the database and wires repositories and services, each given the
+ * Config section it needs. The CLI and the HTTP server both start from here; nothing else constructs
+ * services. `container` holds every service by its class, for type-graphql to inject into resolvers.
  */
 export class App {
   readonly posters: PosterStore;
@@ -31,36 +36,56 @@ export class App {
   readonly embedding: EmbeddingService;
   readonly models: GenreModelService;
   readonly similarity: SimilarityService;
-  readonly catalog: MovieCatalog;
   readonly posterQueries: PosterQueryService;
   readonly movieAdmin: MovieAdminService;
   readonly training: TrainingJobService;
   readonly evaluation: EvaluationService;
+  readonly status: ServerStatusService;
+  readonly container = new ServiceContainer();
 
   private constructor(
     readonly config: Config,
     readonly db: Database,
+    createEmbedder: ImageEmbedderFactory,
   ) {
     const ds = db.dataSource;
     const movieRepo = new MovieRepository(ds);
     const embeddingRepo = new EmbeddingRepository(ds);
-    this.posters = new PosterStore(config.dataDir);
+    this.posters = new PosterStore(config.storage.dataDir);
     this.movies = new MovieService(movieRepo);
-    this.importer = new ImportService(db, this.posters);
+    this.importer = new ImportService(ds, movieRepo, this.posters, config.import, config.progress);
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
-    this.embedding = new EmbeddingService(config, embeddingRepo, this.posters);
-    this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, movieRepo, this.embedding.backbone);
-    this.catalog = new MovieCatalog(movieRepo);
-    this.similarity = new SimilarityService(this.catalog, embeddingRepo, this.embedding.backbone, config.dataDir);
-    this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.allowPrivateUrls);
-    this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.allowPrivateUrls);
+    this.embedding = new EmbeddingService(config.ml.backbone, createEmbedder, config.progress, embeddingRepo, this.posters);
+    this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, movieRepo, config.ml.backbone, config.progress);
+    const catalog = new MovieCatalog(movieRepo);
+    this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir);
+    this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.net);
+    this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net);
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
-    this.evaluation = new EvaluationService(this.embedding, this.models, config.allowPrivateUrls);
+    this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
+    this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
+    this.container
+      .register(PosterStore, this.posters)
+      .register(MovieService, this.movies)
+      .register(ImportService, this.importer)
+      .register(ApiKeyService, this.apiKeys)
+      .register(EmbeddingService, this.embedding)
+      .register(GenreModelService, this.models)
+      .register(SimilarityService, this.similarity)
+      .register(PosterQueryService, this.posterQueries)
+      .register(MovieAdminService, this.movieAdmin)
+      .register(TrainingJobService, this.training)
+      .register(EvaluationService, this.evaluation)
+      .register(ServerStatusService, this.status);
   }
 
-  static async open(config: Config, opts: { migrate?: boolean } = {}): Promise<App> {
-    const db = await Database.open({ url: config.databaseUrl, dataDir: config.dataDir, migrate: opts.migrate });
-    return new App(config, db);
+  /**
+   * Opens the database and builds the services. `embedder` replaces the ONNX Runtime embedder (started
+   * on first use, on the configured backbone and device).
+   */
+  static async open(config: Config, opts: { migrate?: boolean; embedder?: ImageEmbedderFactory } = {}): Promise<App> {
+    const db = await Database.open({ url: config.database.url, dataDir: config.storage.dataDir, migrate: opts.migrate });
+    return new App(config, db, opts.embedder ?? onnxEmbedder(config.ml));
   }
 
   async close(): Promise<void> {
@@ -68,4 +93,12 @@ export class App {
     await this.embedding.close();
     await this.db.close();
   }
+}
+
+/** The real embedder, loaded on first use: ONNX Runtime is required only when something is embedded. */
+function onnxEmbedder(ml: MlConfig): ImageEmbedderFactory {
+  return async () => {
+    const { OnnxImageEmbedder } = await import('./ml/embedding/onnx-image-embedder.js');
+    return OnnxImageEmbedder.create({ modelsDir: ml.modelsDir, backbone: loadBackbone(ml.backbone, manifestDirs(ml.backbonesDir)), device: ml.device });
+  };
 }

@@ -9,7 +9,7 @@ import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { App } from '../src/app';
-import { GENRES } from '../src/ml/labels';
+import { GENRES } from '../src/ml/genre/labels';
 import { MarqueeServer } from '../src/server/http-server';
 import { cleanupAll, errorCode, errorReason, GqlResult, graphqlClient, openApp, POSTERS_DIR, SAMPLE_CSV } from './support';
 
@@ -64,13 +64,13 @@ const idOf = async (imdbId: string) => (await gql(`{ movie(imdbId: "${imdbId}") 
 describe('genres', () => {
   test('Movie.predictedGenres: all 13 labels from the active model, predicted = probability ≥ threshold', async () => {
     const r = await gql('{ movies(first: 3) { edges { node { id predictedGenres { genre probability predicted } } } } }');
-    const active = (await app.models.active())!;
+    const active = (await app.models.activeVersion())!;
     for (const e of r.data.movies.edges) {
       const scores = e.node.predictedGenres;
       assert.deepEqual(scores.map((s: { genre: string }) => s.genre), [...GENRES]);
       scores.forEach((s: { probability: number; predicted: boolean }, j: number) => {
         assert.ok(s.probability >= 0 && s.probability <= 1);
-        assert.equal(s.predicted, s.probability >= active.predictor.thresholds[j]);
+        assert.equal(s.predicted, s.probability >= active.thresholds[j]);
       });
     }
   });
@@ -82,7 +82,7 @@ describe('genres', () => {
     const byBytes = await gql(q, { p: { imageBase64: posterBytes('tt0116209').toString('base64') } });
     assert.equal(byId.errors, undefined);
     assert.equal(byBytes.errors, undefined);
-    assert.equal(byId.data.predictGenres.modelVersion, (await app.models.active())!.version.name);
+    assert.equal(byId.data.predictGenres.modelVersion, (await app.models.activeVersion())!.name);
     byId.data.predictGenres.genres.forEach((g: { probability: number }, j: number) => {
       assert.ok(Math.abs(g.probability - byBytes.data.predictGenres.genres[j].probability) < 1e-4);
     });
@@ -93,8 +93,7 @@ describe('genres', () => {
     assert.equal(reason(refused), 'URL_FORBIDDEN');
     assert.equal(imageHostHits, hitsBefore);
     // ...and fetched when private URLs are explicitly allowed.
-    (app.config as { allowPrivateUrls: boolean }).allowPrivateUrls = true;
-    (app.posterQueries as unknown as { allowPrivateUrls: boolean }).allowPrivateUrls = true;
+    app.config.net.allowPrivateUrls = true;
     try {
       const byUrl = await gql(q, { p: { imageUrl: imageHostUrl } });
       assert.equal(byUrl.errors, undefined, JSON.stringify(byUrl.errors));
@@ -103,7 +102,7 @@ describe('genres', () => {
         assert.ok(Math.abs(g.probability - byBytes.data.predictGenres.genres[j].probability) < 1e-4);
       });
     } finally {
-      (app.posterQueries as unknown as { allowPrivateUrls: boolean }).allowPrivateUrls = false;
+      app.config.net.allowPrivateUrls = false;
     }
   });
 
@@ -188,7 +187,7 @@ describe('similar posters and recommendations', () => {
     };
     const plain = await app.similarity.similarToMovie(Number(liked[0]), 10);
     const single = await gql('query($l: [ID!]!) { recommendations(liked: $l, k: 10) { movie { id } } }', { l: [liked[0]] });
-    assert.ok(await redundancy(single.data.recommendations.map((x: { movie: { id: string } }) => Number(x.movie.id))) <= (await redundancy(plain.map((h) => h.id))) + 1e-9);
+    assert.ok(await redundancy(single.data.recommendations.map((x: { movie: { id: string } }) => Number(x.movie.id))) <= (await redundancy(plain.map((h) => h.movie.id))) + 1e-9);
     const unknown = await gql('{ recommendations(liked: ["987654"]) { score } }');
     assert.equal(code(unknown), 'NOT_FOUND');
   });
@@ -234,6 +233,9 @@ describe('admin', () => {
     assert.equal((await gql(q)).data.predictGenres.modelVersion, older.name);
     assert.equal(code(await gql('mutation { activateModelVersion(id: "999") { id } }', undefined, adminKey)), 'NOT_FOUND');
     assert.equal((await gql('{ trainingJob(id: "999") { id } }', undefined, adminKey)).data.trainingJob, null);
+    // A malformed id is named by its kind.
+    assert.match((await gql('{ trainingJob(id: "x") { id } }', undefined, adminKey)).errors?.[0].message ?? '', /malformed training job id "x"/);
+    assert.match((await gql('mutation { activateModelVersion(id: "v1") { id } }', undefined, adminKey)).errors?.[0].message ?? '', /malformed model version id "v1"/);
   });
 
   test('addMovie embeds and predicts before it returns; deleteMovie removes it everywhere', async () => {
@@ -241,7 +243,7 @@ describe('admin', () => {
     // A re-encoded, slightly cropped copy: a different file that looks the same.
     const sharpMod = (await import('sharp')).default;
     const meta = await sharpMod(bytes).metadata();
-    const flipped = await sharpMod(bytes).extract({ left: 4, top: 4, width: meta.width! - 8, height: meta.height! - 8 }).jpeg({ quality: 70 }).toBuffer();
+    const flipped = await sharpMod(bytes).extract({ left: 4, top: 4, width: meta.width - 8, height: meta.height - 8 }).jpeg({ quality: 70 }).toBuffer();
     const add = await gql(
       'mutation($b: String) { addMovie(input: {title: "Patient Copy", year: 2019, genres: ["Comedy", "Sci-Fi"], posterBase64: $b}) { id title genres predictedGenres { genre probability } similar(k: 3) { movie { imdbId } } } }',
       { b: flipped.toString('base64') }, adminKey);
@@ -321,29 +323,29 @@ describe('safety', () => {
       assert.equal(err.errors?.[0].extensions?.stacktrace, undefined);
       const noCors = await post('{ genres { count } }', { origin: 'https://frontend.example' });
       assert.equal(noCors.headers.get('access-control-allow-origin'), null);
-      (app.config as { corsOrigins: string[] }).corsOrigins = ['https://frontend.example'];
+      app.config.server.corsOrigins = ['https://frontend.example'];
       const cors = await post('{ genres { count } }', { origin: 'https://frontend.example' });
       assert.equal(cors.headers.get('access-control-allow-origin'), 'https://frontend.example');
       const other = await post('{ genres { count } }', { origin: 'https://evil.example' });
       assert.equal(other.headers.get('access-control-allow-origin'), null);
     } finally {
-      (app.config as { corsOrigins: string[] }).corsOrigins = [];
+      app.config.server.corsOrigins = [];
       await prod.stop();
     }
   });
 
   test('MARQUEE_REQUIRE_KEY=1 needs a key for public queries too', async () => {
-    (app.config as { requireKey: boolean }).requireKey = true;
+    app.config.server.requireKey = true;
     try {
       assert.equal(code(await gql('{ genres { count } }')), 'UNAUTHENTICATED');
       assert.equal((await gql('{ genres { count } }', undefined, userKey)).errors, undefined);
     } finally {
-      (app.config as { requireKey: boolean }).requireKey = false;
+      app.config.server.requireKey = false;
     }
   });
 
   test('a failed training job leaves the active model untouched', async () => {
-    const active = (await app.models.active())!.version.name;
+    const active = (await app.models.activeVersion())!.name;
     // Without embeddings training cannot run: the job must fail cleanly.
     await app.db.dataSource.query(`UPDATE poster_embedding SET backbone = 'parked'`);
     try {
@@ -356,7 +358,7 @@ describe('safety', () => {
       }
       assert.equal(status.status, 'FAILED');
       assert.match(status.error, /no embeddings/);
-      assert.equal((await app.models.active())!.version.name, active);
+      assert.equal((await app.models.activeVersion())!.name, active);
       assert.equal((await gql('{ predictGenres(poster: {movieId: "1"}) { modelVersion } }')).data.predictGenres.modelVersion, active);
     } finally {
       await app.db.dataSource.query(`UPDATE poster_embedding SET backbone = $1`, [app.embedding.backbone]);

@@ -20,8 +20,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { embedPipeline } from '../../src/ml/embed-pipeline';
-import { PosterEmbedder, type Device } from '../../src/ml/poster-embedder';
+import { embedPipeline } from '../../src/ml/embedding/embed-pipeline';
+import type { Device } from '../../src/ml/backbone/device';
+import { PosterEmbedder } from '../../src/ml/embedding/poster-embedder';
 
 export interface GpuBenchOptions {
   device: Device;
@@ -214,14 +215,12 @@ export async function benchGpu(o: GpuBenchOptions): Promise<GpuBenchResult> {
       try {
         let best: PipelineCell | undefined;
         for (let t = 0; t < o.pipelineTrials; t++) {
-          let ok = 0;
           let bad = 0;
           const c0 = process.cpuUsage();
           const s = performance.now();
           for await (const batch of embedPipeline(emb, items, { batchSize: b })) {
             for (const r of batch) {
-              if (r.vector && Number.isFinite(r.vector[0])) ok++;
-              else bad++;
+              if (!r.vector || !Number.isFinite(r.vector[0])) bad++;
             }
           }
           const wall = (performance.now() - s) / 1000;

@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import { App } from '../app';
-import { AppError } from '../errors';
-import { formatReport } from '../ml/trainer';
-import { fetchImage } from '../net/safe-fetch';
+import { formatReport } from '../ml/genre/training/trainer';
+import { imageSource, readImageSource } from '../net/image-source';
 import { formatSummary } from '../services/import/import.service';
 import { MarqueeServer } from '../server/http-server';
 import { intFlag, ParsedArgs, stringFlag, UsageError } from './args';
@@ -20,12 +19,12 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 export const COMMANDS: Record<string, Command> = {
   serve: {
     async run(app) {
-      const orphans = await app.training.repo.failOrphans();
+      const orphans = await app.training.failOrphans();
       if (orphans) process.stderr.write(`marquee: marked ${orphans} interrupted training job(s) FAILED\n`);
       // Load the index while the server starts answering; similarity queries wait for it.
       void app.similarity.ready().catch((err) => process.stderr.write(`marquee: index load failed: ${err}\n`));
       const server = new MarqueeServer(app);
-      const { url } = await server.start(app.config.host, app.config.port);
+      const { url } = await server.start(app.config.server.host, app.config.server.port);
       out(`marquee: GraphQL at ${url} (database: ${app.db.kind})`);
       let stopping = false;
       const shutdown = async (signal: string) => {
@@ -57,7 +56,7 @@ export const COMMANDS: Record<string, Command> = {
       if (!csv) throw new UsageError('import needs a CSV path');
       const summary = await app.importer.importCsv(csv, {
         limit: intFlag(args, 'limit'),
-        allowPrivateUrls: args.flags.has('allow-private-urls') || app.config.allowPrivateUrls,
+        allowPrivateUrls: args.flags.has('allow-private-urls') || app.config.net.allowPrivateUrls,
         progress: !args.flags.has('quiet'),
       });
       for (const s of summary.skipped) out(`skipped line ${s.line}: ${s.reason}: ${s.message}`);
@@ -117,11 +116,7 @@ export const COMMANDS: Record<string, Command> = {
     async run(app, args) {
       const target = args.positionals[0];
       if (!target) throw new UsageError('predict needs an image path or URL');
-      const bytes = /^https?:\/\//i.test(target)
-        ? (await fetchImage(target, { allowPrivate: app.config.allowPrivateUrls })).bytes
-        : await fs.promises.readFile(target).catch(() => {
-          throw new AppError('BAD_USER_INPUT', `cannot read ${target}`, 'FILE_NOT_FOUND');
-        });
+      const bytes = await readImageSource(imageSource(target, process.cwd()), { allowPrivateUrls: app.config.net.allowPrivateUrls });
       const vector = await app.embedding.embedImage(bytes);
       const p = await app.models.predictVector(vector);
       if (args.flags.has('verbose')) {

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
-import { GENRES } from '../ml/labels';
+import { GENRES } from '../ml/genre/labels';
 import { displayTitle } from '../presentation/display-title';
 import { MarqueeApiClient, MarqueeApiError } from './api-client';
 import { fixed, genreScores, movieLine, numbered } from './format';

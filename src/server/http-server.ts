@@ -3,8 +3,11 @@ import http from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
-import { App } from '../app';
-import { createContext, RequestContext, Role } from './context';
+import type { App } from '../app';
+import { ServiceContainer } from '../container';
+import type { Role } from '../domain/api-key';
+import { SchemaMapper } from '../schema/mapper';
+import { createContext, type RequestContext } from './context';
 import { makeFormatError } from './format-error';
 import { jitGateway } from './jit-executor';
 import { queryLimitsRule } from './query-limits';
@@ -38,8 +41,10 @@ export class MarqueeServer {
   }
 
   async start(host: string, port: number): Promise<{ url: string; port: number }> {
-    const production = this.opts.production ?? this.app.config.production;
-    const schema = await buildMarqueeSchema();
+    const production = this.opts.production ?? this.app.config.server.production;
+    // The app's services, plus the GraphQL mapper that needs this server's public URL.
+    const container = new ServiceContainer(this.app.container).register(SchemaMapper, new SchemaMapper(this.app.config.server.publicUrl));
+    const schema = await buildMarqueeSchema(container);
     this.apollo = new ApolloServer<RequestContext>({
       gateway: jitGateway(schema),
       introspection: !production,
@@ -123,7 +128,7 @@ export class MarqueeServer {
     }
     const result = await this.apollo!.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-      context: async () => createContext(this.app, await this.authenticate(req)),
+      context: async () => createContext(this.app.models, await this.authenticate(req)),
     });
     for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;
@@ -138,7 +143,7 @@ export class MarqueeServer {
   private async authenticate(req: http.IncomingMessage): Promise<Role | null> {
     const header = req.headers.authorization;
     if (!header) {
-      if (this.app.config.requireKey) throw unauthenticated('an API key is required (Authorization: Bearer <key>)');
+      if (this.app.config.server.requireKey) throw unauthenticated('an API key is required (Authorization: Bearer <key>)');
       return null;
     }
     const m = /^Bearer\s+(\S+)$/i.exec(header);
@@ -149,37 +154,30 @@ export class MarqueeServer {
   }
 
   private async readyz(res: http.ServerResponse): Promise<void> {
-    try {
-      await this.app.db.dataSource.query('SELECT 1');
-      const pending = await this.app.db.pendingMigrations();
-      if (pending) return sendJson(res, 503, { status: 'migrations pending' });
-      return sendJson(res, 200, { status: 'ready', database: this.app.db.kind });
-    } catch (err) {
-      return sendJson(res, 503, { status: 'database unreachable', error: (err as Error).message });
-    }
+    const r = await this.app.status.readiness();
+    if (r.ready) return sendJson(res, 200, { status: 'ready', database: r.database });
+    return sendJson(res, 503, { status: r.status, ...(r.error ? { error: r.error } : {}) });
   }
 
   private async poster(pathname: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const m = /^\/posters\/([0-9a-f]{64})\.(jpg|png|webp|gif|avif|tiff)$/.exec(pathname);
-    if (!m || (req.method !== 'GET' && req.method !== 'HEAD')) return sendJson(res, 404, { error: 'not found' });
-    const mime = m[2] === 'jpg' ? 'image/jpeg' : `image/${m[2]}`;
-    const file = this.app.posters.fileFor(m[1], mime);
+    const served = this.app.posters.servedFile(pathname.slice('/posters/'.length));
+    if (!served || (req.method !== 'GET' && req.method !== 'HEAD')) return sendJson(res, 404, { error: 'not found' });
     let stat: fs.Stats;
     try {
-      stat = await fs.promises.stat(file);
+      stat = await fs.promises.stat(served.path);
     } catch {
       return sendJson(res, 404, { error: 'not found' });
     }
     // Content-addressed: the bytes behind a name never change.
-    res.writeHead(200, { 'content-type': mime, 'content-length': stat.size, 'cache-control': 'public, max-age=31536000, immutable', etag: `"${m[1]}"` });
+    res.writeHead(200, { 'content-type': served.mime, 'content-length': stat.size, 'cache-control': 'public, max-age=31536000, immutable', etag: `"${served.sha256}"` });
     if (req.method === 'HEAD') return void res.end();
-    fs.createReadStream(file).pipe(res);
+    fs.createReadStream(served.path).pipe(res);
   }
 
   /** CORS for the origins in MARQUEE_CORS_ORIGINS only; answers preflights. Returns true when handled. */
   private cors(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     const origin = req.headers.origin;
-    const allowed = origin && (this.app.config.corsOrigins.includes(origin) || this.app.config.corsOrigins.includes('*'));
+    const allowed = origin && (this.app.config.server.corsOrigins.includes(origin) || this.app.config.server.corsOrigins.includes('*'));
     if (allowed) {
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('vary', 'Origin');

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { printSchema } from 'graphql';
+import { ServiceContainer } from '../container';
 import { buildMarqueeSchema } from './schema';
 
 /**
@@ -13,7 +14,7 @@ export const SCHEMA_FILE = path.resolve(__dirname, '../../../schema.graphql');
 const HEADER = '# Generated from the type-graphql resolvers by `npm run build`. Do not edit; commit it.\n\n';
 
 export async function printMarqueeSchema(): Promise<string> {
-  return HEADER + printSchema(await buildMarqueeSchema()) + '\n';
+  return HEADER + printSchema(await buildMarqueeSchema(new ServiceContainer())) + '\n';
 }
 
 /** Writes the schema file when its content changed; returns whether it did. */
