@@ -41,9 +41,9 @@ export async function serveHttp(api: MarqueeApiClient, host: string, port: numbe
     }
     if (req.method !== 'POST') {
       // Stateless: no server-initiated stream (GET) and no session to end (DELETE).
-      res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' }).end(
-        JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null }),
-      );
+      res
+        .writeHead(405, { allow: 'POST', 'content-type': 'application/json' })
+        .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message: 'Method not allowed.' }, id: null }));
       return;
     }
     const addr = httpServer.address() as { port: number };
@@ -63,7 +63,10 @@ export async function serveHttp(api: MarqueeApiClient, host: string, port: numbe
       .then(() => transport.handleRequest(req, res))
       .catch((err: Error) => {
         process.stderr.write(`marquee mcp: request failed: ${err.stack}\n`);
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null }));
+        if (!res.headersSent)
+          res
+            .writeHead(500, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32603, message: 'Internal error' }, id: null }));
       });
   });
   await new Promise<void>((resolve, reject) => {

@@ -55,7 +55,11 @@ async function posterInput(a: PosterArgs): Promise<{ movieId?: string; imageUrl?
     bytes = await fs.promises.readFile(a.imagePath!);
   } catch (err) {
     if (err instanceof MarqueeApiError) throw err;
-    throw new MarqueeApiError(`cannot read ${a.imagePath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'BAD_USER_INPUT', 'FILE_NOT_FOUND');
+    throw new MarqueeApiError(
+      `cannot read ${a.imagePath}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      'BAD_USER_INPUT',
+      'FILE_NOT_FOUND',
+    );
   }
   return { imageBase64: bytes.toString('base64') };
 }
@@ -155,16 +159,23 @@ export function registerMarqueeTools(server: McpServer, api: MarqueeApiClient): 
     },
     (args) =>
       run(async () => {
-        const d = await api.request<{ recommendations: Array<{ score: number; movie: ApiMovie; because: Array<{ id: string; title: string; year: number | null }> }> }>(
-          RECOMMEND_MOVIES,
-          { liked: args.liked, disliked: args.disliked, k: args.k, filter: filterOf(args) },
-        );
+        const d = await api.request<{
+          recommendations: Array<{ score: number; movie: ApiMovie; because: Array<{ id: string; title: string; year: number | null }> }>;
+        }>(RECOMMEND_MOVIES, { liked: args.liked, disliked: args.disliked, k: args.k, filter: filterOf(args) });
         const rows = d.recommendations;
         const text = rows.length
-          ? numbered(rows, (r) => `${movieLine(r.movie)} · score ${fixed(r.score)}${r.because.length ? ` · because you liked ${r.because.map((b) => displayTitle(b.title)).join(', ')}` : ''}`)
+          ? numbered(
+              rows,
+              (r) =>
+                `${movieLine(r.movie)} · score ${fixed(r.score)}${r.because.length ? ` · because you liked ${r.because.map((b) => displayTitle(b.title)).join(', ')}` : ''}`,
+            )
           : 'no recommendation';
         return ok(text, {
-          results: rows.map((r) => ({ score: r.score, movie: movieData(r.movie), because: r.because.map((b) => ({ id: b.id, title: displayTitle(b.title) })) })),
+          results: rows.map((r) => ({
+            score: r.score,
+            movie: movieData(r.movie),
+            because: r.because.map((b) => ({ id: b.id, title: displayTitle(b.title) })),
+          })),
         });
       }),
   );
@@ -186,10 +197,9 @@ export function registerMarqueeTools(server: McpServer, api: MarqueeApiClient): 
     (args) =>
       run(async () => {
         const filter = { ...filterOf(args), ...(args.query?.trim() ? { search: args.query.trim() } : {}) };
-        const d = await api.request<{ movies: { totalCount: number; edges: Array<{ node: ApiMovie }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } }>(
-          SEARCH_MOVIES,
-          { filter, first: args.first, after: args.after },
-        );
+        const d = await api.request<{
+          movies: { totalCount: number; edges: Array<{ node: ApiMovie }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+        }>(SEARCH_MOVIES, { filter, first: args.first, after: args.after });
         const { totalCount, edges, pageInfo } = d.movies;
         const next = pageInfo.hasNextPage ? pageInfo.endCursor : null;
         const text = [
@@ -209,10 +219,21 @@ export function registerMarqueeTools(server: McpServer, api: MarqueeApiClient): 
       title: 'Get one movie',
       description: 'A catalogue movie by Marquee id or IMDb id: facts, labelled genres, genres predicted from its poster, and its closest look-alikes.',
       inputSchema: z
-        .object({ id: movieId.optional(), imdbId: z.string().regex(/^tt\d{7,10}$/, 'an IMDb id such as tt0116209').optional() })
+        .object({
+          id: movieId.optional(),
+          imdbId: z
+            .string()
+            .regex(/^tt\d{7,10}$/, 'an IMDb id such as tt0116209')
+            .optional(),
+        })
         .refine((a) => (a.id === undefined) !== (a.imdbId === undefined), { message: 'give exactly one of id or imdbId' }),
       outputSchema: {
-        movie: movieOut.extend({ imdbId: z.string().nullable(), storyline: z.string().nullable(), runtimeMinutes: z.number().nullable(), ageRating: z.string().nullable() }),
+        movie: movieOut.extend({
+          imdbId: z.string().nullable(),
+          storyline: z.string().nullable(),
+          runtimeMinutes: z.number().nullable(),
+          ageRating: z.string().nullable(),
+        }),
         predictedGenres: z.array(scoreOut),
         similar: z.array(z.object({ similarity: z.number(), movie: movieOut })),
       },

@@ -12,5 +12,8 @@ export const FIRST_RUN_STEPS: ReadonlyArray<{ command: string; does: string }> =
 
 export function firstRunMessage(): string {
   const width = Math.max(...FIRST_RUN_STEPS.map((s) => s.command.length));
-  return ['The catalogue is empty. To load posters, run from the project root:', ...FIRST_RUN_STEPS.map((s) => `  ${s.command.padEnd(width)}  # ${s.does}`)].join('\n');
+  return [
+    'The catalogue is empty. To load posters, run from the project root:',
+    ...FIRST_RUN_STEPS.map((s) => `  ${s.command.padEnd(width)}  # ${s.does}`),
+  ].join('\n');
 }

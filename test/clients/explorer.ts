@@ -32,11 +32,9 @@ export function explorerSuite(fixture: () => ClientFixture): void {
 
   /** Waits until the posters rendered in `scope` have loaded (or failed), so screenshots show them. */
   async function postersLoaded(scope = 'main'): Promise<void> {
-    await page.waitForFunction(
-      (sel) => Array.from(document.querySelectorAll<HTMLImageElement>(`${sel} img`)).every((img) => img.complete),
-      scope,
-      { timeout: 15_000 },
-    );
+    await page.waitForFunction((sel) => Array.from(document.querySelectorAll<HTMLImageElement>(`${sel} img`)).every((img) => img.complete), scope, {
+      timeout: 15_000,
+    });
   }
 
   describe('poster explorer in Chromium', () => {
@@ -58,7 +56,10 @@ export function explorerSuite(fixture: () => ClientFixture): void {
       assert.equal(await page.locator('.result-count').textContent(), `${total} movies`);
       assert.equal(await page.locator('.grid .card').count(), 30);
       const alts = await page.locator('.grid img').evaluateAll((imgs) => imgs.map((i) => i.getAttribute('alt') ?? ''));
-      assert.ok(alts.every((a) => a.startsWith('Poster of ')), 'every poster has alt text');
+      assert.ok(
+        alts.every((a) => a.startsWith('Poster of ')),
+        'every poster has alt text',
+      );
       await shot('grid');
     });
 
@@ -84,7 +85,11 @@ export function explorerSuite(fixture: () => ClientFixture): void {
       assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('type')), 'search');
       await page.keyboard.type('patient');
       await page.locator('.result-count', { hasText: /^\d+ movies?$/ }).waitFor();
-      await page.waitForFunction(() => document.querySelectorAll('.grid .card').length > 0 && Array.from(document.querySelectorAll('.grid .card-title')).every((t) => /patient/i.test(t.textContent ?? '')));
+      await page.waitForFunction(
+        () =>
+          document.querySelectorAll('.grid .card').length > 0 &&
+          Array.from(document.querySelectorAll('.grid .card-title')).every((t) => /patient/i.test(t.textContent ?? '')),
+      );
       await page.locator('.grid .card-link').first().focus();
       await page.keyboard.press('Enter');
       await page.locator('#movie-title').waitFor();
@@ -106,7 +111,10 @@ export function explorerSuite(fixture: () => ClientFixture): void {
       assert.equal(await page.locator('.genre-bars .bar').count(), 13);
       const shown = await page.locator('.genre-bars .bar-track').evaluateAll((els) => els.map((e) => Number(e.getAttribute('aria-valuenow'))));
       const sorted = [...truth.predictedGenres].sort((a: { probability: number }, b: { probability: number }) => b.probability - a.probability);
-      assert.deepEqual(shown, sorted.map((g: { probability: number }) => Math.round(g.probability * 100)));
+      assert.deepEqual(
+        shown,
+        sorted.map((g: { probability: number }) => Math.round(g.probability * 100)),
+      );
       const predicted = truth.predictedGenres.filter((g: { predicted: boolean }) => g.predicted).length;
       assert.equal(await page.locator('.genre-bars .bar.predicted').count(), predicted);
       assert.equal(await page.locator('.evidence .neighbours li').count(), 10);
@@ -121,7 +129,8 @@ export function explorerSuite(fixture: () => ClientFixture): void {
       const expected = (await gql(`{ similarPosters(poster: {movieId: "${id}"}, k: 12, filter: {genres: [DRAMA]}) { movie { id } } }`)).data.similarPosters;
       const hrefs = expected.map((s: { movie: { id: string } }) => `/movie/${s.movie.id}`);
       await page.waitForFunction(
-        (want) => JSON.stringify(Array.from(document.querySelectorAll("section.similar .card-link")).map((a) => a.getAttribute('href'))) === JSON.stringify(want),
+        (want) =>
+          JSON.stringify(Array.from(document.querySelectorAll('section.similar .card-link')).map((a) => a.getAttribute('href'))) === JSON.stringify(want),
         hrefs,
       );
       for (const meta of await section.locator('.card-meta').allTextContents()) assert.match(meta, /Drama/);
@@ -134,16 +143,32 @@ export function explorerSuite(fixture: () => ClientFixture): void {
       const cards = page.locator('.grid .card');
       await cards.first().waitFor();
       const likedTitles = [await cards.nth(0).locator('.card-title').textContent(), await cards.nth(2).locator('.card-title').textContent()];
-      await cards.nth(0).getByRole('button', { name: /^Like / }).click();
-      await cards.nth(2).getByRole('button', { name: /^Like / }).click();
-      assert.equal(await cards.nth(0).getByRole('button', { name: /^Like / }).getAttribute('aria-pressed'), 'true');
+      await cards
+        .nth(0)
+        .getByRole('button', { name: /^Like / })
+        .click();
+      await cards
+        .nth(2)
+        .getByRole('button', { name: /^Like / })
+        .click();
+      assert.equal(
+        await cards
+          .nth(0)
+          .getByRole('button', { name: /^Like / })
+          .getAttribute('aria-pressed'),
+        'true',
+      );
       // The strip above the grid follows the likes at once.
       await page.locator('.strip .card').first().waitFor();
       await page.getByRole('link', { name: /For you/ }).click();
       await page.locator('.for-you .grid .card').first().waitFor();
       const becauses = await page.locator('.for-you .grid .because').allTextContents();
       assert.ok(becauses.length > 0);
-      for (const b of becauses) assert.ok(likedTitles.some((t) => b.includes(t!)), `${b} names a liked movie`);
+      for (const b of becauses)
+        assert.ok(
+          likedTitles.some((t) => b.includes(t!)),
+          `${b} names a liked movie`,
+        );
       await postersLoaded();
       await shot('recommendations');
     });
@@ -153,8 +178,11 @@ export function explorerSuite(fixture: () => ClientFixture): void {
       const file = UNSEEN_POSTER;
       await page.locator('input[type=file]').setInputFiles(file);
       await page.locator('.upload-results .genre-bars').waitFor();
-      const truth = (await gql('query($b: String!) { predictGenres(poster: {imageBase64: $b}) { genres { genre predicted } } }', { b: fs.readFileSync(file).toString('base64') })).data
-        .predictGenres;
+      const truth = (
+        await gql('query($b: String!) { predictGenres(poster: {imageBase64: $b}) { genres { genre predicted } } }', {
+          b: fs.readFileSync(file).toString('base64'),
+        })
+      ).data.predictGenres;
       const predictedShown = await page.locator('.upload-results .bar.predicted .bar-label').allTextContents();
       assert.equal(predictedShown.length, truth.genres.filter((g: { predicted: boolean }) => g.predicted).length);
       await page.locator('.upload-results .grid .card').first().waitFor();

@@ -59,7 +59,10 @@ export function mcpSuite(fixture: () => ClientFixture): void {
       assert.ok(!r.isError, text(r));
       const s = r.structuredContent as { totalCount: number; movies: Array<{ id: string }>; nextCursor: string | null };
       assert.equal(s.totalCount, truth.totalCount);
-      assert.deepEqual(s.movies.map((m) => m.id), truth.edges.map((e: { node: { id: string } }) => e.node.id));
+      assert.deepEqual(
+        s.movies.map((m) => m.id),
+        truth.edges.map((e: { node: { id: string } }) => e.node.id),
+      );
       assert.match(text(r), new RegExp(`^${truth.totalCount} movies match`));
       for (const e of truth.edges) assert.ok(text(r).includes(`[id ${e.node.id}]`));
       if (truth.totalCount > 5) assert.ok(s.nextCursor && text(r).includes(`after="${s.nextCursor}"`));
@@ -78,12 +81,20 @@ export function mcpSuite(fixture: () => ClientFixture): void {
     test('predict_genres on a local image path matches the API on the same bytes', async () => {
       const r = await call('predict_genres', { imagePath: UNSEEN_POSTER });
       assert.ok(!r.isError, text(r));
-      const truth = (await f.gql('query($b: String!) { predictGenres(poster: {imageBase64: $b}) { modelVersion genres { genre predicted } } }', {
-        b: fs.readFileSync(UNSEEN_POSTER).toString('base64'),
-      })).data.predictGenres;
+      const truth = (
+        await f.gql('query($b: String!) { predictGenres(poster: {imageBase64: $b}) { modelVersion genres { genre predicted } } }', {
+          b: fs.readFileSync(UNSEEN_POSTER).toString('base64'),
+        })
+      ).data.predictGenres;
       const s = r.structuredContent as { modelVersion: string; predicted: string[] };
       assert.equal(s.modelVersion, truth.modelVersion);
-      assert.deepEqual(s.predicted.sort(), truth.genres.filter((g: { predicted: boolean }) => g.predicted).map((g: { genre: string }) => g.genre).sort());
+      assert.deepEqual(
+        s.predicted.sort(),
+        truth.genres
+          .filter((g: { predicted: boolean }) => g.predicted)
+          .map((g: { genre: string }) => g.genre)
+          .sort(),
+      );
       assert.match(text(r), /^predicted: .*\nall: /);
     });
 
@@ -93,7 +104,10 @@ export function mcpSuite(fixture: () => ClientFixture): void {
       assert.ok(!r.isError, text(r));
       const truth = (await f.gql(`{ similarPosters(poster: {movieId: "${id}"}, k: 8, filter: {genres: [COMEDY]}) { movie { id } } }`)).data.similarPosters;
       const s = r.structuredContent as { results: Array<{ movie: { id: string; genres: string[] } }> };
-      assert.deepEqual(s.results.map((x) => x.movie.id), truth.map((x: { movie: { id: string } }) => x.movie.id));
+      assert.deepEqual(
+        s.results.map((x) => x.movie.id),
+        truth.map((x: { movie: { id: string } }) => x.movie.id),
+      );
       for (const x of s.results) assert.ok(x.movie.genres.includes('COMEDY'));
       assert.equal(text(r).split('\n').length, truth.length);
     });
@@ -138,7 +152,10 @@ export function mcpSuite(fixture: () => ClientFixture): void {
     let child: ChildProcess;
     let url: string;
     before(async () => {
-      child = spawn(process.execPath, [MCP_ENTRY, '--http', '--port', '0'], { env: { ...process.env, MARQUEE_API_URL: fixture().apiUrl }, stdio: ['ignore', 'ignore', 'pipe'] });
+      child = spawn(process.execPath, [MCP_ENTRY, '--http', '--port', '0'], {
+        env: { ...process.env, MARQUEE_API_URL: fixture().apiUrl },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       url = await new Promise<string>((resolve, reject) => {
         let err = '';
         child.stderr!.on('data', (d: Buffer) => {
