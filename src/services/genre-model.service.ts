@@ -61,7 +61,8 @@ export class GenreModelService {
 
   private async requireActive(): Promise<ActiveModel> {
     const a = await this.active();
-    if (!a) throw new AppError('SERVICE_UNAVAILABLE', 'no genre model is active yet: run `marquee train --activate` or the retrain mutation', 'NO_ACTIVE_MODEL');
+    if (!a)
+      throw new AppError('SERVICE_UNAVAILABLE', 'no genre model is active yet: run `marquee train --activate` or the retrain mutation', 'NO_ACTIVE_MODEL');
     return a;
   }
 
@@ -132,7 +133,9 @@ export class GenreModelService {
    * movie's predictions, and activates it when asked (or when no version is active yet).
    * Nothing becomes visible unless all of it succeeds.
    */
-  async train(opts: { epochs?: number; seed?: number; activate?: boolean; onProgress?: (p: TrainingProgress) => void; progress?: boolean } = {}): Promise<TrainOutcome> {
+  async train(
+    opts: { epochs?: number; seed?: number; activate?: boolean; onProgress?: (p: TrainingProgress) => void; progress?: boolean } = {},
+  ): Promise<TrainOutcome> {
     const data = await this.loadLabelledSet();
     const bar = opts.progress ? new Progress('train', undefined, 'steps', this.progress) : undefined;
     const result = await trainGenreModels(data, {
@@ -150,11 +153,20 @@ export class GenreModelService {
     const hadActive = (await this.active()) !== null;
     const activate = opts.activate || !hadActive;
     const versionId = await this.ds.transaction(async (em) => {
-      const id = await this.versions.insert({
-        name, backbone: this.backbone, modelKind: artifact.type, artifact, thresholds: artifact.thresholds,
-        splitSeed: result.split.seed, split: { train: ids(result.split.train), val: ids(result.split.val), test: ids(result.split.test) },
-        metrics: result.report, trainingMs: Math.round(result.trainingMs),
-      }, em);
+      const id = await this.versions.insert(
+        {
+          name,
+          backbone: this.backbone,
+          modelKind: artifact.type,
+          artifact,
+          thresholds: artifact.thresholds,
+          splitSeed: result.split.seed,
+          split: { train: ids(result.split.train), val: ids(result.split.val), test: ids(result.split.test) },
+          metrics: result.report,
+          trainingMs: Math.round(result.trainingMs),
+        },
+        em,
+      );
       const CHUNK = 2000;
       for (let s = 0; s < data.n; s += CHUNK) {
         const e = Math.min(data.n, s + CHUNK);

@@ -126,7 +126,12 @@ function checkModel(s: ort.InferenceSession, m: BackboneManifest): void {
   const inMeta = s.inputMetadata.find((x) => x.name === m.input.name);
   if (inMeta?.isTensor) {
     const [, c, h, w] = inMeta.shape;
-    if (inMeta.shape.length !== 4 || (typeof c === 'number' && c !== 3) || (typeof h === 'number' && h !== m.input.height) || (typeof w === 'number' && w !== m.input.width)) {
+    if (
+      inMeta.shape.length !== 4 ||
+      (typeof c === 'number' && c !== 3) ||
+      (typeof h === 'number' && h !== m.input.height) ||
+      (typeof w === 'number' && w !== m.input.width)
+    ) {
       throw bad(`input shape [${inMeta.shape.join(',')}] is not [N,3,${m.input.height},${m.input.width}]`);
     }
   }

@@ -103,11 +103,15 @@ function schemeThresholds(scheme: string, L: number, tuned: number[]): number[] 
 
 /** Validation metrics of per-class thresholds without fitting and scoring on the same rows: 2-fold cross-fitting. */
 function crossFittedValMetrics(probs: Float32Array, Y: Uint8Array, n: number, L: number, seed: number): MetricsReport {
-  const order = shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), mulberry32(seed ^ 0x5eed));
+  const order = shuffleInPlace(
+    Int32Array.from({ length: n }, (_, i) => i),
+    mulberry32(seed ^ 0x5eed),
+  );
   const halves = [order.slice(0, n >> 1), order.slice(n >> 1)];
   const pred = new Uint8Array(n * L);
   for (let h = 0; h < 2; h++) {
-    const fit = halves[h], apply = halves[1 - h];
+    const fit = halves[h],
+      apply = halves[1 - h];
     const t = tunePerClassThresholds(
       gatherRows(probs, L, fit, (m) => new Float32Array(m)),
       gatherRows(Y, L, fit, (m) => new Uint8Array(m)),
@@ -151,7 +155,8 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
   const Yv = gatherRows(Y, L, val, (m) => new Uint8Array(m));
   const Xte = gatherRows(X, dim, test, (m) => new Float32Array(m));
   const Yte = gatherRows(Y, L, test, (m) => new Uint8Array(m));
-  const XtrBase = Xtr, YtrBase = Ytr;
+  const XtrBase = Xtr,
+    YtrBase = Ytr;
   let ntr = train.length;
   if (opts.extraTrainViews?.length) {
     const views = opts.extraTrainViews;
@@ -161,7 +166,10 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
     bigY.set(Ytr);
     views.forEach((V, v) => {
       if (V.length !== n * dim) throw new RangeError('extra view has the wrong size');
-      big.set(gatherRows(V, dim, train, (m) => new Float32Array(m)), (v + 1) * ntr * dim);
+      big.set(
+        gatherRows(V, dim, train, (m) => new Float32Array(m)),
+        (v + 1) * ntr * dim,
+      );
       bigY.set(Ytr, (v + 1) * ntr * L);
     });
     Xtr = big;
@@ -239,9 +247,10 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
     tuned.set(c.name, t);
     for (const scheme of schemes) {
       const th = schemeThresholds(scheme, L, t);
-      const valM = scheme === 'per-class'
-        ? crossFittedValMetrics(c.valProbs, Yv, val.length, L, seed)
-        : multilabelMetrics(Yv, binarize(c.valProbs, val.length, th), val.length, GENRES);
+      const valM =
+        scheme === 'per-class'
+          ? crossFittedValMetrics(c.valProbs, Yv, val.length, L, seed)
+          : multilabelMetrics(Yv, binarize(c.valProbs, val.length, th), val.length, GENRES);
       const testM = multilabelMetrics(Yte, binarize(c.testProbs, test.length, th), test.length, GENRES);
       rows.push({
         model: c.name,
@@ -348,20 +357,47 @@ export function formatReport(report: TrainingReport): string {
   const s = report.split;
   lines.push(`split seed ${s.seed}: train ${s.train} / val ${s.val} / test ${s.test}; training ${(report.trainingMs / 1000).toFixed(1)} s`);
   lines.push('');
-  const head = [pad('model', 12), pad('threshold', 11), lpad('F1 macro', 9), lpad('F1 micro', 9), lpad('P macro', 8), lpad('R macro', 8), lpad('Hamming', 8), lpad('val F1', 7)];
+  const head = [
+    pad('model', 12),
+    pad('threshold', 11),
+    lpad('F1 macro', 9),
+    lpad('F1 micro', 9),
+    lpad('P macro', 8),
+    lpad('R macro', 8),
+    lpad('Hamming', 8),
+    lpad('val F1', 7),
+  ];
   lines.push(head.join(' '));
   lines.push('-'.repeat(head.join(' ').length));
   for (const r of report.rows) {
     const mark = r.model === report.chosen.model && r.scheme === report.chosen.scheme ? ' *' : '';
     lines.push(
-      [pad(r.model, 12), pad(r.scheme, 11), lpad(f3(r.f1Macro), 9), lpad(f3(r.f1Micro), 9), lpad(f3(r.precisionMacro), 8), lpad(f3(r.recallMacro), 8), lpad(f3(r.hamming), 8), lpad(f3(r.valF1Macro), 7)].join(' ') + mark,
+      [
+        pad(r.model, 12),
+        pad(r.scheme, 11),
+        lpad(f3(r.f1Macro), 9),
+        lpad(f3(r.f1Micro), 9),
+        lpad(f3(r.precisionMacro), 8),
+        lpad(f3(r.recallMacro), 8),
+        lpad(f3(r.hamming), 8),
+        lpad(f3(r.valF1Macro), 7),
+      ].join(' ') + mark,
     );
   }
   lines.push('');
   lines.push(`chosen (validation macro F1): ${report.chosen.model} / ${report.chosen.scheme}; per-class report on test:`);
   lines.push([pad('label', 12), lpad('precision', 9), lpad('recall', 8), lpad('f1', 7), lpad('support', 8), lpad('thresh', 7)].join(' '));
   report.perClass.forEach((c, j) => {
-    lines.push([pad(c.label, 12), lpad(f3(c.precision), 9), lpad(f3(c.recall), 8), lpad(f3(c.f1), 7), lpad(String(c.support), 8), lpad(report.chosen.thresholds[j].toFixed(2), 7)].join(' '));
+    lines.push(
+      [
+        pad(c.label, 12),
+        lpad(f3(c.precision), 9),
+        lpad(f3(c.recall), 8),
+        lpad(f3(c.f1), 7),
+        lpad(String(c.support), 8),
+        lpad(report.chosen.thresholds[j].toFixed(2), 7),
+      ].join(' '),
+    );
   });
   return lines.join('\n');
 }
