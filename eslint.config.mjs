@@ -3,13 +3,14 @@
 // the rules that would disagree with it. `npm run lint` runs this, `prettier --check` and the cycle check.
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import reactHooks from 'eslint-plugin-react-hooks';
 import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', 'scratch/', 'data/', 'models/', 'bench/out/', '.gpu/'] },
+  { ignores: ['dist/', 'node_modules/', 'scratch/', 'data/', 'models/', 'bench/out/', '.gpu/', 'web/src/gql/'] },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx', '**/*.mts'],
     extends: [js.configs.recommended, tseslint.configs.recommendedTypeChecked],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
     rules: {
@@ -19,6 +20,11 @@ export default defineConfig(
         { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }] },
       ],
     },
+  },
+  {
+    // The explorer (web/, its own tsconfig): React's rules of hooks as well.
+    files: ['web/**/*.{ts,tsx,mts}'],
+    extends: [reactHooks.configs.flat.recommended],
   },
   {
     // Tests read GraphQL responses and SQL rows as untyped JSON and assert on their shape.

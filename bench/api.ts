@@ -97,9 +97,8 @@ function cannon(url: string, connections: number, seconds: number, body: () => s
   });
 }
 
-export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, number>> {
-  const log = opts.log ?? (() => undefined);
-  const seconds = opts.seconds ?? 10;
+/** `marquee serve` as a child process (as in production) on the data directory, once its index graph is ready. */
+export async function startServerProcess(opts: ApiBenchOptions): Promise<{ base: string; stderr: () => string; stop: () => Promise<void> }> {
   const port = opts.port ?? 4567;
   const env = {
     ...process.env,
@@ -113,11 +112,28 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/marquee.js'), 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
+  const stop = async () => {
+    if (child.exitCode !== null) return;
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  };
   const base = `http://127.0.0.1:${port}`;
-  const url = `${base}/graphql`;
-  const out: Record<string, number> = {};
   try {
     await waitReady(base, 180_000);
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message}\nserver stderr:\n${stderr}`, { cause: err });
+  }
+  return { base, stderr: () => stderr, stop };
+}
+
+export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, number>> {
+  const log = opts.log ?? (() => undefined);
+  const seconds = opts.seconds ?? 10;
+  const server = await startServerProcess(opts);
+  const url = `${server.base}/graphql`;
+  const out: Record<string, number> = {};
+  try {
     const ids: number[] = [];
     for (let after: string | null = null; ids.length < 2000;) {
       const r = await fetch(url, {
@@ -192,10 +208,9 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
     out['similarPosters / __typename throughput'] = out['similarPosters(k:10) c16 req/s'] / out['{ __typename } c16 req/s'];
     out['predictGenres c16 / c1 throughput'] = out['predictGenres(new image) c16 req/s'] / out['predictGenres(new image) c1 req/s'];
   } catch (err) {
-    throw new Error(`${(err as Error).message}\nserver stderr:\n${stderr}`, { cause: err });
+    throw new Error(`${(err as Error).message}\nserver stderr:\n${server.stderr()}`, { cause: err });
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await server.stop();
   }
   return out;
 }

@@ -1,6 +1,6 @@
 /**
- * `npm run bench [-- --only embedding,training,index,api] [--data-dir ./data]`: measures and writes
- * docs/benchmarks.md. The training, index and API sections need a data directory holding the full
+ * `npm run bench [-- --only embedding,training,index,api,explorer] [--data-dir ./data]`: measures and writes
+ * docs/benchmarks.md. The training, index, API and explorer sections need a data directory holding the full
  * poster set: `npx marquee import ../shared/data/posters/movies.csv && npx marquee embed && npx marquee train --activate`.
  */
 import fs from 'node:fs';
@@ -10,6 +10,7 @@ import { App } from '../src/app';
 import { loadConfig } from '../src/config';
 import { chosenRow, formatReport, trainGenreModels } from '../src/ml/genre/training/trainer';
 import { benchApi, benchIndex } from './api';
+import { benchExplorer } from './explorer';
 import { benchEmbedding } from './embedding';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -32,7 +33,7 @@ const table = (rec: Record<string, number>) =>
   ['| measure | value |', '| --- | --- |', ...Object.entries(rec).map(([k, v]) => `| ${k} | ${fmt(v)} |`)].join('\n');
 
 async function main(): Promise<void> {
-  const only = (arg('only', 'embedding,training,index,api') ?? '').split(',');
+  const only = (arg('only', 'embedding,training,index,api,explorer') ?? '').split(',');
   const dataDir = path.resolve(arg('data-dir', process.env.MARQUEE_DATA_DIR ?? './data')!);
   const modelsDir = path.resolve(process.env.MARQUEE_MODELS_DIR ?? path.join(ROOT, '../shared/models'));
   const postersDir = path.resolve(ROOT, '../shared/data/posters');
@@ -53,8 +54,8 @@ async function main(): Promise<void> {
   }
 
   const haveData = fs.existsSync(path.join(dataDir, 'pglite'));
-  if (!haveData && (only.includes('training') || only.includes('index') || only.includes('api'))) {
-    log(`no data directory at ${dataDir}: training, index and API sections skipped (import, embed and train first)`);
+  if (!haveData && ['training', 'index', 'api', 'explorer'].some((s) => only.includes(s))) {
+    log(`no data directory at ${dataDir}: training, index, API and explorer sections skipped (import, embed and train first)`);
   }
   if (haveData && only.includes('training')) {
     log('== training');
@@ -93,12 +94,20 @@ async function main(): Promise<void> {
     );
   }
 
+  if (haveData && only.includes('explorer')) {
+    log('== explorer');
+    section(
+      'explorer',
+      `## Poster explorer first load (headless Chromium, 1280x900, server child process, NODE_ENV=production)\n\n${table(await benchExplorer({ dataDir, modelsDir, postersDir, log }))}`,
+    );
+  }
+
   const previous = fs.existsSync(DOC) ? fs.readFileSync(DOC, 'utf8') : '';
   const generated = previous.split('<!-- manual -->')[0];
   for (const m of generated.matchAll(/<!-- section:(\w+) -->\n[\s\S]*?(?=<!-- section:|$)/g)) {
     if (!sections.has(m[1])) sections.set(m[1], m[0].trimEnd());
   }
-  const order = ['embedding', 'training', 'index', 'api'];
+  const order = ['embedding', 'training', 'index', 'api', 'explorer'];
   const ordered = [...sections.entries()].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([, text]) => text);
   const header = `# Benchmarks\n\nEach section is stamped with the machine, date and command that produced it.\n`;
   // Keep hand-written sections (those after the generated marker) across runs.

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { POSTERS_DIR, ROOT } from '../support';
-import { ChromiumSession, launchChromium } from './chromium';
+import { launchChromium } from './chromium';
 import { ClientFixture } from './fixture';
 
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts/e2e');
@@ -20,7 +20,7 @@ export function explorerSuite(fixture: () => ClientFixture): void {
   let base: string;
   let adminKey: string;
   let gql: ClientFixture['gql'];
-  let session: ChromiumSession;
+  let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
   let shots = 0;
@@ -41,12 +41,12 @@ export function explorerSuite(fixture: () => ClientFixture): void {
     before(async () => {
       ({ base, adminKey, gql } = fixture());
       fs.rmSync(ARTIFACTS, { recursive: true, force: true });
-      session = await launchChromium();
-      page = await session.browser.newPage();
+      browser = await launchChromium();
+      page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       page.setDefaultTimeout(20_000);
       page.on('pageerror', (e) => pageErrors.push(e.message));
     });
-    after(() => session?.close());
+    after(() => browser?.close());
 
     test('the first page shows the poster grid, every poster with alt text', async () => {
       await page.goto(`${base}/`);

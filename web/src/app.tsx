@@ -44,9 +44,7 @@ export function App() {
         </Link>
         <nav aria-label="Main">
           <NavLink href="/">Posters</NavLink>
-          <NavLink href="/for-you">
-            For you{liked.length > 0 && <span className="count"> {liked.length}</span>}
-          </NavLink>
+          <NavLink href="/for-you">For you{liked.length > 0 && <span className="count"> {liked.length}</span>}</NavLink>
           <NavLink href="/upload">Upload a poster</NavLink>
           <NavLink href="/admin">Admin</NavLink>
         </nav>

@@ -3,7 +3,7 @@ import { readAdminKey, writeAdminKey } from './admin-key-store';
 
 interface AdminKeyState {
   adminKey: string | null;
-  setAdminKey(key: string | null): void;
+  setAdminKey: (key: string | null) => void;
 }
 
 const AdminKeyContext = createContext<AdminKeyState>({ adminKey: null, setAdminKey: () => undefined });

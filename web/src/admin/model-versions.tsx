@@ -23,7 +23,7 @@ const METRICS: ReadonlyArray<{ key: MetricKey; label: string; better: 'higher' |
 ];
 
 /** Every version's test metrics side by side, the difference to the active one, and activate / roll back. */
-export function ModelVersionsTable({ versions, onChanged }: { versions: Version[]; onChanged(): void }) {
+export function ModelVersionsTable({ versions, onChanged }: { versions: Version[]; onChanged: () => void }) {
   const [state, activate] = useMutation(ActivateModelVersion);
   const active = versions.find((v) => v.active);
   const best = new Map(
@@ -84,7 +84,13 @@ export function ModelVersionsTable({ versions, onChanged }: { versions: Version[
                     return (
                       <td key={m.key} className={x === best.get(m.key) ? 'best' : undefined}>
                         {x.toFixed(3)}
-                        {delta != null && <span className="delta"> ({delta >= 0 ? '+' : ''}{delta.toFixed(3)})</span>}
+                        {delta != null && (
+                          <span className="delta">
+                            {' '}
+                            ({delta >= 0 ? '+' : ''}
+                            {delta.toFixed(3)})
+                          </span>
+                        )}
                       </td>
                     );
                   })}

@@ -25,6 +25,12 @@ const DeleteMovieById = graphql(`
   }
 `);
 
+/** A text field of a submitted form, trimmed ('' when absent or a file). */
+function formText(data: FormData, name: string): string {
+  const v = data.get(name);
+  return typeof v === 'string' ? v.trim() : '';
+}
+
 // Movie lists and counts change with the catalogue.
 const CATALOGUE_TYPES = { additionalTypenames: ['Movie', 'MovieConnection', 'GenreCount'] };
 
@@ -37,7 +43,7 @@ export function AddMovieForm() {
     e.preventDefault();
     const form = e.currentTarget;
     const data = new FormData(form);
-    const text = (k: string) => String(data.get(k) ?? '').trim();
+    const text = (k: string) => formText(data, k);
     const int = (k: string) => (text(k) ? Number.parseInt(text(k), 10) : undefined);
     const file = data.get('posterFile');
     const input: AddMovieInput = {
@@ -45,7 +51,12 @@ export function AddMovieForm() {
       year: int('year'),
       imdbId: text('imdbId') || undefined,
       storyline: text('storyline') || undefined,
-      genres: text('genres') ? text('genres').split(/[|,]/).map((g) => g.trim()).filter(Boolean) : undefined,
+      genres: text('genres')
+        ? text('genres')
+            .split(/[|,]/)
+            .map((g) => g.trim())
+            .filter(Boolean)
+        : undefined,
       posterUrl: text('posterUrl') || undefined,
     };
     if (file instanceof File && file.size > 0) {
@@ -62,7 +73,7 @@ export function AddMovieForm() {
   return (
     <section aria-labelledby="add-title" className="add-movie">
       <h2 id="add-title">Add a movie</h2>
-      <form onSubmit={onSubmit} className="stacked-form">
+      <form onSubmit={(e) => void onSubmit(e)} className="stacked-form">
         <label>
           <span>Title</span>
           <input name="title" required maxLength={500} />
@@ -122,7 +133,7 @@ export function DeleteMovieForm() {
   const onSubmit = async (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const form = e.currentTarget;
-    const id = String(new FormData(form).get('id') ?? '').trim();
+    const id = formText(new FormData(form), 'id');
     if (!id || !window.confirm(`Delete movie ${id}?`)) return;
     const r = await deleteMovie({ id }, CATALOGUE_TYPES);
     if (!r.error) {
@@ -133,7 +144,7 @@ export function DeleteMovieForm() {
   return (
     <section aria-labelledby="delete-title" className="delete-movie">
       <h2 id="delete-title">Delete a movie</h2>
-      <form onSubmit={onSubmit} className="inline-form">
+      <form onSubmit={(e) => void onSubmit(e)} className="inline-form">
         <label>
           <span>Movie id</span>
           <input name="id" required inputMode="numeric" />

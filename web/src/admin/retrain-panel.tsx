@@ -44,7 +44,7 @@ const POLL_MS = 1000; // the API's agreed polling interval for jobs
 const isRunning = (status: string | undefined) => status === 'QUEUED' || status === 'RUNNING';
 
 /** Start a retrain and follow it to the end (polling `trainingJob`); survives a page reload. */
-export function RetrainPanel({ onFinished }: { onFinished(): void }) {
+export function RetrainPanel({ onFinished }: { onFinished: () => void }) {
   const [epochs, setEpochs] = useState('');
   const [activate, setActivate] = useState(true);
   const [jobId, setJobId] = useState<string | null>(() => sessionStorage.getItem(JOB_KEY));
@@ -79,7 +79,7 @@ export function RetrainPanel({ onFinished }: { onFinished(): void }) {
   return (
     <section aria-labelledby="retrain-title" className="retrain">
       <h2 id="retrain-title">Retrain the genre model</h2>
-      <form onSubmit={start} className="retrain-form">
+      <form onSubmit={(e) => void start(e)} className="retrain-form">
         <label>
           <span>Epochs</span>
           <input type="number" min={1} max={500} placeholder="default" value={epochs} onChange={(e) => setEpochs(e.currentTarget.value)} />

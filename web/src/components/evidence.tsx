@@ -16,7 +16,10 @@ export interface Evidence {
 
 /** Evidence built from look-alikes (`similar`/`similarPosters`) where the API has no `evidence` field. */
 export function evidenceFromLookalikes(
-  lookalikes: ReadonlyArray<{ score: number; movie: { id: string; title: string; year?: number | null; posterUrl?: string | null; genres: readonly string[] } }>,
+  lookalikes: ReadonlyArray<{
+    score: number;
+    movie: { id: string; title: string; year?: number | null; posterUrl?: string | null; genres: readonly string[] };
+  }>,
 ): Evidence {
   const counts = new Map<string, number>();
   for (const l of lookalikes) for (const g of l.movie.genres) counts.set(g, (counts.get(g) ?? 0) + 1);
@@ -43,21 +46,21 @@ export function EvidencePanel({ evidence, predicted, listed = true }: { evidence
         ))}
       </p>
       {listed && (
-      <ol className="neighbours">
-        {evidence.neighbours.map((n) => (
-          <li key={n.movie.id}>
-            <PosterImage movie={n.movie} className="poster-thumb" />
-            <div>
-              <Link href={`/movie/${n.movie.id}`} className="neighbour-title">
-                {displayTitle(n.movie.title)}
-              </Link>
-              <span className="neighbour-meta">
-                similarity {percent(n.similarity)} · {n.genres.map(genreLabel).join(', ') || 'no genre'}
-              </span>
-            </div>
-          </li>
-        ))}
-      </ol>
+        <ol className="neighbours">
+          {evidence.neighbours.map((n) => (
+            <li key={n.movie.id}>
+              <PosterImage movie={n.movie} className="poster-thumb" />
+              <div>
+                <Link href={`/movie/${n.movie.id}`} className="neighbour-title">
+                  {displayTitle(n.movie.title)}
+                </Link>
+                <span className="neighbour-meta">
+                  similarity {percent(n.similarity)} · {n.genres.map(genreLabel).join(', ') || 'no genre'}
+                </span>
+              </div>
+            </li>
+          ))}
+        </ol>
       )}
     </div>
   );

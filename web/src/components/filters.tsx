@@ -3,7 +3,7 @@ import type { Genre } from '../gql/graphql';
 import { GENRES } from '../lib/genres';
 
 /** Toggle buttons, one per genre; a movie must carry every pressed genre. */
-export function GenreFilter({ value, onChange, counts }: { value: Genre[]; onChange(v: Genre[]): void; counts?: Map<string, number> }) {
+export function GenreFilter({ value, onChange, counts }: { value: Genre[]; onChange: (v: Genre[]) => void; counts?: Map<string, number> }) {
   const toggle = (g: Genre) => onChange(value.includes(g) ? value.filter((x) => x !== g) : [...value, g]);
   return (
     <fieldset className="genre-filter">
@@ -28,7 +28,7 @@ export interface YearRangeValue {
   to?: number;
 }
 
-export function YearRange({ value, onChange }: { value: YearRangeValue; onChange(v: YearRangeValue): void }) {
+export function YearRange({ value, onChange }: { value: YearRangeValue; onChange: (v: YearRangeValue) => void }) {
   const id = useId();
   const parse = (s: string): number | undefined => {
     const n = Number.parseInt(s, 10);

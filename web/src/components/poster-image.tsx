@@ -16,15 +16,5 @@ export function PosterImage({ movie, eager = false, className = 'poster' }: { mo
       </div>
     );
   }
-  return (
-    <img
-      className={className}
-      src={movie.posterUrl}
-      alt={alt}
-      width={182}
-      height={268}
-      loading={eager ? 'eager' : 'lazy'}
-      decoding="async"
-    />
-  );
+  return <img className={className} src={movie.posterUrl} alt={alt} width={182} height={268} loading={eager ? 'eager' : 'lazy'} decoding="async" />;
 }

@@ -61,7 +61,7 @@ export function AdminPage() {
   );
 }
 
-function KeyForm({ onKey }: { onKey(key: string): void }) {
+function KeyForm({ onKey }: { onKey: (key: string) => void }) {
   const [key, setKey] = useState('');
   return (
     <form
@@ -72,8 +72,8 @@ function KeyForm({ onKey }: { onKey(key: string): void }) {
       }}
     >
       <p>
-        Retraining, model versions and catalogue changes need an API key with role admin (<code>npx marquee apikey create --role admin</code>). It is
-        kept for this browser session only.
+        Retraining, model versions and catalogue changes need an API key with role admin (<code>npx marquee apikey create --role admin</code>). It is kept for
+        this browser session only.
       </p>
       <label>
         <span>Admin API key</span>

@@ -43,7 +43,7 @@ const GenreCounts = graphql(`
 /** The filter lives in the URL (?q=&genre=&from=&to=), so a filtered grid can be shared and reloaded. */
 function useFilterParams() {
   const [params, setParams] = useSearchParams();
-  const filter = useMemo(() => {
+  const filter = useMemo((): { search: string; genres: Genre[]; years: YearRangeValue } => {
     const num = (k: string) => {
       const n = Number.parseInt(params.get(k) ?? '', 10);
       return Number.isFinite(n) ? n : undefined;
@@ -51,7 +51,7 @@ function useFilterParams() {
     return {
       search: params.get('q') ?? '',
       genres: params.getAll('genre').filter(isGenre),
-      years: { from: num('from'), to: num('to') } as YearRangeValue,
+      years: { from: num('from'), to: num('to') },
     };
   }, [params]);
   const update = (next: Partial<typeof filter>) => {
@@ -86,7 +86,7 @@ export function BrowsePage() {
   );
   const filtered = Object.keys(apiFilter).length > 0;
   const [counts] = useQuery({ query: GenreCounts });
-  const countMap = useMemo(() => new Map(counts.data?.genres.map((g) => [g.genre as string, g.count])), [counts.data]);
+  const countMap = useMemo(() => new Map(counts.data?.genres.map((g) => [g.genre, g.count])), [counts.data]);
 
   return (
     <div className="browse">
@@ -98,7 +98,7 @@ export function BrowsePage() {
           <input type="search" value={search} placeholder="e.g. love" onChange={(e) => setSearch(e.currentTarget.value)} />
         </label>
         <YearRange value={filter.years} onChange={(years) => update({ years })} />
-        <GenreFilter value={filter.genres as Genre[]} onChange={(genres) => update({ genres })} counts={countMap} />
+        <GenreFilter value={filter.genres} onChange={(genres) => update({ genres })} counts={countMap} />
       </form>
       {/* A new filter starts a new list of pages. */}
       <ResultPages key={JSON.stringify(apiFilter)} filter={apiFilter} filtered={filtered} />
@@ -125,7 +125,14 @@ function ResultPages({ filter, filtered }: { filter: MovieFilter; filtered: bool
   );
 }
 
-function ResultPage(props: { index: number; after: string | null; filter: MovieFilter; filtered: boolean; isLast: boolean; onLoadMore(cursor: string): void }) {
+function ResultPage(props: {
+  index: number;
+  after: string | null;
+  filter: MovieFilter;
+  filtered: boolean;
+  isLast: boolean;
+  onLoadMore: (cursor: string) => void;
+}) {
   const { index, after, filter, filtered, isLast, onLoadMore } = props;
   const [result, reexecute] = useQuery({ query: BrowseMovies, variables: { first: PAGE_SIZE, after, filter } });
   const movies = result.data?.movies;
@@ -147,15 +154,13 @@ function ResultPage(props: { index: number; after: string | null; filter: MovieF
           <MovieCard key={e.node.id} movie={e.node} eager={index === 0 && i < 12} />
         ))}
       </MovieGrid>
-      {isLast && movies.pageInfo.hasNextPage && movies.pageInfo.endCursor && (
-        <LoadMore onLoadMore={() => onLoadMore(movies.pageInfo.endCursor!)} />
-      )}
+      {isLast && movies.pageInfo.hasNextPage && movies.pageInfo.endCursor && <LoadMore onLoadMore={() => onLoadMore(movies.pageInfo.endCursor as string)} />}
     </>
   );
 }
 
 /** A real button (keyboard, screen readers) that also presses itself when scrolled into view. */
-function LoadMore({ onLoadMore }: { onLoadMore(): void }) {
+function LoadMore({ onLoadMore }: { onLoadMore: () => void }) {
   const ref = useRef<HTMLButtonElement>(null);
   useEffect(() => {
     const el = ref.current;

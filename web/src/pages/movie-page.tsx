@@ -168,7 +168,7 @@ function AdminDelete({ id, title }: { id: string; title: string }) {
   };
   return (
     <div className="admin-delete">
-      <button type="button" className="danger" onClick={onDelete} disabled={state.fetching}>
+      <button type="button" className="danger" onClick={() => void onDelete()} disabled={state.fetching}>
         {state.fetching ? 'Deleting…' : 'Delete movie (admin)'}
       </button>
       {state.error && <ErrorNotice error={state.error} what="delete the movie" />}

@@ -13,10 +13,10 @@ export type Opinion = 'liked' | 'disliked';
 interface TasteState {
   liked: MovieRef[];
   disliked: MovieRef[];
-  opinionOf(id: string): Opinion | null;
+  opinionOf: (id: string) => Opinion | null;
   /** Sets (or with null clears) the opinion about a movie; a movie is liked or disliked, never both. */
-  setOpinion(movie: MovieRef, opinion: Opinion | null): void;
-  clear(): void;
+  setOpinion: (movie: MovieRef, opinion: Opinion | null) => void;
+  clear: () => void;
 }
 
 const STORAGE_KEY = 'marquee.taste.v1';
@@ -30,9 +30,10 @@ interface Stored {
 function load(): Stored {
   try {
     const raw = localStorage.getItem(STORAGE_KEY);
-    const parsed = raw ? (JSON.parse(raw) as Partial<Stored>) : {};
-    const valid = (xs: unknown): MovieRef[] =>
-      Array.isArray(xs) ? xs.filter((m): m is MovieRef => typeof m?.id === 'string' && typeof m?.title === 'string') : [];
+    const parsed = (raw ? JSON.parse(raw) : {}) as { liked?: unknown; disliked?: unknown };
+    const isRef = (m: unknown): m is MovieRef =>
+      typeof m === 'object' && m !== null && typeof (m as MovieRef).id === 'string' && typeof (m as MovieRef).title === 'string';
+    const valid = (xs: unknown): MovieRef[] => (Array.isArray(xs) ? xs.filter(isRef) : []);
     return { liked: valid(parsed.liked), disliked: valid(parsed.disliked) };
   } catch {
     return { liked: [], disliked: [] };
