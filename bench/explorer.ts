@@ -86,7 +86,9 @@ export async function benchExplorer(opts: ApiBenchOptions & { runs?: number }): 
       cold.twelve.push(twelve);
       warm.first.push(warmFirst);
       warm.twelve.push(warmTwelve);
-      log(`explorer run ${i}: first poster ${first.toFixed(0)} ms, 12 posters ${twelve.toFixed(0)} ms (warm ${warmFirst.toFixed(0)} / ${warmTwelve.toFixed(0)} ms)`);
+      log(
+        `explorer run ${i}: first poster ${first.toFixed(0)} ms, 12 posters ${twelve.toFixed(0)} ms (warm ${warmFirst.toFixed(0)} / ${warmTwelve.toFixed(0)} ms)`,
+      );
     }
     // Baselines: the page's own GraphQL requests from Node (in parallel, as the page sends them), and the HTML.
     const api: number[] = [];

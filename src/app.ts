@@ -10,6 +10,7 @@ import { ModelVersionRepository } from './repositories/model-version.repository'
 import { MovieRepository } from './repositories/movie.repository';
 import { TrainingJobRepository } from './repositories/training-job.repository';
 import { ApiKeyService } from './services/api-key.service';
+import { DemoService } from './services/demo.service';
 import { EmbeddingService } from './services/embedding.service';
 import { EvaluationService } from './services/evaluation.service';
 import { GenreModelService } from './services/genre-model.service';
@@ -41,6 +42,7 @@ export class App {
   readonly training: TrainingJobService;
   readonly evaluation: EvaluationService;
   readonly status: ServerStatusService;
+  readonly demo: DemoService;
   readonly container = new ServiceContainer();
 
   private constructor(
@@ -64,6 +66,7 @@ export class App {
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
     this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
+    this.demo = new DemoService(this.importer, this.embedding, this.models);
     this.container
       .register(PosterStore, this.posters)
       .register(MovieService, this.movies)

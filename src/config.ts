@@ -64,6 +64,13 @@ export interface ProgressConfig {
   ci: boolean;
 }
 
+export interface McpConfig {
+  /** MARQUEE_API_URL (http://127.0.0.1:4000/graphql): the GraphQL API that `marquee mcp` calls. */
+  apiUrl: string;
+  /** MARQUEE_API_KEY (unset): sent as `Authorization: Bearer <key>` by `marquee mcp`. */
+  apiKey: string | undefined;
+}
+
 export interface Config {
   database: DatabaseConfig;
   storage: StorageConfig;
@@ -72,7 +79,11 @@ export interface Config {
   net: NetConfig;
   import: ImportConfig;
   progress: ProgressConfig;
+  mcp: McpConfig;
 }
+
+/** Where `marquee mcp` finds the API unless MARQUEE_API_URL says otherwise: `npm start`'s default address. */
+export const DEFAULT_API_URL = 'http://127.0.0.1:4000/graphql';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -109,6 +120,12 @@ export function loadConfig(env: Env = process.env): Config {
     net: { allowPrivateUrls: r.flag('MARQUEE_ALLOW_PRIVATE_URLS') },
     import: { batchSize: r.int('MARQUEE_IMPORT_BATCH', 500, 1, 1_000_000) },
     progress: { intervalMs: r.optionalInt('MARQUEE_PROGRESS_INTERVAL_MS', 0, 3_600_000), ci: env.CI === 'true' },
+    mcp: {
+      apiUrl:
+        r.optional('MARQUEE_API_URL', (v) => (/^https?:\/\/[^/\s]+/i.test(v) ? undefined : 'must be an http(s) URL such as http://127.0.0.1:4000/graphql')) ??
+        DEFAULT_API_URL,
+      apiKey: r.optional('MARQUEE_API_KEY'),
+    },
   };
   if (r.problems.length) throw new ConfigError(r.problems);
   return config;

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { App } from '../src/app';
 import { GENRES } from '../src/ml/genre/labels';
 import { MarqueeServer } from '../src/server/http-server';
-import { cleanupAll, errorCode, errorReason, GqlResult, graphqlClient, openApp, POSTERS_DIR, SAMPLE_CSV } from './support';
+import { cleanupAll, errorCode, errorReason, GqlResult, graphqlClient, openTrainedSampleApp, POSTERS_DIR } from './support';
 
 after(cleanupAll);
 
@@ -35,12 +35,7 @@ let imageHostHits = 0;
 let imageHostUrl: string;
 
 before(async () => {
-  app = await openApp('pglite');
-  await app.importer.importCsv(SAMPLE_CSV, { progress: false });
-  const e = await app.embedding.embedMissing({ progress: false });
-  assert.equal(e.embedded, 400);
-  const t = await app.models.train({ epochs: 40, activate: true });
-  assert.ok(t.activated);
+  app = await openTrainedSampleApp();
   adminKey = (await app.apiKeys.create('admin')).key;
   userKey = (await app.apiKeys.create('user')).key;
   server = new MarqueeServer(app, { log: () => undefined });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
+import { firstRunMessage, FIRST_RUN_STEPS } from '../src/presentation/first-run';
 import { CLI, cleanupAll, MODELS_DIR, POSTERS_DIR, sampleSubset, tmpDir } from './support';
 
 after(cleanupAll);
@@ -150,5 +151,28 @@ describe('marquee CLI', () => {
     assert.match(unknown.stderr, /usage: marquee/);
     const badLimit = await marquee(['import', 'x.csv', '--limit', 'many']);
     assert.equal(badLimit.code, 2);
+  });
+});
+
+describe('marquee first run', () => {
+  test('serve on an empty database logs the commands that load posters, and where the explorer is', async () => {
+    const r = await marquee(['serve'], { env: { MARQUEE_DATA_DIR: tmpDir(), PORT: '0' }, killWhen: (out) => out.includes(FIRST_RUN_STEPS.at(-1)!.command) });
+    assert.match(r.stdout, /GraphQL at http:\/\/127\.0\.0\.1:\d+\/graphql .*the poster explorer at http:\/\/127\.0\.0\.1:\d+\/\n/);
+    assert.ok(r.stdout.includes(firstRunMessage()), r.stdout);
+  });
+
+  test('demo imports, embeds, trains and activates with progress; a re-run changes and trains nothing', async () => {
+    const env = { MARQUEE_DATA_DIR: tmpDir() };
+    const csv = sampleSubset(work, 60);
+    const first = await marquee(['demo', csv], { env });
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /1\/3 import .*\n(.|\n)*2\/3 embed(.|\n)*3\/3 train and activate/);
+    assert.match(first.stderr, /embed \d+\/60 posters · [\d.]+\/s · ETA/);
+    assert.match(first.stdout, /imported 60, updated 0, unchanged 0, skipped 0; embedded 60/);
+    assert.match(first.stdout, /demo ready in [\d.]+ s: active model mobilenetv2-fp32-\S+-v1\./);
+    const again = await marquee(['demo', csv], { env });
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /imported 0, updated 0, unchanged 60, skipped 0; embedded 0/);
+    assert.match(again.stdout, /3\/3 model \S+-v1 is active and the catalogue is unchanged: nothing to train/);
   });
 });

@@ -73,6 +73,20 @@ export async function openApp(kind: DbKind, adjust: (config: Config) => void = (
   return app;
 }
 
+/**
+ * An App (PGlite) holding the 400-poster sample, embedded with the real backbone, and a genre model
+ * trained for 40 epochs and active: what the API, ML and client tests query.
+ */
+export async function openTrainedSampleApp(): Promise<App> {
+  const app = await openApp('pglite');
+  await app.importer.importCsv(SAMPLE_CSV, { progress: false });
+  const e = await app.embedding.embedMissing({ progress: false });
+  if (e.embedded !== 400) throw new Error(`embedded ${e.embedded} of the 400 sample posters`);
+  const t = await app.models.train({ epochs: 40, activate: true });
+  if (!t.activated) throw new Error('the trained model was not activated');
+  return app;
+}
+
 /** Writes the first `n` data rows of sample.csv (header kept) into `dir`, with img_url made absolute. */
 export function sampleSubset(dir: string, n: number): string {
   const text = fs.readFileSync(SAMPLE_CSV, 'utf8');

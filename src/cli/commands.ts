@@ -1,18 +1,36 @@
 import fs from 'node:fs';
+import path from 'node:path';
 import { App } from '../app';
+import type { Config } from '../config';
+import { runMcp } from '../mcp/main';
+import { firstRunMessage } from '../presentation/first-run';
 import { formatReport } from '../ml/genre/training/trainer';
 import { imageSource, readImageSource } from '../net/image-source';
 import { formatSummary } from '../services/import/import.service';
 import { MarqueeServer } from '../server/http-server';
 import { intFlag, ParsedArgs, stringFlag, UsageError } from './args';
 
-export interface Command {
+/** A command on the database: the CLI opens the App for it. */
+export interface AppCommand {
+  client?: undefined;
   booleanFlags?: string[];
   /** Whether opening the app applies pending migrations first. */
   migrate?: boolean;
   /** Returns true when the command keeps running and closes the app itself. */
   run(app: App, args: ParsedArgs): Promise<boolean | void>;
 }
+
+/** A client of a running server (mcp): never opens the database. */
+export interface ClientCommand {
+  booleanFlags?: string[];
+  client: true;
+  run(config: Config, args: ParsedArgs): Promise<void>;
+}
+
+export type Command = AppCommand | ClientCommand;
+
+/** What `marquee demo` loads without an argument (paths as in the README, from the project root). */
+export const DEFAULT_DEMO_CSV = '../shared/data/posters/sample.csv';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -26,7 +44,8 @@ export const COMMANDS: Record<string, Command> = {
       app.preloadEmbedderLibrary();
       const server = new MarqueeServer(app);
       const { url } = await server.start(app.config.server.host, app.config.server.port);
-      out(`marquee: GraphQL at ${url} (database: ${app.db.kind})`);
+      out(`marquee: GraphQL at ${url} (database: ${app.db.kind}); the poster explorer at ${url.replace(/graphql$/, '')}`);
+      if ((await app.movies.count()) === 0) out(`marquee: ${firstRunMessage()}`);
       let stopping = false;
       const shutdown = async (signal: string) => {
         if (stopping) return;
@@ -144,6 +163,32 @@ export const COMMANDS: Record<string, Command> = {
             .join(', ') || '(none)'
         }`,
       );
+    },
+  },
+
+  demo: {
+    booleanFlags: ['quiet'],
+    async run(app, args) {
+      const csv = path.resolve(args.positionals[0] ?? DEFAULT_DEMO_CSV);
+      if (!args.positionals[0] && !fs.existsSync(csv)) {
+        throw new UsageError(`the sample catalogue ${csv} is not there; give a CSV: marquee demo <movies.csv>`);
+      }
+      const r = await app.demo.run(csv, { progress: !args.flags.has('quiet'), log: out });
+      for (const s of r.imported.skipped) out(`skipped line ${s.line}: ${s.reason}: ${s.message}`);
+      for (const f of r.embedded.failed) out(`failed movie ${f.movieId}: ${f.reason}: ${f.message}`);
+      out(`${formatSummary(r.imported)}; embedded ${r.embedded.embedded}`);
+      if (r.trained) out(formatReport(r.trained.report));
+      out(
+        `demo ready in ${r.seconds.toFixed(1)} s: active model ${r.activeVersion}. Now run \`npm start\` and open http://127.0.0.1:${app.config.server.port}/`,
+      );
+    },
+  },
+
+  mcp: {
+    client: true,
+    booleanFlags: ['http'],
+    async run(config, args) {
+      await runMcp(config.mcp, { http: args.flags.has('http'), host: stringFlag(args, 'host'), port: intFlag(args, 'port') });
     },
   },
 

@@ -16,6 +16,9 @@ commands:
   evaluate [--csv other.csv] [--json out.json]
   predict <image path or URL> [--verbose]
   apikey create --role admin|user [--label text]
+  demo [movies.csv]                       import, embed, train and activate a small catalogue (default: the 400-poster sample)
+  mcp [--http [--host H] [--port N]]      Model Context Protocol server for chatbots (stdio, or streamable HTTP at /mcp, port 4100),
+                                          calling the API at MARQUEE_API_URL (default http://127.0.0.1:4000/graphql)
 `;
 
 export async function main(argv: string[]): Promise<void> {
@@ -30,6 +33,7 @@ export async function main(argv: string[]): Promise<void> {
   try {
     const args = parseArgs(rest, command.booleanFlags ?? []);
     const config = loadConfig();
+    if (command.client) return await command.run(config, args); // runs until its client or a signal ends it
     app = await App.open(config, { migrate: command.migrate ?? true });
     const keepOpen = await command.run(app, args);
     if (keepOpen) return; // long-running (serve) closes the app itself

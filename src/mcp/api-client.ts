@@ -1,8 +1,9 @@
+import type { McpConfig } from '../config';
+
 /**
  * The MCP server's only way into Marquee: GraphQL over HTTP, like any other client. It never opens
  * the database, so it runs beside any Marquee deployment it can reach.
  */
-export const DEFAULT_API_URL = 'http://127.0.0.1:4000/graphql';
 
 /** An error the API answered with (its `extensions.code` and `reason`), or the API being unreachable. */
 export class MarqueeApiError extends Error {
@@ -22,14 +23,15 @@ interface GraphQLResponse<T> {
 }
 
 export class MarqueeApiClient {
-  constructor(
-    readonly url: string = DEFAULT_API_URL,
-    private readonly apiKey?: string,
-    private readonly timeoutMs = 30_000,
-  ) {}
+  readonly url: string;
+  private readonly apiKey: string | undefined;
 
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): MarqueeApiClient {
-    return new MarqueeApiClient(env.MARQUEE_API_URL || DEFAULT_API_URL, env.MARQUEE_API_KEY || undefined);
+  constructor(
+    config: McpConfig,
+    private readonly timeoutMs = 30_000,
+  ) {
+    this.url = config.apiUrl;
+    this.apiKey = config.apiKey;
   }
 
   async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {

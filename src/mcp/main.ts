@@ -1,3 +1,4 @@
+import type { McpConfig } from '../config';
 import { MarqueeApiClient } from './api-client';
 import { serveHttp, serveStdio } from './server';
 
@@ -9,25 +10,15 @@ export interface McpOptions {
   port?: number;
 }
 
-/** `marquee mcp [--http] [--host H] [--port N]`: runs until stdin closes (stdio) or a signal (HTTP). */
-export async function runMcp(opts: McpOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  const api = MarqueeApiClient.fromEnv(env);
+/**
+ * `marquee mcp [--http] [--host H] [--port N]`: stdio runs until the client closes stdin; HTTP runs
+ * until SIGTERM or SIGINT. Resolves once serving.
+ */
+export async function runMcp(config: McpConfig, opts: McpOptions): Promise<void> {
+  const api = new MarqueeApiClient(config);
   if (!opts.http) return serveStdio(api);
   const served = await serveHttp(api, opts.host ?? '127.0.0.1', opts.port ?? DEFAULT_MCP_PORT);
-  const stop = () => void served.close().then(() => process.exit(0));
+  const stop = () => void served.close();
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
-}
-
-if (require.main === module) {
-  const argv = process.argv.slice(2);
-  const num = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? Number.parseInt(argv[i + 1], 10) : undefined;
-  };
-  const i = argv.indexOf('--host');
-  runMcp({ http: argv.includes('--http'), port: num('--port'), host: i >= 0 ? argv[i + 1] : undefined }).catch((err: Error) => {
-    process.stderr.write(`marquee mcp: ${err.message}\n`);
-    process.exit(1);
-  });
 }

@@ -3,14 +3,12 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { MarqueeApiClient } from './api-client';
+import { MARQUEE_VERSION } from '../version';
 import { registerMarqueeTools } from './tools';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { version } = require('../../../package.json') as { version: string };
 
 export function createMarqueeMcpServer(api: MarqueeApiClient): McpServer {
   const server = new McpServer(
-    { name: 'marquee', title: 'Marquee movie posters', version },
+    { name: 'marquee', title: 'Marquee movie posters', version: MARQUEE_VERSION },
     {
       instructions:
         'Marquee predicts movie genres from posters and recommends movies. Find movie ids with search_movies, ' +
@@ -78,6 +76,10 @@ export async function serveHttp(api: MarqueeApiClient, host: string, port: numbe
   process.stderr.write(`marquee mcp: streamable HTTP at ${url}, API ${api.url}\n`);
   return {
     url,
-    close: () => new Promise<void>((resolve) => httpServer.close(() => resolve())),
+    close: () =>
+      new Promise<void>((resolve) => {
+        httpServer.close(() => resolve());
+        httpServer.closeAllConnections();
+      }),
   };
 }

@@ -12,6 +12,7 @@ import { makeFormatError } from './format-error';
 import { jitGateway } from './jit-executor';
 import { queryLimitsRule } from './query-limits';
 import { buildMarqueeSchema } from './schema';
+import { WebAssets } from './web-assets';
 
 export const MAX_BODY_BYTES = 16 * 1024 * 1024; // a base64 poster (10 MB) plus the query
 export const MAX_BATCH = 10;
@@ -22,19 +23,24 @@ export interface ServerOptions {
   maxCost?: number;
   /** Overrides NODE_ENV=production (introspection and stack traces off). */
   production?: boolean;
+  /** The built poster explorer served at `/` (default dist/web). */
+  webRoot?: string;
 }
 
-/** The HTTP front: /graphql (Apollo), /posters/<sha>.<ext>, /healthz, /readyz. */
+/** The HTTP front: /graphql (Apollo), /posters/<sha>.<ext>, /healthz, /readyz, and the poster explorer at every other path. */
 export class MarqueeServer {
   private httpServer?: http.Server;
   private apollo?: ApolloServer<RequestContext>;
   private inFlight = 0;
   private closing = false;
+  private readonly web: WebAssets;
 
   constructor(
     private readonly app: App,
     private readonly opts: ServerOptions = {},
-  ) {}
+  ) {
+    this.web = new WebAssets(opts.webRoot);
+  }
 
   get log(): (msg: string) => void {
     return this.opts.log ?? ((m) => process.stderr.write(`${m}\n`));
@@ -97,7 +103,10 @@ export class MarqueeServer {
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return this.readyz(res);
     if (url.pathname.startsWith('/posters/')) return this.poster(url.pathname, req, res);
-    if (url.pathname !== '/graphql') return sendJson(res, 404, { error: 'not found' });
+    if (url.pathname !== '/graphql') {
+      if (await this.web.handle(url.pathname, req, res)) return;
+      return sendJson(res, 404, { error: 'not found' });
+    }
     if (this.closing) return sendJson(res, 503, { errors: [{ message: 'server is shutting down', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
 
     let body: unknown;

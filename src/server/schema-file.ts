@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { printSchema } from 'graphql';
-import { ServiceContainer } from '../container';
 import { buildMarqueeSchema } from './schema';
 
 /**
@@ -14,7 +13,7 @@ export const SCHEMA_FILE = path.resolve(__dirname, '../../../schema.graphql');
 const HEADER = '# Generated from the type-graphql resolvers by `npm run build`. Do not edit; commit it.\n\n';
 
 export async function printMarqueeSchema(): Promise<string> {
-  return HEADER + printSchema(await buildMarqueeSchema(new ServiceContainer())) + '\n';
+  return HEADER + printSchema(await buildMarqueeSchema()) + '\n';
 }
 
 /** Writes the schema file when its content changed; returns whether it did. */

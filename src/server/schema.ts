@@ -23,9 +23,10 @@ export const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => 
 /**
  * The schema; resolvers are built by `container`, which hands them their services. They are built here,
  * once, so that a service missing from the container fails the start rather than a first request.
+ * Without a container it is the schema's shape only, for printing schema.graphql (no service, no query).
  */
-export function buildMarqueeSchema(container: ServiceContainer): Promise<GraphQLSchema> {
-  for (const resolver of RESOLVERS) container.get<unknown>(resolver);
+export function buildMarqueeSchema(container?: ServiceContainer): Promise<GraphQLSchema> {
+  if (container) for (const resolver of RESOLVERS) container.get<unknown>(resolver);
   return buildSchema({
     resolvers: RESOLVERS,
     container,

@@ -79,7 +79,7 @@ export class WebAssets {
       return true;
     }
     // A missing asset stays a 404 (never HTML under a .js name); page routes get the app.
-    if (path.extname(file) || !acceptsHtml(req)) return false;
+    if ((rel !== '/' && path.extname(file)) || !acceptsHtml(req)) return false;
     if (!this.built) {
       sendNotBuilt(res);
       return true;

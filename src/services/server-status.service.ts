@@ -3,9 +3,7 @@ import type { Readiness, ServerStatus } from '../domain/status';
 import type { EmbeddingService } from './embedding.service';
 import type { GenreModelService } from './genre-model.service';
 import type { SimilarityService } from './similarity.service';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- read at run time: an import would copy package.json into dist/
-const { version } = require('../../../package.json') as { version: string };
+import { MARQUEE_VERSION } from '../version';
 
 /** What the running server reports about itself: serverInfo and the /readyz probe. */
 export class ServerStatusService {
@@ -21,7 +19,7 @@ export class ServerStatusService {
     const embedder = await this.embedding.info().catch(() => null);
     const active = await this.models.activeVersion();
     return {
-      version,
+      version: MARQUEE_VERSION,
       database: this.db.kind,
       backbone: this.embedding.backbone,
       provider: embedder?.provider ?? null,

@@ -6,7 +6,7 @@
  */
 import { App } from '../../src/app';
 import { MarqueeServer } from '../../src/server/http-server';
-import { graphqlClient, openApp, SAMPLE_CSV } from '../support';
+import { graphqlClient, openTrainedSampleApp } from '../support';
 
 export interface ClientFixture {
   /** http://127.0.0.1:PORT, the explorer at `/`, GraphQL at `/graphql`. */
@@ -25,10 +25,7 @@ export async function startClientFixture(): Promise<ClientFixture> {
     base = process.env.MARQUEE_CLIENTS_URL.replace(/\/$/, '');
     adminKey = process.env.MARQUEE_CLIENTS_ADMIN_KEY ?? '';
   } else {
-    const app: App = await openApp('pglite');
-    await app.importer.importCsv(SAMPLE_CSV, { progress: false });
-    await app.embedding.embedMissing({ progress: false });
-    await app.models.train({ epochs: 40, activate: true });
+    const app: App = await openTrainedSampleApp();
     adminKey = (await app.apiKeys.create('admin')).key;
     server = new MarqueeServer(app, { log: () => undefined });
     base = (await server.start('127.0.0.1', 0)).url.replace(/\/graphql$/, '');

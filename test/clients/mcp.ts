@@ -6,23 +6,22 @@
 import assert from 'node:assert/strict';
 import { ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { ROOT } from '../support';
+import { CLI } from '../support';
 import { UNSEEN_POSTER } from './explorer';
 import { ClientFixture } from './fixture';
 
-const MCP_ENTRY = path.join(ROOT, 'dist/src/mcp/main.js');
+// marquee's CLI: `marquee mcp` is what a chat client spawns.
 
 async function stdioClient(env: Record<string, string>): Promise<Client> {
   const client = new Client({ name: 'marquee-test', version: '1.0.0' });
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [MCP_ENTRY],
+    args: [CLI, 'mcp'],
     env: { PATH: process.env.PATH ?? '', ...env },
     stderr: 'ignore',
   });
@@ -152,7 +151,7 @@ export function mcpSuite(fixture: () => ClientFixture): void {
     let child: ChildProcess;
     let url: string;
     before(async () => {
-      child = spawn(process.execPath, [MCP_ENTRY, '--http', '--port', '0'], {
+      child = spawn(process.execPath, [CLI, 'mcp', '--http', '--port', '0'], {
         env: { ...process.env, MARQUEE_API_URL: fixture().apiUrl },
         stdio: ['ignore', 'ignore', 'pipe'],
       });
