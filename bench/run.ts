@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only embedding,training,index,api,explorer] [--data-dir ./data]`: measures and writes
+ * `npm run bench [-- --only embedding,training,index,api,explorer,demo] [--data-dir ./data]`: measures and writes
  * docs/benchmarks.md. The training, index, API and explorer sections need a data directory holding the full
  * poster set: `npx marquee import ../shared/data/posters/movies.csv && npx marquee embed && npx marquee train --activate`.
  */
@@ -10,6 +10,7 @@ import { App } from '../src/app';
 import { loadConfig } from '../src/config';
 import { chosenRow, formatReport, trainGenreModels } from '../src/ml/genre/training/trainer';
 import { benchApi, benchIndex } from './api';
+import { benchDemo } from './demo';
 import { benchExplorer } from './explorer';
 import { benchEmbedding } from './embedding';
 
@@ -33,7 +34,7 @@ const table = (rec: Record<string, number>) =>
   ['| measure | value |', '| --- | --- |', ...Object.entries(rec).map(([k, v]) => `| ${k} | ${fmt(v)} |`)].join('\n');
 
 async function main(): Promise<void> {
-  const only = (arg('only', 'embedding,training,index,api,explorer') ?? '').split(',');
+  const only = (arg('only', 'embedding,training,index,api,explorer,demo') ?? '').split(',');
   const dataDir = path.resolve(arg('data-dir', process.env.MARQUEE_DATA_DIR ?? './data')!);
   const modelsDir = path.resolve(process.env.MARQUEE_MODELS_DIR ?? path.join(ROOT, '../shared/models'));
   const postersDir = path.resolve(ROOT, '../shared/data/posters');
@@ -102,12 +103,20 @@ async function main(): Promise<void> {
     );
   }
 
+  if (only.includes('demo')) {
+    log('== demo');
+    section(
+      'demo',
+      `## First run: \`marquee demo\` on the 400-poster sample (fresh embedded database, CPU)\n\n${table(await benchDemo({ modelsDir, postersDir, log }))}`,
+    );
+  }
+
   const previous = fs.existsSync(DOC) ? fs.readFileSync(DOC, 'utf8') : '';
   const generated = previous.split('<!-- manual -->')[0];
   for (const m of generated.matchAll(/<!-- section:(\w+) -->\n[\s\S]*?(?=<!-- section:|$)/g)) {
     if (!sections.has(m[1])) sections.set(m[1], m[0].trimEnd());
   }
-  const order = ['embedding', 'training', 'index', 'api', 'explorer'];
+  const order = ['embedding', 'training', 'index', 'api', 'explorer', 'demo'];
   const ordered = [...sections.entries()].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([, text]) => text);
   const header = `# Benchmarks\n\nEach section is stamped with the machine, date and command that produced it.\n`;
   // Keep hand-written sections (those after the generated marker) across runs.

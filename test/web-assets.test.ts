@@ -89,6 +89,7 @@ describe('explorer assets', () => {
     }
     assert.equal((await get(base, '/assets/index-000000.js', { accept: '*/*' })).status, 404);
     assert.equal((await get(base, '/movie/42', { accept: 'application/json' })).status, 404);
+    assert.equal((await get(base, '/movie/42', { accept: '*/*' })).status, 404);
     // Dot-dot segments resolve inside the root: the app's page, never a file above it.
     const escape = await get(base, '/%2e%2e/%2e%2e/etc/passwd', { accept: 'text/html' });
     assert.match(escape.body.toString(), /<title>Marquee/);

@@ -152,9 +152,9 @@ export class WebAssets {
   }
 }
 
+// A browser navigating to a page asks for text/html; API clients and scripts (any type) get a 404, not the app.
 function acceptsHtml(req: http.IncomingMessage): boolean {
-  const accept = String(req.headers.accept ?? '');
-  return accept === '' || accept.includes('text/html') || accept.includes('*/*');
+  return String(req.headers.accept ?? '').includes('text/html');
 }
 
 function sendNotBuilt(res: http.ServerResponse): void {

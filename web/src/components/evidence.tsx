@@ -39,9 +39,11 @@ export function EvidencePanel({ evidence, predicted, listed = true }: { evidence
       <p className="support">
         Of the {evidence.neighbours.length} nearest labelled posters:{' '}
         {evidence.support.map((s, i) => (
-          <span key={s.genre} className={predicted.has(s.genre) ? 'support-genre predicted' : 'support-genre'}>
+          <span key={s.genre}>
             {i > 0 && ', '}
-            {s.neighbours} {genreLabel(s.genre)}
+            <span className={predicted.has(s.genre) ? 'support-genre predicted' : 'support-genre'}>
+              {s.neighbours} {genreLabel(s.genre)}
+            </span>
           </span>
         ))}
       </p>

@@ -28,37 +28,35 @@ export interface YearRangeValue {
   to?: number;
 }
 
-export function YearRange({ value, onChange }: { value: YearRangeValue; onChange: (v: YearRangeValue) => void }) {
+/** One end of the year range: empty or out of 1800..2200 means open. */
+function YearInput({ label, value, onChange }: { label: string; value: number | undefined; onChange: (year: number | undefined) => void }) {
   const id = useId();
-  const parse = (s: string): number | undefined => {
-    const n = Number.parseInt(s, 10);
-    return Number.isFinite(n) && n >= 1800 && n <= 2200 ? n : undefined;
-  };
+  return (
+    <>
+      <label htmlFor={id}>{label}</label>
+      <input
+        id={id}
+        type="number"
+        inputMode="numeric"
+        min={1800}
+        max={2200}
+        placeholder="any"
+        defaultValue={value ?? ''}
+        onChange={(e) => {
+          const n = Number.parseInt(e.currentTarget.value, 10);
+          onChange(Number.isFinite(n) && n >= 1800 && n <= 2200 ? n : undefined);
+        }}
+      />
+    </>
+  );
+}
+
+export function YearRange({ value, onChange }: { value: YearRangeValue; onChange: (v: YearRangeValue) => void }) {
   return (
     <fieldset className="year-range">
       <legend>Years</legend>
-      <label htmlFor={`${id}-from`}>From</label>
-      <input
-        id={`${id}-from`}
-        type="number"
-        inputMode="numeric"
-        min={1800}
-        max={2200}
-        placeholder="any"
-        defaultValue={value.from ?? ''}
-        onChange={(e) => onChange({ ...value, from: parse(e.currentTarget.value) })}
-      />
-      <label htmlFor={`${id}-to`}>to</label>
-      <input
-        id={`${id}-to`}
-        type="number"
-        inputMode="numeric"
-        min={1800}
-        max={2200}
-        placeholder="any"
-        defaultValue={value.to ?? ''}
-        onChange={(e) => onChange({ ...value, to: parse(e.currentTarget.value) })}
-      />
+      <YearInput label="From" value={value.from} onChange={(from) => onChange({ ...value, from })} />
+      <YearInput label="to" value={value.to} onChange={(to) => onChange({ ...value, to })} />
     </fieldset>
   );
 }

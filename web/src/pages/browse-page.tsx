@@ -85,7 +85,10 @@ export function BrowsePage() {
     [filter],
   );
   const filtered = Object.keys(apiFilter).length > 0;
-  const [counts] = useQuery({ query: GenreCounts });
+  // The chips' counts wait for the first page (the same operation as ResultPage's, so urql sends it once):
+  // the posters are what the page is for, and the counts' aggregate would compete with them.
+  const [firstPage] = useQuery({ query: BrowseMovies, variables: { first: PAGE_SIZE, after: null, filter: apiFilter } });
+  const [counts] = useQuery({ query: GenreCounts, pause: !firstPage.data && !firstPage.error });
   const countMap = useMemo(() => new Map(counts.data?.genres.map((g) => [g.genre, g.count])), [counts.data]);
 
   return (

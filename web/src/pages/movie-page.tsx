@@ -91,16 +91,16 @@ export function MoviePage({ id }: { id: string }) {
           {movie.storyline && <p className="storyline">{movie.storyline}</p>}
           <TasteButtons movie={movie} />
           <AdminDelete id={movie.id} title={title} />
+          <section aria-labelledby="predicted-title" className="predicted">
+            <h2 id="predicted-title">Genres predicted from the poster</h2>
+            {movie.predictedGenres.length === 0 ? (
+              <p className="empty">No prediction yet: no genre model is active, or this poster has no embedding. An admin can train one.</p>
+            ) : (
+              <GenreBars scores={movie.predictedGenres} label={`Probability of each genre for ${title}`} />
+            )}
+          </section>
         </div>
       </div>
-      <section aria-labelledby="predicted-title" className="predicted">
-        <h2 id="predicted-title">Genres predicted from the poster</h2>
-        {movie.predictedGenres.length === 0 ? (
-          <p className="empty">No prediction yet: no genre model is active, or this poster has no embedding. An admin can train one.</p>
-        ) : (
-          <GenreBars scores={movie.predictedGenres} label={`Probability of each genre for ${title}`} />
-        )}
-      </section>
       <section aria-labelledby="evidence-title">
         <h2 id="evidence-title">Evidence: the nearest labelled posters</h2>
         <EvidencePanel evidence={evidenceFromLookalikes(movie.similar)} predicted={predicted} />
