@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only embedding,training,index,api,explorer,demo] [--data-dir ./data]`: measures and writes
+ * `npm run bench [-- --only embedding,training,index,api,explorer,demo] [--data-dir ./data] [--port N]`: measures and writes
  * docs/benchmarks.md. The training, index, API and explorer sections need a data directory holding the full
  * poster set: `npx marquee import ../shared/data/posters/movies.csv && npx marquee embed && npx marquee train --activate`.
  */
@@ -38,6 +38,7 @@ async function main(): Promise<void> {
   const dataDir = path.resolve(arg('data-dir', process.env.MARQUEE_DATA_DIR ?? './data')!);
   const modelsDir = path.resolve(process.env.MARQUEE_MODELS_DIR ?? path.join(ROOT, '../shared/models'));
   const postersDir = path.resolve(ROOT, '../shared/data/posters');
+  const port = arg('port') ? Number(arg('port')) : undefined; // the server child process's port (4567 and 4568 by default)
   const log = (l: string) => process.stderr.write(`${l}\n`);
   // Sections by name; a run of some sections keeps the others from the previous document.
   const sections = new Map<string, string>();
@@ -91,7 +92,7 @@ async function main(): Promise<void> {
     log('== api');
     section(
       'api',
-      `## GraphQL API over loopback (server child process, NODE_ENV=production; autocannon, 10 s per row)\n\n${table(await benchApi({ dataDir, modelsDir, postersDir, log }))}`,
+      `## GraphQL API over loopback (server child process, NODE_ENV=production; autocannon, 10 s per row)\n\n${table(await benchApi({ dataDir, modelsDir, postersDir, log, port }))}`,
     );
   }
 
@@ -99,7 +100,7 @@ async function main(): Promise<void> {
     log('== explorer');
     section(
       'explorer',
-      `## Poster explorer first load (headless Chromium, 1280x900, server child process, NODE_ENV=production)\n\n${table(await benchExplorer({ dataDir, modelsDir, postersDir, log }))}`,
+      `## Poster explorer first load (headless Chromium, 1280x900, server child process, NODE_ENV=production)\n\n${table(await benchExplorer({ dataDir, modelsDir, postersDir, log, port }))}`,
     );
   }
 
