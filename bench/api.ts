@@ -32,7 +32,7 @@ export async function benchIndex(opts: ApiBenchOptions, queries = 1000): Promise
     await app.similarity.graphBuilt();
     const graphMs = Date.now() - t;
     const ids: number[] = (await app.db.dataSource.query(`SELECT movie_id FROM poster_embedding ORDER BY movie_id`)).map((r: { movie_id: number }) => r.movie_id);
-    const index = (app.similarity as unknown as { index: import('../src/ml/cosine-index').CosineIndex }).index;
+    const index = (app.similarity as unknown as { index: import('../src/ml/index/cosine-index').CosineIndex }).index;
     let recall = 0;
     let exactNs = 0;
     let graphNs = 0;

@@ -12,9 +12,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_PIPELINE_BATCH, embedPipeline } from '../src/ml/embed-pipeline';
-import { DEFAULT_SPINNING, PosterEmbedder, type Device } from '../src/ml/poster-embedder';
-import { cropLength, preprocessInto, type ResizeStrategy } from '../src/ml/preprocess';
+import { DEFAULT_PIPELINE_BATCH, embedPipeline } from '../src/ml/embedding/embed-pipeline';
+import type { Device } from '../src/ml/backbone/device';
+import { DEFAULT_SPINNING, PosterEmbedder } from '../src/ml/embedding/poster-embedder';
+import { cropLength, preprocessInto } from '../src/ml/image/preprocess';
+import type { ResizeStrategy } from '../src/ml/image/resize-strategy';
 
 export interface BenchEmbeddingOptions {
   /** Default: $MARQUEE_MODELS_DIR or ../shared/models next to the repo. */

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { App } from '../src/app';
 import { loadConfig } from '../src/config';
-import { formatReport, trainGenreModels } from '../src/ml/trainer';
+import { formatReport, trainGenreModels } from '../src/ml/genre/training/trainer';
 import { benchApi, benchIndex } from './api';
 import { benchEmbedding } from './embedding';
 

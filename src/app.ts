@@ -44,22 +44,22 @@ export class App {
     const ds = db.dataSource;
     const movieRepo = new MovieRepository(ds);
     const embeddingRepo = new EmbeddingRepository(ds);
-    this.posters = new PosterStore(config.dataDir);
+    this.posters = new PosterStore(config.storage.dataDir);
     this.movies = new MovieService(movieRepo);
-    this.importer = new ImportService(db, this.posters);
+    this.importer = new ImportService(db, this.posters, config.import, config.progress);
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
-    this.embedding = new EmbeddingService(config, embeddingRepo, this.posters);
-    this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, movieRepo, this.embedding.backbone);
+    this.embedding = new EmbeddingService(config.ml, config.progress, embeddingRepo, this.posters);
+    this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, movieRepo, config.ml.backbone, config.progress);
     this.catalog = new MovieCatalog(movieRepo);
-    this.similarity = new SimilarityService(this.catalog, embeddingRepo, this.embedding.backbone, config.dataDir);
-    this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.allowPrivateUrls);
-    this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.allowPrivateUrls);
+    this.similarity = new SimilarityService(this.catalog, embeddingRepo, config.ml.backbone, config.storage.dataDir);
+    this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.net);
+    this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net);
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
-    this.evaluation = new EvaluationService(this.embedding, this.models, config.allowPrivateUrls);
+    this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
   }
 
   static async open(config: Config, opts: { migrate?: boolean } = {}): Promise<App> {
-    const db = await Database.open({ url: config.databaseUrl, dataDir: config.dataDir, migrate: opts.migrate });
+    const db = await Database.open({ url: config.database.url, dataDir: config.storage.dataDir, migrate: opts.migrate });
     return new App(config, db);
   }
 

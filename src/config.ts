@@ -1,34 +1,183 @@
+/**
+ * Process configuration: every environment variable the program reads, read and checked once, here
+ * (README's environment table documents them). Nothing else reads `process.env`; the composition root
+ * (App) hands each part of the program the section it needs.
+ *
+ * To add a setting: add a field to the section it belongs to (or a new section), read it in
+ * `loadConfig` with one of EnvReader's typed readers, and document it in the README. A bad value is
+ * reported with the variable's name, together with every other bad value, as one BAD_CONFIG error.
+ */
 import path from 'node:path';
+import { AppError } from './errors';
+import { DEVICES, type Device } from './ml/backbone/device';
+import { BACKBONE_ID, DEFAULT_BACKBONE } from './ml/backbone/manifest';
 
-/** Process configuration, read once from the environment (see README's environment table). */
-export interface Config {
-  databaseUrl?: string;
-  dataDir: string;
-  modelsDir: string;
-  device: 'auto' | 'cpu' | 'webgpu' | 'cuda';
-  host: string;
-  port: number;
-  production: boolean;
-  requireKey: boolean;
-  allowPrivateUrls: boolean;
-  corsOrigins: string[];
+export interface DatabaseConfig {
+  /** DATABASE_URL: postgres://… for a PostgreSQL server; undefined for the embedded PGlite in storage.dataDir. */
+  url: string | undefined;
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const device = (env.MARQUEE_DEVICE ?? 'auto').toLowerCase();
-  if (!['auto', 'cpu', 'webgpu', 'cuda'].includes(device)) {
-    throw new Error(`MARQUEE_DEVICE must be auto, cpu, webgpu or cuda (got "${env.MARQUEE_DEVICE}")`);
+export interface StorageConfig {
+  /** MARQUEE_DATA_DIR (./data): the embedded database, content-addressed posters, the index cache. */
+  dataDir: string;
+}
+
+export interface MlConfig {
+  /** MARQUEE_MODELS_DIR (./models): backbone weights, checked against their manifest's sha256. */
+  modelsDir: string;
+  /** MARQUEE_BACKBONES_DIR (unset): extra backbone manifests, searched before the built-in ones. */
+  backbonesDir: string | undefined;
+  /** MARQUEE_BACKBONE (mobilenetv2-fp32): the manifest id used for embeddings and genre models. */
+  backbone: string;
+  /** MARQUEE_DEVICE (auto): where the backbone runs. */
+  device: Device;
+}
+
+export interface ServerConfig {
+  /** HOST (127.0.0.1) and PORT (4000): where the API listens. */
+  host: string;
+  port: number;
+  /** NODE_ENV=production: introspection and stack traces off. */
+  production: boolean;
+  /** MARQUEE_REQUIRE_KEY=1: every request needs an API key, public queries too. */
+  requireKey: boolean;
+  /** MARQUEE_CORS_ORIGINS (none): comma-separated origins allowed to call the API from a browser. */
+  corsOrigins: string[];
+  /** MARQUEE_PUBLIC_URL (unset): prefix of posterUrl, without a trailing slash; '' for relative paths. */
+  publicUrl: string;
+}
+
+export interface NetConfig {
+  /** MARQUEE_ALLOW_PRIVATE_URLS=1: image URLs may point at loopback, private and link-local addresses. */
+  allowPrivateUrls: boolean;
+}
+
+export interface ImportConfig {
+  /** MARQUEE_IMPORT_BATCH (500): CSV rows committed per transaction. */
+  batchSize: number;
+}
+
+export interface ProgressConfig {
+  /** MARQUEE_PROGRESS_INTERVAL_MS (unset: 200 on a terminal, 5000 otherwise); 0 prints every update. */
+  intervalMs: number | undefined;
+  /** CI=true: plain progress lines even on a terminal. */
+  ci: boolean;
+}
+
+export interface Config {
+  database: DatabaseConfig;
+  storage: StorageConfig;
+  ml: MlConfig;
+  server: ServerConfig;
+  net: NetConfig;
+  import: ImportConfig;
+  progress: ProgressConfig;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Every invalid variable at once, each named with the value it had. */
+export class ConfigError extends AppError {
+  constructor(readonly problems: string[]) {
+    super('BAD_USER_INPUT', `invalid configuration: ${problems.join('; ')}`, 'BAD_CONFIG', { problems });
+    this.name = 'ConfigError';
   }
-  return {
-    databaseUrl: env.DATABASE_URL || undefined,
-    dataDir: path.resolve(env.MARQUEE_DATA_DIR ?? './data'),
-    modelsDir: path.resolve(env.MARQUEE_MODELS_DIR ?? './models'),
-    device: device as Config['device'],
-    host: env.HOST ?? '127.0.0.1',
-    port: Number(env.PORT ?? 4000),
-    production: env.NODE_ENV === 'production',
-    requireKey: env.MARQUEE_REQUIRE_KEY === '1',
-    allowPrivateUrls: env.MARQUEE_ALLOW_PRIVATE_URLS === '1',
-    corsOrigins: (env.MARQUEE_CORS_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const r = new EnvReader(env);
+  const publicUrl = r.optional('MARQUEE_PUBLIC_URL', (v) => (/^https?:\/\/[^/\s]+/i.test(v) ? undefined : 'must be an http(s) URL such as https://api.example.com'));
+  const config: Config = {
+    database: { url: r.optional('DATABASE_URL') },
+    storage: { dataDir: r.path('MARQUEE_DATA_DIR', './data') },
+    ml: {
+      modelsDir: r.path('MARQUEE_MODELS_DIR', './models'),
+      backbonesDir: r.optionalPath('MARQUEE_BACKBONES_DIR'),
+      backbone: r.optional('MARQUEE_BACKBONE', (v) => (BACKBONE_ID.test(v) ? undefined : 'must be a backbone manifest id')) ?? DEFAULT_BACKBONE,
+      device: r.oneOf('MARQUEE_DEVICE', DEVICES, 'auto'),
+    },
+    server: {
+      host: r.optional('HOST') ?? '127.0.0.1',
+      port: r.int('PORT', 4000, 0, 65_535),
+      production: env.NODE_ENV === 'production',
+      requireKey: r.flag('MARQUEE_REQUIRE_KEY'),
+      corsOrigins: r.list('MARQUEE_CORS_ORIGINS'),
+      publicUrl: (publicUrl ?? '').replace(/\/$/, ''),
+    },
+    net: { allowPrivateUrls: r.flag('MARQUEE_ALLOW_PRIVATE_URLS') },
+    import: { batchSize: r.int('MARQUEE_IMPORT_BATCH', 500, 1, 1_000_000) },
+    progress: { intervalMs: r.optionalInt('MARQUEE_PROGRESS_INTERVAL_MS', 0, 3_600_000), ci: env.CI === 'true' },
   };
+  if (r.problems.length) throw new ConfigError(r.problems);
+  return config;
+}
+
+/** Typed readers over the environment; an empty value counts as unset. Problems are collected, not thrown. */
+class EnvReader {
+  readonly problems: string[] = [];
+
+  constructor(private readonly env: Env) {}
+
+  /** The value, or undefined when unset; `check` returns why a set value is wrong. */
+  optional(name: string, check?: (value: string) => string | undefined): string | undefined {
+    const v = this.env[name];
+    if (v === undefined || v === '') return undefined;
+    const why = check?.(v);
+    if (why) return this.problem(name, v, why);
+    return v;
+  }
+
+  path(name: string, fallback: string): string {
+    return path.resolve(this.optional(name) ?? fallback);
+  }
+
+  optionalPath(name: string): string | undefined {
+    const v = this.optional(name);
+    return v === undefined ? undefined : path.resolve(v);
+  }
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    return this.optionalInt(name, min, max) ?? fallback;
+  }
+
+  optionalInt(name: string, min: number, max: number): number | undefined {
+    const v = this.optional(name);
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!/^\s*-?\d+\s*$/.test(v) || n < min || n > max) return this.problem(name, v, `must be an integer from ${min} to ${max}`);
+    return n;
+  }
+
+  /** On with "1", off when unset or "0". */
+  flag(name: string): boolean {
+    const v = this.optional(name);
+    if (v === undefined || v === '0') return false;
+    if (v === '1') return true;
+    this.problem(name, v, 'must be 1 (on) or 0 (off)');
+    return false;
+  }
+
+  /** One of `values`, case-insensitive. */
+  oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
+    const v = this.optional(name);
+    if (v === undefined) return fallback;
+    const lower = v.toLowerCase();
+    const hit = values.find((x) => x === lower);
+    if (hit) return hit;
+    this.problem(name, v, `must be one of ${values.join(', ')}`);
+    return fallback;
+  }
+
+  /** Comma-separated, trimmed, empty items dropped. */
+  list(name: string): string[] {
+    return (this.optional(name) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+
+  private problem(name: string, value: string, why: string): undefined {
+    this.problems.push(`${name} ${why} (got "${value}")`);
+    return undefined;
+  }
 }

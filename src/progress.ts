@@ -1,3 +1,5 @@
+import type { ProgressConfig } from './config';
+
 /**
  * Progress for long jobs (import, embed, train): a redrawn bar on a terminal, plain lines
  * every few seconds otherwise (logs, CI). Shows count, rate and ETA.
@@ -10,18 +12,14 @@ export class Progress {
 
   constructor(
     private readonly label: string,
-    private total: number | undefined,
-    private readonly unit = 'rows',
+    private readonly total: number | undefined,
+    private readonly unit: string,
+    settings: ProgressConfig,
     private readonly out: NodeJS.WriteStream = process.stderr,
   ) {
-    this.tty = Boolean(out.isTTY) && process.env.CI !== 'true';
+    this.tty = Boolean(out.isTTY) && !settings.ci;
     // Plain lines every 5 s by default; MARQUEE_PROGRESS_INTERVAL_MS=0 prints every update (tests, log tailing).
-    const env = Number(process.env.MARQUEE_PROGRESS_INTERVAL_MS);
-    this.intervalMs = Number.isFinite(env) && process.env.MARQUEE_PROGRESS_INTERVAL_MS !== '' ? env : this.tty ? 200 : 5000;
-  }
-
-  setTotal(total: number): void {
-    this.total = total;
+    this.intervalMs = settings.intervalMs ?? (this.tty ? 200 : 5000);
   }
 
   /** `fraction` overrides done/total for the ETA when the total is unknown (e.g. bytes of a CSV read). */

@@ -9,7 +9,7 @@ import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { App } from '../src/app';
-import { GENRES } from '../src/ml/labels';
+import { GENRES } from '../src/ml/genre/labels';
 import { MarqueeServer } from '../src/server/http-server';
 import { cleanupAll, errorCode, errorReason, GqlResult, graphqlClient, openApp, POSTERS_DIR, SAMPLE_CSV } from './support';
 
@@ -93,8 +93,7 @@ describe('genres', () => {
     assert.equal(reason(refused), 'URL_FORBIDDEN');
     assert.equal(imageHostHits, hitsBefore);
     // ...and fetched when private URLs are explicitly allowed.
-    (app.config as { allowPrivateUrls: boolean }).allowPrivateUrls = true;
-    (app.posterQueries as unknown as { allowPrivateUrls: boolean }).allowPrivateUrls = true;
+    app.config.net.allowPrivateUrls = true;
     try {
       const byUrl = await gql(q, { p: { imageUrl: imageHostUrl } });
       assert.equal(byUrl.errors, undefined, JSON.stringify(byUrl.errors));
@@ -103,7 +102,7 @@ describe('genres', () => {
         assert.ok(Math.abs(g.probability - byBytes.data.predictGenres.genres[j].probability) < 1e-4);
       });
     } finally {
-      (app.posterQueries as unknown as { allowPrivateUrls: boolean }).allowPrivateUrls = false;
+      app.config.net.allowPrivateUrls = false;
     }
   });
 
@@ -321,24 +320,24 @@ describe('safety', () => {
       assert.equal(err.errors?.[0].extensions?.stacktrace, undefined);
       const noCors = await post('{ genres { count } }', { origin: 'https://frontend.example' });
       assert.equal(noCors.headers.get('access-control-allow-origin'), null);
-      (app.config as { corsOrigins: string[] }).corsOrigins = ['https://frontend.example'];
+      app.config.server.corsOrigins = ['https://frontend.example'];
       const cors = await post('{ genres { count } }', { origin: 'https://frontend.example' });
       assert.equal(cors.headers.get('access-control-allow-origin'), 'https://frontend.example');
       const other = await post('{ genres { count } }', { origin: 'https://evil.example' });
       assert.equal(other.headers.get('access-control-allow-origin'), null);
     } finally {
-      (app.config as { corsOrigins: string[] }).corsOrigins = [];
+      app.config.server.corsOrigins = [];
       await prod.stop();
     }
   });
 
   test('MARQUEE_REQUIRE_KEY=1 needs a key for public queries too', async () => {
-    (app.config as { requireKey: boolean }).requireKey = true;
+    app.config.server.requireKey = true;
     try {
       assert.equal(code(await gql('{ genres { count } }')), 'UNAUTHENTICATED');
       assert.equal((await gql('{ genres { count } }', undefined, userKey)).errors, undefined);
     } finally {
-      (app.config as { requireKey: boolean }).requireKey = false;
+      app.config.server.requireKey = false;
     }
   });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { CosineIndex } from '../src/ml/cosine-index';
-import { mulberry32 } from '../src/ml/split';
-import { normalize } from '../src/ml/top-k';
+import { CosineIndex } from '../src/ml/index/cosine-index';
+import { mulberry32 } from '../src/ml/math/random';
+import { normalize } from '../src/ml/math/vectors';
 import { cleanupAll, tmpDir } from './support';
 
 after(cleanupAll);

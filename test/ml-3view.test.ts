@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { loadBackbone } from '../src/ml/backbone-manifest';
-import { EmbeddingBatcher } from '../src/ml/embedding-batcher';
-import { PosterEmbedder } from '../src/ml/poster-embedder';
-import { preprocess, preprocessSpec } from '../src/ml/preprocess';
-import { normalize } from '../src/ml/top-k';
+import { loadBackbone } from '../src/ml/backbone/manifest';
+import { EmbeddingBatcher } from '../src/ml/embedding/embedding-batcher';
+import { PosterEmbedder } from '../src/ml/embedding/poster-embedder';
+import { preprocess, preprocessSpec } from '../src/ml/image/preprocess';
+import { normalize } from '../src/ml/math/vectors';
 import { MODELS_DIR, POSTERS_DIR } from './support';
 
 const cosine = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);

@@ -9,10 +9,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { AppError } from '../src/errors';
-import { embedPipeline, type PipelineProgress, type PipelineResult } from '../src/ml/embed-pipeline';
-import { EmbeddingBatcher } from '../src/ml/embedding-batcher';
-import { PosterEmbedder } from '../src/ml/poster-embedder';
-import { mulberry32 } from '../src/ml/split';
+import { embedPipeline, type PipelineProgress, type PipelineResult } from '../src/ml/embedding/embed-pipeline';
+import { EmbeddingBatcher } from '../src/ml/embedding/embedding-batcher';
+import { PosterEmbedder } from '../src/ml/embedding/poster-embedder';
+import { mulberry32 } from '../src/ml/math/random';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MODELS_DIR = path.resolve(ROOT, process.env.MARQUEE_MODELS_DIR ?? '../shared/models');

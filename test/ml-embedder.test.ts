@@ -12,10 +12,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { AppError } from '../src/errors';
-import { DEFAULT_BACKBONE, listBackbones, loadBackbone, validateManifest } from '../src/ml/backbone-manifest';
-import { clearChecksumCache, downloadWeights, resolveWeights } from '../src/ml/model-store';
-import { PosterEmbedder } from '../src/ml/poster-embedder';
-import { cropLength, preprocessInto, preprocessSpec } from '../src/ml/preprocess';
+import { DEFAULT_BACKBONE, listBackbones, loadBackbone, manifestDirs, validateManifest } from '../src/ml/backbone/manifest';
+import { clearChecksumCache, downloadWeights, resolveWeights } from '../src/ml/backbone/model-store';
+import { PosterEmbedder } from '../src/ml/embedding/poster-embedder';
+import { cropLength, preprocessInto, preprocessSpec } from '../src/ml/image/preprocess';
 
 const ROOT = path.resolve(__dirname, '../..');
 const MODELS_DIR = path.resolve(ROOT, process.env.MARQUEE_MODELS_DIR ?? '../shared/models');
@@ -63,15 +63,9 @@ describe('backbone manifests', () => {
     const dir = tmpDir();
     const other = { ...loadBackbone(), id: 'other-net', file: 'other/other.onnx', embedding: { name: 'feat', dim: 512 } };
     fs.writeFileSync(path.join(dir, 'other-net.json'), JSON.stringify(other));
-    const prev = process.env.MARQUEE_BACKBONES_DIR;
-    process.env.MARQUEE_BACKBONES_DIR = dir;
-    try {
-      assert.deepEqual(loadBackbone('other-net').embedding, { name: 'feat', dim: 512 });
-      assert.ok(listBackbones().some((b) => b.id === DEFAULT_BACKBONE));
-    } finally {
-      if (prev === undefined) delete process.env.MARQUEE_BACKBONES_DIR;
-      else process.env.MARQUEE_BACKBONES_DIR = prev;
-    }
+    const dirs = manifestDirs(dir); // MARQUEE_BACKBONES_DIR=dir
+    assert.deepEqual(loadBackbone('other-net', dirs).embedding, { name: 'feat', dim: 512 });
+    assert.ok(listBackbones(dirs).some((b) => b.id === DEFAULT_BACKBONE));
     assert.throws(() => loadBackbone('nope'), (e: unknown) => e instanceof AppError && e.reason === 'UNKNOWN_BACKBONE' && /mobilenetv2-fp32/.test(e.message));
     assert.throws(() => validateManifest({ ...other, sha256: 'abc' }, 'x.json'), (e: unknown) => e instanceof AppError && e.reason === 'BAD_MANIFEST' && /sha256/.test(e.message));
     assert.throws(() => validateManifest({ ...other, file: '../etc/passwd' }, 'x.json'), (e: unknown) => e instanceof AppError && e.reason === 'BAD_MANIFEST');

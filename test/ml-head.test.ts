@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GENRES } from '../src/ml/labels';
-import { mulberry32, gaussian } from '../src/ml/split';
-import { loadTf, trainHead, predictLayersTf } from '../src/ml/genre-head';
-import { GenrePredictor, type GenreModelArtifact } from '../src/ml/genre-predictor';
-import { tunePerClassThresholds, tuneGlobalThreshold } from '../src/ml/thresholds';
-import { multilabelMetrics, binarize } from '../src/ml/metrics';
-import { trainGenreModels, evaluateArtifact, formatReport } from '../src/ml/trainer';
+import { GENRES } from '../src/ml/genre/labels';
+import { gaussian, mulberry32 } from '../src/ml/math/random';
+import { predictLayersTf, trainHead } from '../src/ml/genre/training/genre-head';
+import { loadTf } from '../src/ml/genre/training/tf';
+import { GenrePredictor, type GenreModelArtifact } from '../src/ml/genre/genre-predictor';
+import { tunePerClassThresholds, tuneGlobalThreshold } from '../src/ml/genre/training/thresholds';
+import { multilabelMetrics, binarize } from '../src/ml/genre/training/metrics';
+import { trainGenreModels, evaluateArtifact, formatReport } from '../src/ml/genre/training/trainer';
 
 const L = GENRES.length;
 

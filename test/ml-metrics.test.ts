@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { multilabelMetrics, binarize } from '../src/ml/metrics';
+import { multilabelMetrics, binarize } from '../src/ml/genre/training/metrics';
 
 const close = (a: number, b: number, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 const labels = ['a', 'b', 'c'];

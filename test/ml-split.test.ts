@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { iterativeStratifiedSplit, mulberry32 } from '../src/ml/split';
+import { iterativeStratifiedSplit } from '../src/ml/genre/training/split';
+import { mulberry32 } from '../src/ml/math/random';
 
 // Synthetic multi-label matrix: 6 labels with prevalences from 2% to 45%, correlated pairs, ~5% empty rows.
 function synth(n: number, seed: number): { Y: Uint8Array; L: number } {

@@ -56,13 +56,14 @@ export async function freshPostgresUrl(): Promise<string> {
   return url.toString();
 }
 
-export async function testConfig(kind: DbKind, extra: Partial<Config> = {}): Promise<Config> {
+/** A Config as the environment gives it, with a fresh data dir, the shared models, cpu and a fresh database. */
+export async function testConfig(kind: DbKind): Promise<Config> {
   const base = loadConfig({ ...process.env, MARQUEE_DATA_DIR: tmpDir(), MARQUEE_MODELS_DIR: MODELS_DIR, DATABASE_URL: '', MARQUEE_DEVICE: 'cpu' });
-  return { ...base, databaseUrl: kind === 'postgres' ? await freshPostgresUrl() : undefined, ...extra };
+  return { ...base, database: { url: kind === 'postgres' ? await freshPostgresUrl() : undefined } };
 }
 
-export async function openApp(kind: DbKind, extra: Partial<Config> = {}): Promise<App> {
-  const app = await App.open(await testConfig(kind, extra));
+export async function openApp(kind: DbKind): Promise<App> {
+  const app = await App.open(await testConfig(kind));
   cleanups.push(() => app.close());
   return app;
 }

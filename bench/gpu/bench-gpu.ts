@@ -20,8 +20,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { embedPipeline } from '../../src/ml/embed-pipeline';
-import { PosterEmbedder, type Device } from '../../src/ml/poster-embedder';
+import { embedPipeline } from '../../src/ml/embedding/embed-pipeline';
+import type { Device } from '../../src/ml/backbone/device';
+import { PosterEmbedder } from '../../src/ml/embedding/poster-embedder';
 
 export interface GpuBenchOptions {
   device: Device;

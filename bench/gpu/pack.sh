@@ -66,7 +66,7 @@ cp "$NODE_XZ" "$PACK/node.tar.xz"
 say "compiling bench/gpu (tsconfig.pack.json)"
 rm -rf "$STAGE/dist"
 node node_modules/typescript/bin/tsc -p bench/gpu/tsconfig.pack.json
-for f in bench/gpu/bench-gpu.js bench/gpu/report.js src/ml/decode-worker.js src/ml/poster-embedder.js src/ml/backbones/mobilenetv2-fp32.json; do
+for f in bench/gpu/bench-gpu.js bench/gpu/report.js src/ml/image/decode-worker.js src/ml/embedding/poster-embedder.js src/ml/backbone/manifests/mobilenetv2-fp32.json; do
   [ -f "$STAGE/dist/$f" ] || die "compiled output lacks dist/$f"
 done
 tar -C "$STAGE" -cf - dist | $XZ > "$PACK/dist.tar.xz"
@@ -128,8 +128,8 @@ rm -rf "$STAGE/nm"
 
 # 4. Model, verified against its SHA256SUMS (and so against the manifest the embedder checks again).
 (cd "$MODEL_SRC" && sha256sum -c --quiet SHA256SUMS) || die "model checksum mismatch in $MODEL_SRC"
-grep -q "$(sha256sum "$MODEL_SRC/mobilenetv2-fp32.onnx" | cut -c1-64)" src/ml/backbones/mobilenetv2-fp32.json ||
-  die "model sha256 differs from src/ml/backbones/mobilenetv2-fp32.json"
+grep -q "$(sha256sum "$MODEL_SRC/mobilenetv2-fp32.onnx" | cut -c1-64)" src/ml/backbone/manifests/mobilenetv2-fp32.json ||
+  die "model sha256 differs from src/ml/backbone/manifests/mobilenetv2-fp32.json"
 tar -C "$(dirname "$MODEL_SRC")" -cf - "$(basename "$MODEL_SRC")/mobilenetv2-fp32.onnx" "$(basename "$MODEL_SRC")/SHA256SUMS" | $XZ > "$PACK/models.tar.xz"
 
 # 5. Real posters (JPEG: already compressed, copied as they are).

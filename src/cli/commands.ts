@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { App } from '../app';
 import { AppError } from '../errors';
-import { formatReport } from '../ml/trainer';
+import { formatReport } from '../ml/genre/training/trainer';
 import { fetchImage } from '../net/safe-fetch';
 import { formatSummary } from '../services/import/import.service';
 import { MarqueeServer } from '../server/http-server';
@@ -25,7 +25,7 @@ export const COMMANDS: Record<string, Command> = {
       // Load the index while the server starts answering; similarity queries wait for it.
       void app.similarity.ready().catch((err) => process.stderr.write(`marquee: index load failed: ${err}\n`));
       const server = new MarqueeServer(app);
-      const { url } = await server.start(app.config.host, app.config.port);
+      const { url } = await server.start(app.config.server.host, app.config.server.port);
       out(`marquee: GraphQL at ${url} (database: ${app.db.kind})`);
       let stopping = false;
       const shutdown = async (signal: string) => {
@@ -57,7 +57,7 @@ export const COMMANDS: Record<string, Command> = {
       if (!csv) throw new UsageError('import needs a CSV path');
       const summary = await app.importer.importCsv(csv, {
         limit: intFlag(args, 'limit'),
-        allowPrivateUrls: args.flags.has('allow-private-urls') || app.config.allowPrivateUrls,
+        allowPrivateUrls: args.flags.has('allow-private-urls') || app.config.net.allowPrivateUrls,
         progress: !args.flags.has('quiet'),
       });
       for (const s of summary.skipped) out(`skipped line ${s.line}: ${s.reason}: ${s.message}`);
@@ -118,7 +118,7 @@ export const COMMANDS: Record<string, Command> = {
       const target = args.positionals[0];
       if (!target) throw new UsageError('predict needs an image path or URL');
       const bytes = /^https?:\/\//i.test(target)
-        ? (await fetchImage(target, { allowPrivate: app.config.allowPrivateUrls })).bytes
+        ? (await fetchImage(target, { allowPrivate: app.config.net.allowPrivateUrls })).bytes
         : await fs.promises.readFile(target).catch(() => {
           throw new AppError('BAD_USER_INPUT', `cannot read ${target}`, 'FILE_NOT_FOUND');
         });

@@ -63,7 +63,7 @@ export class AdminResolver {
   @Authorized('admin')
   @Mutation(() => Movie, { description: 'Adds a movie; its poster is stored, embedded and predicted before this returns' })
   async addMovie(@Ctx() ctx: RequestContext, @Arg('input', () => AddMovieInput) input: AddMovieInput): Promise<Movie> {
-    return toMovie(await ctx.app.movieAdmin.add(input));
+    return toMovie(await ctx.app.movieAdmin.add(input), ctx.app.config.server.publicUrl);
   }
 
   @Authorized('admin')

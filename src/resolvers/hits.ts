@@ -13,7 +13,7 @@ export async function loadHits(ctx: RequestContext, hits: Array<{ id: number; sc
   const out: SimilarMovie[] = [];
   hits.forEach((h, i) => {
     const m = movies[i];
-    if (m && !(m instanceof Error)) out.push({ movie: toMovie(m as MovieEntity), score: h.score });
+    if (m && !(m instanceof Error)) out.push({ movie: toMovie(m as MovieEntity, ctx.app.config.server.publicUrl), score: h.score });
   });
   return out;
 }

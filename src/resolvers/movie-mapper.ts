@@ -2,29 +2,26 @@ import { MovieEntity } from '../db/entities';
 import { Genre } from '../schema/genre';
 import { Movie } from '../schema/movie';
 
-// Read once: process.env lookups are slow on the hot path of every movie returned.
-const PUBLIC_BASE = (process.env.MARQUEE_PUBLIC_URL ?? '').replace(/\/$/, '');
-
-/** The public path where a stored poster is served (see http-server). */
-export function posterPath(sha256: string | null, mime: string | null): string | null {
+/** The public path where a stored poster is served (see http-server), under Config server.publicUrl. */
+export function posterPath(sha256: string | null, mime: string | null, publicUrl: string): string | null {
   if (!sha256 || !mime) return null;
   const ext = mime === 'image/jpeg' ? 'jpg' : mime.replace('image/', '');
-  return `${PUBLIC_BASE}/posters/${sha256}.${ext}`;
+  return `${publicUrl}/posters/${sha256}.${ext}`;
 }
 
 // Rows from the in-memory catalog are shared and immutable, so their GraphQL view is built once.
 const views = new WeakMap<MovieEntity, Movie>();
 
-export function toMovie(e: MovieEntity): Movie {
+export function toMovie(e: MovieEntity, publicUrl: string): Movie {
   let view = views.get(e);
   if (!view) {
-    view = buildMovie(e);
+    view = buildMovie(e, publicUrl);
     views.set(e, view);
   }
   return view;
 }
 
-function buildMovie(e: MovieEntity): Movie {
+function buildMovie(e: MovieEntity, publicUrl: string): Movie {
   return Object.assign(new Movie(), {
     id: String(e.id),
     imdbId: e.imdbId,
@@ -33,7 +30,7 @@ function buildMovie(e: MovieEntity): Movie {
     ageRating: e.ageRating,
     runtimeMinutes: e.runtimeMinutes,
     storyline: e.storyline,
-    posterUrl: posterPath(e.posterSha256, e.posterMime),
+    posterUrl: posterPath(e.posterSha256, e.posterMime, publicUrl),
     genres: e.labels as Genre[],
     rawGenres: e.rawGenres,
   });

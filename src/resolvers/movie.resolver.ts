@@ -17,7 +17,7 @@ export class MovieResolver {
   ): Promise<MovieConnection> {
     const page = await ctx.app.movies.list(toFilterSpec(filter), first, after ?? undefined);
     page.movies.forEach((m) => ctx.loaders.movie.prime(m.id, m));
-    const edges = page.movies.map((m) => ({ cursor: encodeCursor(m.id), node: toMovie(m) }));
+    const edges = page.movies.map((m) => ({ cursor: encodeCursor(m.id), node: toMovie(m, ctx.app.config.server.publicUrl) }));
     return {
       totalCount: page.totalCount,
       edges,
@@ -32,7 +32,7 @@ export class MovieResolver {
     @Arg('imdbId', () => String, { nullable: true }) imdbId?: string,
   ): Promise<Movie | null> {
     const m = await ctx.app.movies.get(id ?? undefined, imdbId ?? undefined);
-    return m ? toMovie(m) : null;
+    return m ? toMovie(m, ctx.app.config.server.publicUrl) : null;
   }
 
   @Query(() => [GenreCount])

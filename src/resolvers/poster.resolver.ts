@@ -49,9 +49,9 @@ export class PosterResolver {
       return m ? [[id, m] as const] : [];
     }));
     return recs.filter((r) => movies.has(r.id)).map((r) => ({
-      movie: toMovie(movies.get(r.id)!),
+      movie: toMovie(movies.get(r.id)!, ctx.app.config.server.publicUrl),
       score: r.score,
-      because: r.because.flatMap((id) => (movies.has(id) ? [toMovie(movies.get(id)!)] : [])),
+      because: r.because.flatMap((id) => (movies.has(id) ? [toMovie(movies.get(id)!, ctx.app.config.server.publicUrl)] : [])),
     }));
   }
 }

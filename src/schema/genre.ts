@@ -1,5 +1,5 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { GENRES } from '../ml/labels';
+import { GENRES } from '../ml/genre/labels';
 
 export enum Genre {
   ACTION = 'ACTION', ADVENTURE = 'ADVENTURE', COMEDY = 'COMEDY', CRIME = 'CRIME', DOCUMENTARY = 'DOCUMENTARY',

@@ -38,7 +38,7 @@ export class MarqueeServer {
   }
 
   async start(host: string, port: number): Promise<{ url: string; port: number }> {
-    const production = this.opts.production ?? this.app.config.production;
+    const production = this.opts.production ?? this.app.config.server.production;
     const schema = await buildMarqueeSchema();
     this.apollo = new ApolloServer<RequestContext>({
       gateway: jitGateway(schema),
@@ -138,7 +138,7 @@ export class MarqueeServer {
   private async authenticate(req: http.IncomingMessage): Promise<Role | null> {
     const header = req.headers.authorization;
     if (!header) {
-      if (this.app.config.requireKey) throw unauthenticated('an API key is required (Authorization: Bearer <key>)');
+      if (this.app.config.server.requireKey) throw unauthenticated('an API key is required (Authorization: Bearer <key>)');
       return null;
     }
     const m = /^Bearer\s+(\S+)$/i.exec(header);
@@ -179,7 +179,7 @@ export class MarqueeServer {
   /** CORS for the origins in MARQUEE_CORS_ORIGINS only; answers preflights. Returns true when handled. */
   private cors(req: http.IncomingMessage, res: http.ServerResponse): boolean {
     const origin = req.headers.origin;
-    const allowed = origin && (this.app.config.corsOrigins.includes(origin) || this.app.config.corsOrigins.includes('*'));
+    const allowed = origin && (this.app.config.server.corsOrigins.includes(origin) || this.app.config.server.corsOrigins.includes('*'));
     if (allowed) {
       res.setHeader('access-control-allow-origin', origin);
       res.setHeader('vary', 'Origin');

@@ -1,9 +1,9 @@
-import { Config } from '../config';
+import type { MlConfig, ProgressConfig } from '../config';
 import { AppError } from '../errors';
-import { DEFAULT_BACKBONE } from '../ml/backbone-manifest';
-import { embedPipeline, PipelineItem } from '../ml/embed-pipeline';
-import { EmbeddingBatcher } from '../ml/embedding-batcher';
-import { PosterEmbedder } from '../ml/poster-embedder';
+import { loadBackbone, manifestDirs } from '../ml/backbone/manifest';
+import { embedPipeline, PipelineItem } from '../ml/embedding/embed-pipeline';
+import { EmbeddingBatcher } from '../ml/embedding/embedding-batcher';
+import { PosterEmbedder } from '../ml/embedding/poster-embedder';
 import { Progress } from '../progress';
 import { EmbeddingRepository } from '../repositories/embedding.repository';
 import { PosterStore } from './poster-store';
@@ -26,16 +26,22 @@ export class EmbeddingService {
   readonly backbone: string;
 
   constructor(
-    private readonly config: Config,
+    private readonly config: MlConfig,
+    private readonly progress: ProgressConfig,
     readonly repo: EmbeddingRepository,
     private readonly posters: PosterStore,
   ) {
-    this.backbone = process.env.MARQUEE_BACKBONE || DEFAULT_BACKBONE;
+    this.backbone = config.backbone;
   }
 
   getEmbedder(): Promise<PosterEmbedder> {
     if (!this.embedder) {
-      this.embedder = PosterEmbedder.create({ modelsDir: this.config.modelsDir, backbone: this.backbone, device: this.config.device });
+      const create = async () => PosterEmbedder.create({
+        modelsDir: this.config.modelsDir,
+        backbone: loadBackbone(this.backbone, manifestDirs(this.config.backbonesDir)),
+        device: this.config.device,
+      });
+      this.embedder = create();
       this.embedder.catch(() => (this.embedder = undefined)); // a missing model can be fixed without a restart
     }
     return this.embedder;
@@ -61,7 +67,7 @@ export class EmbeddingService {
     const summary: EmbedRunSummary = { embedded: 0, failed: [], seconds: 0, rate: 0 };
     if (total === 0) return summary;
     const embedder = await this.getEmbedder();
-    const progress = opts.progress === false ? undefined : new Progress('embed', total, 'posters');
+    const progress = opts.progress === false ? undefined : new Progress('embed', total, 'posters', this.progress);
     const repo = this.repo;
     const backbone = this.backbone;
     const posters = this.posters;

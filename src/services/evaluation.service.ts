@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse';
+import type { NetConfig, ProgressConfig } from '../config';
 import { AppError } from '../errors';
-import { NUM_LABELS, multiHot } from '../ml/labels';
-import { PipelineItem } from '../ml/embed-pipeline';
+import { NUM_LABELS, multiHot } from '../ml/genre/labels';
+import { PipelineItem } from '../ml/embedding/embed-pipeline';
 import { fetchImage } from '../net/safe-fetch';
 import { Progress } from '../progress';
 import { EmbeddingService } from './embedding.service';
@@ -15,7 +16,8 @@ export class EvaluationService {
   constructor(
     private readonly embedding: EmbeddingService,
     private readonly models: GenreModelService,
-    private readonly allowPrivateUrls: boolean,
+    private readonly net: NetConfig,
+    private readonly progress: ProgressConfig,
   ) {}
 
   async evaluateCsv(csvPath: string, opts: { limit?: number } = {}) {
@@ -29,14 +31,14 @@ export class EvaluationService {
       if (opts.limit !== undefined && items.length >= opts.limit) break;
       try {
         const row = parseRow(rec.record);
-        const image = /^https?:\/\//i.test(row.imgUrl) ? (await fetchImage(row.imgUrl, { allowPrivate: this.allowPrivateUrls })).bytes : undefined;
+        const image = /^https?:\/\//i.test(row.imgUrl) ? (await fetchImage(row.imgUrl, { allowPrivate: this.net.allowPrivateUrls })).bytes : undefined;
         items.push({ key: labels.length, image, imagePath: image ? undefined : path.resolve(path.dirname(file), row.imgUrl) });
         labels.push(multiHot(row.labels));
       } catch (err) {
         skipped.push({ line: rec.info.lines, reason: (err as { reason?: string }).reason ?? 'ERROR' });
       }
     }
-    const results = await this.embedding.embedItems(items, new Progress('embed', items.length, 'posters'));
+    const results = await this.embedding.embedItems(items, new Progress('embed', items.length, 'posters', this.progress));
     const ok = results.filter((r) => r.vector);
     for (const r of results) if (r.error) skipped.push({ line: -1, reason: r.error.reason ?? r.error.code });
     if (!ok.length) throw new AppError('BAD_USER_INPUT', 'no usable rows in the CSV', 'NO_ROWS');

@@ -1,9 +1,10 @@
 import { DataSource } from 'typeorm';
+import type { ProgressConfig } from '../config';
 import { ModelVersionEntity } from '../db/entities';
 import { AppError, notFound } from '../errors';
-import { GenrePredictor, GenreModelArtifact } from '../ml/genre-predictor';
-import { GENRES, NUM_LABELS, multiHot } from '../ml/labels';
-import { evaluateArtifact, trainGenreModels, TrainingProgress, TrainingReport } from '../ml/trainer';
+import { GenrePredictor, GenreModelArtifact } from '../ml/genre/genre-predictor';
+import { GENRES, NUM_LABELS, multiHot } from '../ml/genre/labels';
+import { evaluateArtifact, trainGenreModels, TrainingProgress, TrainingReport } from '../ml/genre/training/trainer';
 import { Progress } from '../progress';
 import { EmbeddingRepository } from '../repositories/embedding.repository';
 import { ModelVersionRepository, ModelVersionSummary } from '../repositories/model-version.repository';
@@ -40,6 +41,7 @@ export class GenreModelService {
     private readonly embeddings: EmbeddingRepository,
     private readonly movies: MovieRepository,
     private readonly backbone: string,
+    private readonly progress: ProgressConfig,
   ) {}
 
   /** The active version and its predictor (cached until the next activation). */
@@ -126,7 +128,7 @@ export class GenreModelService {
    */
   async train(opts: { epochs?: number; seed?: number; activate?: boolean; onProgress?: (p: TrainingProgress) => void; progress?: boolean } = {}): Promise<TrainOutcome> {
     const data = await this.loadLabelledSet();
-    const bar = opts.progress ? new Progress('train', undefined, 'steps') : undefined;
+    const bar = opts.progress ? new Progress('train', undefined, 'steps', this.progress) : undefined;
     const result = await trainGenreModels(data, {
       seed: opts.seed ?? 42,
       epochs: opts.epochs,

@@ -1,6 +1,7 @@
+import type { NetConfig } from '../config';
 import { MovieEntity } from '../db/entities';
 import { badInput, notFound } from '../errors';
-import { labelsFromRawGenres } from '../ml/labels';
+import { labelsFromRawGenres } from '../ml/genre/labels';
 import { IMDB_ID } from './import/movie-row';
 import { MovieRepository } from '../repositories/movie.repository';
 import { EmbeddingService } from './embedding.service';
@@ -30,7 +31,7 @@ export class MovieAdminService {
     private readonly embedding: EmbeddingService,
     private readonly models: GenreModelService,
     private readonly similarity: SimilarityService,
-    private readonly allowPrivateUrls: boolean,
+    private readonly net: NetConfig,
   ) {}
 
   async add(spec: AddMovieSpec): Promise<MovieEntity> {
@@ -39,7 +40,7 @@ export class MovieAdminService {
     if (spec.imdbId && (await this.movies.findByImdbId(spec.imdbId))) {
       throw badInput('DUPLICATE', `a movie with imdbId ${spec.imdbId} exists already`);
     }
-    const bytes = await readImageBytes(spec.posterBase64, spec.posterUrl, this.allowPrivateUrls);
+    const bytes = await readImageBytes(spec.posterBase64, spec.posterUrl, this.net.allowPrivateUrls);
     // Embed first: an image the backbone cannot read must not leave a half-added movie behind.
     const [poster, vector] = await Promise.all([this.posters.put(bytes), this.embedding.embedImage(bytes)]);
     const rawGenres = (spec.genres ?? []).map((g) => g.trim()).filter(Boolean);

@@ -1,5 +1,5 @@
 import { MovieEntity } from '../db/entities';
-import { GENRES } from '../ml/labels';
+import { GENRES } from '../ml/genre/labels';
 import { MovieFilterSpec, MovieRepository } from '../repositories/movie.repository';
 
 interface Entry {

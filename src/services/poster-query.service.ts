@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import type { NetConfig } from '../config';
 import { badInput } from '../errors';
 import { fetchImage } from '../net/safe-fetch';
 import { EmbeddingService } from './embedding.service';
@@ -23,7 +24,7 @@ export class PosterQueryService {
   constructor(
     private readonly embedding: EmbeddingService,
     private readonly similarity: SimilarityService,
-    private readonly allowPrivateUrls: boolean,
+    private readonly net: NetConfig,
   ) {}
 
   async resolve(spec: PosterSpec): Promise<ResolvedPoster> {
@@ -33,7 +34,7 @@ export class PosterQueryService {
       const id = parseMovieId(spec.movieId);
       return { vector: await this.similarity.vectorOf(id), movieId: id };
     }
-    const bytes = await readImageBytes(spec.imageBase64, spec.imageUrl, this.allowPrivateUrls);
+    const bytes = await readImageBytes(spec.imageBase64, spec.imageUrl, this.net.allowPrivateUrls);
     const vector = await this.embedding.embedImage(bytes);
     // An uploaded copy of a stored poster is that movie: exclude it from its own look-alikes.
     const sha = crypto.createHash('sha256').update(bytes).digest('hex');

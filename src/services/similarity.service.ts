@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { MovieEntity } from '../db/entities';
 import { badInput, notFound } from '../errors';
-import { CosineIndex, Hit } from '../ml/cosine-index';
-import { dot, normalize } from '../ml/top-k';
+import { CosineIndex, Hit } from '../ml/index/cosine-index';
+import { dot, normalize } from '../ml/math/vectors';
 import { EmbeddingRepository } from '../repositories/embedding.repository';
 import { MovieFilterSpec } from '../repositories/movie.repository';
 import { MovieCatalog } from './movie-catalog';

@@ -4,8 +4,8 @@
  * Adam on minibatches, L2 on the weights, biases start at the training log prior odds, early stopping
  * on validation macro F1 at tuned per-class thresholds. Rows without any feature score the prior.
  */
-import { mulberry32, shuffleInPlace } from '../split';
-import { tunePerClassThresholds } from '../thresholds';
+import { macroF1Tuned } from '../genre/training/thresholds';
+import { mulberry32, shuffleInPlace } from '../math/random';
 import type { SparseRow } from './text-features';
 
 export interface SparseLogisticOptions {
@@ -55,10 +55,6 @@ export function predictSparseLogistic(m: SparseLogisticModel, rows: readonly Spa
     for (let j = 0; j < L; j++) out[i * L + j] = 1 / (1 + Math.exp(-z[j]));
   });
   return out;
-}
-
-function macroF1Tuned(probs: Float32Array, Y: Uint8Array, n: number, L: number): number {
-  return tunePerClassThresholds(probs, Y, n, L).f1.reduce((a, b) => a + b, 0) / L;
 }
 
 export function trainSparseLogistic(

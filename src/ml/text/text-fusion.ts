@@ -8,7 +8,7 @@
  * A poster without readable text (or a deployment with OCR off) gets a zero shift, so it is scored
  * by the image model alone rather than pulled towards the prior.
  */
-import { compactArray } from '../genre-predictor';
+import { compactArray } from '../genre/genre-predictor';
 import type { SparseLogisticModel } from './sparse-logistic';
 import { TextVectorizer, type SparseRow, type TextVocabulary } from './text-features';
 

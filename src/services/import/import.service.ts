@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse';
+import type { ImportConfig, ProgressConfig } from '../../config';
 import { Database } from '../../db/database';
 import { AppError } from '../../errors';
 import { fetchImage } from '../../net/safe-fetch';
@@ -46,6 +47,8 @@ export class ImportService {
   constructor(
     private readonly db: Database,
     private readonly posters: PosterStore,
+    private readonly config: ImportConfig,
+    private readonly progress: ProgressConfig,
   ) {
     this.movies = new MovieRepository(db.dataSource);
   }
@@ -56,9 +59,9 @@ export class ImportService {
     if (!fs.existsSync(file)) throw new AppError('BAD_USER_INPUT', `no such CSV file: ${file}`, 'FILE_NOT_FOUND');
     const totalBytes = fs.statSync(file).size;
     const baseDir = path.dirname(file);
-    const batchSize = opts.batchSize ?? (Number(process.env.MARQUEE_IMPORT_BATCH) || 500);
+    const batchSize = opts.batchSize ?? this.config.batchSize;
     const summary: ImportSummary = { imported: 0, updated: 0, unchanged: 0, skipped: [], seconds: 0 };
-    const progress = opts.progress === false ? undefined : new Progress('import', opts.limit, 'rows');
+    const progress = opts.progress === false ? undefined : new Progress('import', opts.limit, 'rows', this.progress);
 
     const parser = fs.createReadStream(file).pipe(
       parse({

@@ -1,4 +1,4 @@
-import { labelsFromRawGenres, splitRawGenres } from '../../ml/labels';
+import { labelsFromRawGenres, splitRawGenres } from '../../ml/genre/labels';
 import { MovieFields } from '../../repositories/movie.repository';
 
 /** One CSV row in the reference study's scrape schema (+ optional imdb_id). */

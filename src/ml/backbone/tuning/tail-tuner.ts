@@ -8,9 +8,11 @@
  * are the product: the tuned backbone is embedded and its heads are trained like any other.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { softF1Loss, macroF1Tuned, predictLayersTf, type Tf } from '../genre-head';
-import type { DenseLayerArtifact } from '../genre-predictor';
-import { mulberry32, shuffleInPlace } from '../split';
+import type { DenseLayerArtifact } from '../../genre/genre-predictor';
+import { predictLayersTf, softF1Loss } from '../../genre/training/genre-head';
+import type { Tf } from '../../genre/training/tf';
+import { macroF1Tuned } from '../../genre/training/thresholds';
+import { mulberry32, shuffleInPlace } from '../../math/random';
 import type { TailModel } from './tail-model';
 
 /** Cut-point activations of every poster: `views` per poster (0 = as served, 1 = flipped). */

@@ -6,9 +6,9 @@
  * its own request. The number of requests in the batcher is bounded: beyond `maxQueue` a request is
  * rejected at once with AppError SERVICE_UNAVAILABLE QUEUE_FULL.
  */
-import { AppError } from '../errors';
+import { AppError } from '../../errors';
 import { combineCrops, type PosterEmbedder } from './poster-embedder';
-import type { ImageInput } from './preprocess';
+import type { ImageInput } from '../image/preprocess';
 
 export interface EmbeddingBatcherOptions {
   /** Images per session.run (default 32). */

@@ -5,39 +5,15 @@
  * The trained weights are exported as DenseLayerArtifact[] for the plain-JS GenrePredictor.
  */
 import type * as TF from '@tensorflow/tfjs';
-import { compactArray, type DenseLayerArtifact } from './genre-predictor';
-import { mulberry32, shuffleInPlace, gaussian } from './split';
-import { tunePerClassThresholds } from './thresholds';
+import { gaussian, mulberry32, shuffleInPlace } from '../../math/random';
+import { compactArray, type DenseLayerArtifact } from '../genre-predictor';
+import { macroF1Tuned } from './thresholds';
+import type { Tf } from './tf';
 
-export type Tf = typeof TF;
 export type HeadLoss = 'softf1' | 'bce' | 'softf1+bce';
 
-let tfPromise: Promise<Tf> | null = null;
+/** Makes TF variable names unique across heads trained in one process. */
 let varCounter = 0;
-/** Loads TF.js and selects the wasm backend (falls back to cpu). Idempotent. */
-export function loadTf(preferred: 'wasm' | 'cpu' = 'wasm'): Promise<Tf> {
-  if (!tfPromise) {
-    tfPromise = (async () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const tf: Tf = require('@tensorflow/tfjs');
-      if (preferred === 'wasm') {
-        try {
-          require('@tensorflow/tfjs-backend-wasm');
-          if (await tf.setBackend('wasm')) {
-            await tf.ready();
-            return tf;
-          }
-        } catch {
-          /* fall through to cpu */
-        }
-      }
-      await tf.setBackend('cpu');
-      await tf.ready();
-      return tf;
-    })();
-  }
-  return tfPromise;
-}
 
 export interface HeadOptions {
   /** Hidden layer sizes ([] = linear head, i.e. logistic regression with the chosen loss). */
@@ -102,11 +78,6 @@ export interface TrainedHead {
   bestValF1Macro: number;
   history: HeadEpoch[];
   options: HeadOptions;
-}
-
-export function macroF1Tuned(probs: Float32Array, Y: Uint8Array, n: number, L: number): number {
-  const t = tunePerClassThresholds(probs, Y, n, L);
-  return t.f1.reduce((a, b) => a + b, 0) / L;
 }
 
 interface Params {

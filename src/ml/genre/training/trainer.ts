@@ -5,14 +5,16 @@
  * validation, test evaluation under global 0.25/0.5/0.75 and tuned per-class schemes, and selection of
  * the deployable model on VALIDATION macro F1 only.
  */
-import { GENRES } from './labels';
-import { binarize, multilabelMetrics, type ClassMetrics, type MetricsReport } from './metrics';
-import { iterativeStratifiedSplit, mulberry32, shuffleInPlace } from './split';
-import { tunePerClassThresholds } from './thresholds';
-import { loadTf, trainHead, predictLayersTf, DEFAULT_HEAD_OPTIONS, type HeadData, type HeadOptions, type TrainedHead } from './genre-head';
+import { mulberry32, shuffleInPlace } from '../../math/random';
+import { GenrePredictor, type ArtifactMember, type GenreModelArtifact, type GenreModelType } from '../genre-predictor';
+import { GENRES } from '../labels';
+import { DEFAULT_HEAD_OPTIONS, predictLayersTf, trainHead, type HeadData, type HeadOptions, type TrainedHead } from './genre-head';
+import { chooseK, DEFAULT_K_GRID, knnNeighbours, knnScores } from './knn';
 import { trainLogistic, type LogisticOptions } from './logistic';
-import { knnNeighbours, knnScores, chooseK, DEFAULT_K_GRID } from './knn';
-import { GenrePredictor, type ArtifactMember, type GenreModelArtifact, type GenreModelType } from './genre-predictor';
+import { binarize, multilabelMetrics, type ClassMetrics, type MetricsReport } from './metrics';
+import { iterativeStratifiedSplit } from './split';
+import { loadTf } from './tf';
+import { tunePerClassThresholds } from './thresholds';
 
 export const SPLIT_FRACTIONS = [0.7, 0.1, 0.2] as const;
 export const GLOBAL_SCHEMES = [0.25, 0.5, 0.75] as const;

@@ -10,16 +10,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AppError } from '../errors';
-import { loadBackbone, type BackboneManifest } from './backbone-manifest';
-import { DecodePool } from './decode-pool';
-import { resolveWeights } from './model-store';
-import { cropLength, cropsFor, preprocessSpec, type ImageInput, type PreprocessSpec, type ResizeStrategy } from './preprocess';
-
-export type Device = 'auto' | 'cpu' | 'webgpu' | 'cuda';
-export type Provider = 'cpu' | 'webgpu' | 'cuda';
-/** Order `auto` tries. */
-export const AUTO_PROVIDER_ORDER: readonly Provider[] = ['cuda', 'webgpu', 'cpu'];
+import { AppError } from '../../errors';
+import { AUTO_PROVIDER_ORDER, DEVICES, type Device, type Provider } from '../backbone/device';
+import { loadBackbone, type BackboneManifest } from '../backbone/manifest';
+import { resolveWeights } from '../backbone/model-store';
+import { DecodePool } from '../image/decode-pool';
+import { cropLength, preprocessSpec, type ImageInput, type PreprocessSpec } from '../image/preprocess';
+import { cropsFor, type ResizeStrategy } from '../image/resize-strategy';
 
 export interface SkippedProvider {
   provider: Provider;
@@ -55,7 +52,7 @@ export interface PosterEmbedderOptions {
    * the decode workers could use when both share a few cores; default: DEFAULT_SPINNING.
    */
   spinning?: boolean;
-  /** Resize strategy; default DEFAULT_RESIZE_STRATEGY from preprocess.ts. */
+  /** Resize strategy; default DEFAULT_RESIZE_STRATEGY from image/resize-strategy.ts. */
   strategy?: ResizeStrategy;
   /** Decode worker threads; default: the number of cores. The pool starts on first use. */
   decodeWorkers?: number;
@@ -162,7 +159,7 @@ export class PosterEmbedder {
     const spec = preprocessSpec(manifest, { strategy: opts.strategy ?? manifest.preprocess, maxPixels: opts.maxInputPixels, maxBytes: opts.maxInputBytes });
     const weights = await resolveWeights(manifest, opts.modelsDir);
     const device = opts.device ?? 'auto';
-    if (!['auto', 'cpu', 'webgpu', 'cuda'].includes(device)) {
+    if (!DEVICES.includes(device)) {
       throw new AppError('BAD_USER_INPUT', `Unknown device "${device}"; use auto, cpu, webgpu or cuda`, 'BAD_DEVICE');
     }
     const threads = Math.max(1, Math.floor(opts.threads ?? os.availableParallelism()));

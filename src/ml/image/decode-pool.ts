@@ -9,9 +9,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { AppError } from '../errors';
+import { AppError } from '../../errors';
 import type { DecodeReply, DecodeRequest } from './decode-worker';
-import type { ImageInput, PreprocessSpec, ResizeStrategy } from './preprocess';
+import type { ImageInput, PreprocessSpec } from './preprocess';
+import type { ResizeStrategy } from './resize-strategy';
 
 export interface DecodedImage {
   /** crops x 3 x H x W normalised floats (its own ArrayBuffer, transferred from the worker). */

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { HierarchicalNSW } from 'hnswlib-node';
-import { dot, TopK } from './top-k';
+import { dot } from '../math/vectors';
+import { TopK } from './top-k';
 
 export type IdFilter = (id: number) => boolean;
 

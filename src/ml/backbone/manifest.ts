@@ -1,20 +1,22 @@
 /**
- * Backbone manifests: one small JSON file per image backbone in src/ml/backbones/. Adding a backbone
+ * Backbone manifests: one small JSON file per image backbone in src/ml/backbone/manifests/. Adding a backbone
  * means writing a manifest (and putting its weights in MARQUEE_MODELS_DIR), not code.
  *
  * Where manifests are read from at run time, first hit per id wins:
- *   1. $MARQUEE_BACKBONES_DIR, when set (a deployment can add a backbone without rebuilding);
- *   2. src/ml/backbones/ of the checkout (found from dist/src/ml as ../../../src/ml/backbones);
- *   3. the folder next to this module (dist/src/ml/backbones/; tsc copies the default manifest there
+ *   1. MARQUEE_BACKBONES_DIR (Config ml.backbonesDir), when set (a deployment can add a backbone
+ *      without rebuilding);
+ *   2. src/ml/backbone/manifests/ of the checkout (found from dist/src/ml/backbone as
+ *      ../../../../src/ml/backbone/manifests);
+ *   3. the folder next to this module (dist/src/ml/backbone/manifests/; tsc copies the default manifest there
  *      because it is imported below with resolveJsonModule);
  *   4. the default manifest compiled in through that
  *      import (so the default always resolves).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError, badInput } from '../errors';
-import defaultManifestJson from './backbones/mobilenetv2-fp32.json';
-import { RESIZE_STRATEGIES, type ResizeStrategy } from './preprocess';
+import { AppError, badInput } from '../../errors';
+import defaultManifestJson from './manifests/mobilenetv2-fp32.json';
+import { RESIZE_STRATEGIES, type ResizeStrategy } from '../image/resize-strategy';
 
 export interface BackboneManifest {
   /** Stable id, also the value stored with each embedding (poster_embedding.backbone). */
@@ -49,6 +51,8 @@ export interface BackboneManifest {
 }
 
 export const DEFAULT_BACKBONE = 'mobilenetv2-fp32';
+/** What a manifest id looks like (it names files and is stored with every embedding). */
+export const BACKBONE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 const invalid = (source: string, what: string) =>
   new AppError('INTERNAL_SERVER_ERROR', `Backbone manifest ${source}: ${what}`, 'BAD_MANIFEST', { source });
@@ -60,7 +64,7 @@ const isTriple = (x: unknown): x is [number, number, number] => Array.isArray(x)
 export function validateManifest(raw: unknown, source: string): BackboneManifest {
   const m = raw as Partial<BackboneManifest> | null;
   if (!m || typeof m !== 'object') throw invalid(source, 'not a JSON object');
-  if (typeof m.id !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(m.id)) throw invalid(source, '"id" must be a simple name');
+  if (typeof m.id !== 'string' || !BACKBONE_ID.test(m.id)) throw invalid(source, '"id" must be a simple name');
   if (typeof m.file !== 'string' || m.file.length === 0 || path.isAbsolute(m.file) || m.file.split(/[\\/]/).includes('..')) {
     throw invalid(source, '"file" must be a path relative to the models directory');
   }
@@ -93,13 +97,13 @@ export function validateManifest(raw: unknown, source: string): BackboneManifest
   };
 }
 
-/** Folders searched for *.json manifests, in priority order (only those that exist). */
-export function manifestDirs(env: NodeJS.ProcessEnv = process.env): string[] {
+/** Folders searched for *.json manifests, in priority order (only those that exist); `extraDir` first. */
+export function manifestDirs(extraDir?: string): string[] {
   const candidates = [
-    env.MARQUEE_BACKBONES_DIR ? path.resolve(env.MARQUEE_BACKBONES_DIR) : undefined,
-    // dist/src/ml -> <repo>/src/ml/backbones (the source of truth in a checkout)
-    path.resolve(__dirname, '../../../src/ml/backbones'),
-    path.join(__dirname, 'backbones'),
+    extraDir ? path.resolve(extraDir) : undefined,
+    // dist/src/ml/backbone -> <repo>/src/ml/backbone/manifests (the source of truth in a checkout)
+    path.resolve(__dirname, '../../../../src/ml/backbone/manifests'),
+    path.join(__dirname, 'manifests'),
   ];
   const seen = new Set<string>();
   const out: string[] = [];

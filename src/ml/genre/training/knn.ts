@@ -4,8 +4,8 @@
  * Embeddings are L2-normalised, so cosine similarity is a dot product (batched TF.js matMul + topk).
  */
 import type * as TF from '@tensorflow/tfjs';
-import type { Tf } from './genre-head';
-import { macroF1Tuned } from './genre-head';
+import type { Tf } from './tf';
+import { macroF1Tuned } from './thresholds';
 
 export interface Neighbours {
   n: number;

@@ -77,3 +77,9 @@ export function tuneGlobalThreshold(
   }
   return best;
 }
+
+/** Macro F1 at per-class thresholds tuned on the same rows (the early-stopping and k-selection score). */
+export function macroF1Tuned(probs: Float32Array, Y: Uint8Array, n: number, L: number): number {
+  const t = tunePerClassThresholds(probs, Y, n, L);
+  return t.f1.reduce((a, b) => a + b, 0) / L;
+}

@@ -1,11 +1,12 @@
 /**
- * Worker thread of DecodePool (compiled to dist/src/ml/decode-worker.js, next to decode-pool.js).
+ * Worker thread of DecodePool (compiled to dist/src/ml/image/decode-worker.js, next to decode-pool.js).
  * Each message is one image; the reply carries the normalised CHW floats as a transferred buffer.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
-import { AppError } from '../errors';
-import { cropLength, cropsFor, preprocessInto, type PreprocessSpec, type ResizeStrategy } from './preprocess';
+import { AppError } from '../../errors';
+import { cropLength, preprocessInto, type PreprocessSpec } from './preprocess';
+import { cropsFor, type ResizeStrategy } from './resize-strategy';
 
 export interface DecodeRequest {
   id: number;

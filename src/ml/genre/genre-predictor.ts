@@ -2,7 +2,7 @@
  * Serving side of the genre model: a JSON-serialisable artifact (stored in a jsonb column) and a
  * plain-JS predictor (Float32Array matmuls, no TF.js, no backend init).
  */
-import { AppError } from '../errors';
+import { AppError } from '../../errors';
 
 export type Activation = 'linear' | 'relu' | 'sigmoid';
 

@@ -9,8 +9,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AppError } from '../errors';
-import type { BackboneManifest } from './backbone-manifest';
+import { AppError } from '../../errors';
+import type { BackboneManifest } from './manifest';
 
 export interface VerifiedWeights {
   /** Absolute path of the verified weights file. */

@@ -5,9 +5,9 @@
  * in input order; a bad image yields { key, error } and never stops the run. The caller does the I/O
  * around it (reading rows, writing vectors).
  */
-import { AppError } from '../errors';
+import { AppError } from '../../errors';
 import { combineCrops, type PosterEmbedder } from './poster-embedder';
-import type { DecodedImage } from './decode-pool';
+import type { DecodedImage } from '../image/decode-pool';
 
 /** See bench/embedding.ts for the measurements behind it. */
 export const DEFAULT_PIPELINE_BATCH = 64;

@@ -6,19 +6,9 @@
  */
 import fsp from 'node:fs/promises';
 import sharp from 'sharp';
-import { AppError, badInput } from '../errors';
-import type { BackboneManifest } from './backbone-manifest';
-
-/**
- * - 'squash': resize the whole poster to the input size, ignoring aspect ratio (fit fill);
- * - 'centre': scale to cover the input and crop the centre;
- * - 'topbottom': two cover crops, top and bottom; the image's embedding is the normalised average of both.
- * - 'squash+topbottom': the squashed image and both crops, averaged (best macro F1 in docs/ml-levers.md, 3x the inference).
- */
-export type ResizeStrategy = 'squash' | 'centre' | 'topbottom' | 'squash+topbottom';
-export const RESIZE_STRATEGIES: readonly ResizeStrategy[] = ['squash', 'centre', 'topbottom', 'squash+topbottom'];
-/** The one place to change the default (a colleague measures which strategy wins on macro F1). */
-export const DEFAULT_RESIZE_STRATEGY: ResizeStrategy = 'squash';
+import { AppError, badInput } from '../../errors';
+import type { BackboneManifest } from '../backbone/manifest';
+import { cropsFor, DEFAULT_RESIZE_STRATEGY, RESIZE_STRATEGIES, type ResizeStrategy } from './resize-strategy';
 
 export const DEFAULT_MAX_INPUT_PIXELS = 40_000_000;
 export const DEFAULT_MAX_INPUT_BYTES = 20 * 1024 * 1024;
@@ -57,11 +47,6 @@ export function preprocessSpec(manifest: BackboneManifest, opts: PreprocessOptio
     maxPixels: opts.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS,
     maxBytes: opts.maxBytes ?? DEFAULT_MAX_INPUT_BYTES,
   };
-}
-
-/** Tensor rows one image takes under a strategy (topbottom: 2, squash+topbottom: 3). */
-export function cropsFor(strategy: ResizeStrategy): number {
-  return strategy === 'squash+topbottom' ? 3 : strategy === 'topbottom' ? 2 : 1;
 }
 
 /** Floats of one crop (3 x H x W). */

@@ -3,7 +3,8 @@
  * L2-regularised, optional positive-class weights, trained with TF.js (Adam, minibatches) and
  * early-stopped on validation macro F1 at tuned per-class thresholds.
  */
-import { trainHead, type HeadData, type Tf, type TrainedHead, type HeadEpoch } from './genre-head';
+import { trainHead, type HeadData, type TrainedHead, type HeadEpoch } from './genre-head';
+import type { Tf } from './tf';
 
 export interface LogisticOptions {
   l2: number;

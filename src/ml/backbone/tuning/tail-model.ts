@@ -6,7 +6,7 @@
  * ONNX layout, under the initializer names they replace.
  */
 import type * as TF from '@tensorflow/tfjs';
-import type { Tf } from '../genre-head';
+import type { Tf } from '../../genre/training/tf';
 import { initializer, type OnnxModel, type TailOp } from './onnx-graph';
 
 interface ConvParams {

@@ -5,7 +5,7 @@
  * chain of operators between a cut tensor and the embedding output.
  */
 import { onnx } from 'onnx-proto';
-import { AppError } from '../../errors';
+import { AppError } from '../../../errors';
 
 export type OnnxModel = onnx.ModelProto;
 
