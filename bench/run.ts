@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { App } from '../src/app';
 import { loadConfig } from '../src/config';
-import { formatReport, trainGenreModels } from '../src/ml/genre/training/trainer';
+import { chosenRow, formatReport, trainGenreModels } from '../src/ml/genre/training/trainer';
 import { benchApi, benchIndex } from './api';
 import { benchEmbedding } from './embedding';
 
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
       const t = Date.now();
       const result = await trainGenreModels(data, { seed: 42 });
       const secs = (Date.now() - t) / 1000;
-      const chosen = result.report.rows.find((r) => r.model === result.report.chosen.model && r.scheme === result.report.chosen.scheme)!;
+      const chosen = chosenRow(result.report)!;
       section('training', `## Training (all ${data.n} stored embeddings, seed 42)\n\n${table({
         'training wall s (split, MLP, logistic regression, kNN, thresholds)': secs,
         'chosen test macro F1': chosen.f1Macro,

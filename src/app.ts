@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { Config } from './config';
+import type { Config } from './config';
+import { ServiceContainer } from './container';
 import { Database } from './db/database';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { EmbeddingRepository } from './repositories/embedding.repository';
@@ -16,12 +17,14 @@ import { MovieAdminService } from './services/movie-admin.service';
 import { MovieService } from './services/movie.service';
 import { PosterQueryService } from './services/poster-query.service';
 import { PosterStore } from './services/poster-store';
+import { ServerStatusService } from './services/server-status.service';
 import { SimilarityService } from './services/similarity.service';
 import { TrainingJobService } from './services/training-job.service';
 
 /**
- * The composition root: opens the database and wires repositories and services.
- * The CLI and the HTTP server both start from here; nothing else constructs services.
+ * The composition root: opens the database and wires repositories and services, each given the
+ * Config section it needs. The CLI and the HTTP server both start from here; nothing else constructs
+ * services. `container` holds every service by its class, for type-graphql to inject into resolvers.
  */
 export class App {
   readonly posters: PosterStore;
@@ -31,11 +34,12 @@ export class App {
   readonly embedding: EmbeddingService;
   readonly models: GenreModelService;
   readonly similarity: SimilarityService;
-  readonly catalog: MovieCatalog;
   readonly posterQueries: PosterQueryService;
   readonly movieAdmin: MovieAdminService;
   readonly training: TrainingJobService;
   readonly evaluation: EvaluationService;
+  readonly status: ServerStatusService;
+  readonly container = new ServiceContainer();
 
   private constructor(
     readonly config: Config,
@@ -46,16 +50,30 @@ export class App {
     const embeddingRepo = new EmbeddingRepository(ds);
     this.posters = new PosterStore(config.storage.dataDir);
     this.movies = new MovieService(movieRepo);
-    this.importer = new ImportService(db, this.posters, config.import, config.progress);
+    this.importer = new ImportService(ds, movieRepo, this.posters, config.import, config.progress);
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
     this.embedding = new EmbeddingService(config.ml, config.progress, embeddingRepo, this.posters);
     this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, movieRepo, config.ml.backbone, config.progress);
-    this.catalog = new MovieCatalog(movieRepo);
-    this.similarity = new SimilarityService(this.catalog, embeddingRepo, config.ml.backbone, config.storage.dataDir);
+    const catalog = new MovieCatalog(movieRepo);
+    this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir);
     this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.net);
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net);
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
+    this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
+    this.container
+      .register(PosterStore, this.posters)
+      .register(MovieService, this.movies)
+      .register(ImportService, this.importer)
+      .register(ApiKeyService, this.apiKeys)
+      .register(EmbeddingService, this.embedding)
+      .register(GenreModelService, this.models)
+      .register(SimilarityService, this.similarity)
+      .register(PosterQueryService, this.posterQueries)
+      .register(MovieAdminService, this.movieAdmin)
+      .register(TrainingJobService, this.training)
+      .register(EvaluationService, this.evaluation)
+      .register(ServerStatusService, this.status);
   }
 
   static async open(config: Config, opts: { migrate?: boolean } = {}): Promise<App> {

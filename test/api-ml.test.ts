@@ -64,13 +64,13 @@ const idOf = async (imdbId: string) => (await gql(`{ movie(imdbId: "${imdbId}") 
 describe('genres', () => {
   test('Movie.predictedGenres: all 13 labels from the active model, predicted = probability ≥ threshold', async () => {
     const r = await gql('{ movies(first: 3) { edges { node { id predictedGenres { genre probability predicted } } } } }');
-    const active = (await app.models.active())!;
+    const active = (await app.models.activeVersion())!;
     for (const e of r.data.movies.edges) {
       const scores = e.node.predictedGenres;
       assert.deepEqual(scores.map((s: { genre: string }) => s.genre), [...GENRES]);
       scores.forEach((s: { probability: number; predicted: boolean }, j: number) => {
         assert.ok(s.probability >= 0 && s.probability <= 1);
-        assert.equal(s.predicted, s.probability >= active.predictor.thresholds[j]);
+        assert.equal(s.predicted, s.probability >= active.thresholds[j]);
       });
     }
   });
@@ -82,7 +82,7 @@ describe('genres', () => {
     const byBytes = await gql(q, { p: { imageBase64: posterBytes('tt0116209').toString('base64') } });
     assert.equal(byId.errors, undefined);
     assert.equal(byBytes.errors, undefined);
-    assert.equal(byId.data.predictGenres.modelVersion, (await app.models.active())!.version.name);
+    assert.equal(byId.data.predictGenres.modelVersion, (await app.models.activeVersion())!.name);
     byId.data.predictGenres.genres.forEach((g: { probability: number }, j: number) => {
       assert.ok(Math.abs(g.probability - byBytes.data.predictGenres.genres[j].probability) < 1e-4);
     });
@@ -187,7 +187,7 @@ describe('similar posters and recommendations', () => {
     };
     const plain = await app.similarity.similarToMovie(Number(liked[0]), 10);
     const single = await gql('query($l: [ID!]!) { recommendations(liked: $l, k: 10) { movie { id } } }', { l: [liked[0]] });
-    assert.ok(await redundancy(single.data.recommendations.map((x: { movie: { id: string } }) => Number(x.movie.id))) <= (await redundancy(plain.map((h) => h.id))) + 1e-9);
+    assert.ok(await redundancy(single.data.recommendations.map((x: { movie: { id: string } }) => Number(x.movie.id))) <= (await redundancy(plain.map((h) => h.movie.id))) + 1e-9);
     const unknown = await gql('{ recommendations(liked: ["987654"]) { score } }');
     assert.equal(code(unknown), 'NOT_FOUND');
   });
@@ -342,7 +342,7 @@ describe('safety', () => {
   });
 
   test('a failed training job leaves the active model untouched', async () => {
-    const active = (await app.models.active())!.version.name;
+    const active = (await app.models.activeVersion())!.name;
     // Without embeddings training cannot run: the job must fail cleanly.
     await app.db.dataSource.query(`UPDATE poster_embedding SET backbone = 'parked'`);
     try {
@@ -355,7 +355,7 @@ describe('safety', () => {
       }
       assert.equal(status.status, 'FAILED');
       assert.match(status.error, /no embeddings/);
-      assert.equal((await app.models.active())!.version.name, active);
+      assert.equal((await app.models.activeVersion())!.name, active);
       assert.equal((await gql('{ predictGenres(poster: {movieId: "1"}) { modelVersion } }')).data.predictGenres.modelVersion, active);
     } finally {
       await app.db.dataSource.query(`UPDATE poster_embedding SET backbone = $1`, [app.embedding.backbone]);

@@ -37,9 +37,9 @@ for (const kind of DB_KINDS) {
       const app = await openApp(kind);
       const first = await app.importer.importCsv(SAMPLE_CSV, { progress: false });
       assert.deepEqual([first.imported, first.updated, first.unchanged, first.skipped.length], [400, 0, 0, 0]);
-      assert.equal(await app.movies.repo.count(), 400);
+      assert.equal(await app.movies.count(), 400);
       const before = await movieState(app);
-      const m = await app.movies.repo.findByImdbId(before[0].imdb_id);
+      const m = await app.movies.get(undefined, before[0].imdb_id);
       assert.ok(m && m.posterSha256 && fs.existsSync(app.posters.fileFor(m.posterSha256, m.posterMime!)), 'poster copied into the data dir');
       // Labels follow the 13-label mapping of the raw genres.
       const sci = await app.db.dataSource.query(`SELECT count(*)::int AS n FROM movie WHERE 'Sci-Fi' = ANY(raw_genres) AND NOT ('SCIFI' = ANY(labels))`);
@@ -83,14 +83,14 @@ for (const kind of DB_KINDS) {
         3: 'NO_NAME', 4: 'BAD_YEAR', 5: 'IMAGE_MISSING', 6: 'IMAGE_CORRUPT', 7: 'NOT_AN_IMAGE', 8: 'IMAGE_TOO_LARGE', 9: 'MALFORMED_CSV',
       });
       assert.equal(s.imported, 3);
-      const one = (await app.movies.repo.findByImdbId('tt9000001'))!;
+      const one = (await app.movies.get(undefined, 'tt9000001'))!;
       assert.deepEqual([one.ageRating, one.runtimeMinutes, one.rawGenres, one.labels], ['PG-13', 112, ['Comedy', 'Romance'], ['COMEDY', 'ROMANCE']]);
-      const two = (await app.movies.repo.findByImdbId('tt9000009'))!;
+      const two = (await app.movies.get(undefined, 'tt9000009'))!;
       assert.deepEqual([two.runtimeMinutes, two.labels], [95, ['SCIFI', 'OTHERS']]);
       // A second run of the same broken file skips the same rows and leaves the stored ones alone.
       const again = await app.importer.importCsv(file, { progress: false });
       assert.deepEqual([again.imported, again.unchanged, again.skipped.length], [0, 3, 7]);
-      assert.equal(await app.movies.repo.count(), 3);
+      assert.equal(await app.movies.count(), 3);
     });
   });
 }

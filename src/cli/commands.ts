@@ -20,7 +20,7 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 export const COMMANDS: Record<string, Command> = {
   serve: {
     async run(app) {
-      const orphans = await app.training.repo.failOrphans();
+      const orphans = await app.training.failOrphans();
       if (orphans) process.stderr.write(`marquee: marked ${orphans} interrupted training job(s) FAILED\n`);
       // Load the index while the server starts answering; similarity queries wait for it.
       void app.similarity.ready().catch((err) => process.stderr.write(`marquee: index load failed: ${err}\n`));

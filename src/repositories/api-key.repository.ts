@@ -1,10 +1,11 @@
 import { DataSource } from 'typeorm';
-import { ApiKeyEntity, ApiKeyRole } from '../db/entities';
+import type { ApiKeyEntity } from '../db/entities';
+import type { Role } from '../domain/api-key';
 
 export class ApiKeyRepository {
   constructor(private readonly ds: DataSource) {}
 
-  async insert(prefix: string, keyHash: string, role: ApiKeyRole, label: string | null): Promise<number> {
+  async insert(prefix: string, keyHash: string, role: Role, label: string | null): Promise<number> {
     const rows = await this.ds.query(
       `INSERT INTO api_key (prefix, key_hash, role, label) VALUES ($1, $2, $3, $4) RETURNING id`,
       [prefix, keyHash, role, label],

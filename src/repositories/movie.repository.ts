@@ -1,12 +1,6 @@
 import { DataSource, EntityManager } from 'typeorm';
-import { MovieEntity } from '../db/entities';
-
-export interface MovieFilterSpec {
-  labels?: string[];
-  yearFrom?: number;
-  yearTo?: number;
-  search?: string;
-}
+import type { MovieEntity } from '../db/entities';
+import type { MovieFilterSpec } from '../domain/movie';
 
 /** A movie's descriptive fields, as parsed from a CSV row or an admin's input. */
 export interface MovieFields {

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
-import { TrainingJobEntity, TrainingJobStatus } from '../db/entities';
+import type { TrainingJobEntity } from '../db/entities';
+import type { TrainingJobStatus } from '../domain/model';
 
 const COLUMNS = `id, status, progress, stage, params, model_version_id AS "modelVersionId", metrics, error,
   created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;

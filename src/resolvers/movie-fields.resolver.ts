@@ -1,30 +1,30 @@
 import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
-import { Genre, GenreScore } from '../schema/genre';
+import { GenreScore } from '../schema/genre';
+import { SchemaMapper } from '../schema/mapper';
 import { Movie } from '../schema/movie';
 import { SimilarMovie } from '../schema/prediction';
-import { RequestContext } from '../server/context';
-import { checkK } from '../services/similarity.service';
-import { loadHits } from './hits';
+import type { RequestContext } from '../server/context';
+import { checkK, SimilarityService } from '../services/similarity.service';
 
 @Resolver(() => Movie)
 export class MovieFieldsResolver {
+  constructor(
+    private readonly similarity: SimilarityService,
+    private readonly mapper: SchemaMapper,
+  ) {}
+
   @FieldResolver(() => [GenreScore], { description: "The active model's scores for this poster (empty until a model is trained)" })
   async predictedGenres(@Root() movie: Movie, @Ctx() ctx: RequestContext): Promise<GenreScore[]> {
-    const scores = await ctx.loaders.prediction.load(Number(movie.id));
-    return (scores ?? []).map((s) => ({ genre: s.genre as Genre, probability: s.probability, predicted: s.predicted }));
+    return this.mapper.genreScores((await ctx.loaders.prediction.load(Number(movie.id))) ?? []);
   }
 
   @FieldResolver(() => [SimilarMovie], { description: 'Movies whose posters look most alike, best first' })
-  async similar(
-    @Root() movie: Movie,
-    @Ctx() ctx: RequestContext,
-    @Arg('k', () => Int, { nullable: true, defaultValue: 10 }) k: number,
-  ): Promise<SimilarMovie[]> {
-    const hits = await ctx.app.similarity.similarToMovie(Number(movie.id), checkK(k)).catch((err) => {
+  async similar(@Root() movie: Movie, @Arg('k', () => Int, { nullable: true, defaultValue: 10 }) k: number): Promise<SimilarMovie[]> {
+    const hits = await this.similarity.similarToMovie(Number(movie.id), checkK(k)).catch((err) => {
       // A movie without an embedding simply has no look-alikes yet.
       if ((err as { reason?: string }).reason === 'NO_EMBEDDING') return [];
       throw err;
     });
-    return loadHits(ctx, hits);
+    return this.mapper.similar(hits);
   }
 }

@@ -1,23 +1,24 @@
-import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
-import { GenreCount, Genre } from '../schema/genre';
+import { Arg, ID, Int, Query, Resolver } from 'type-graphql';
+import { GenreCount } from '../schema/genre';
+import { SchemaMapper } from '../schema/mapper';
 import { Movie, MovieConnection, MovieFilter } from '../schema/movie';
-import { RequestContext } from '../server/context';
-import { encodeCursor } from '../services/movie.service';
-import { toMovie } from './movie-mapper';
-import { toFilterSpec } from './filter';
+import { encodeCursor, MovieService } from '../services/movie.service';
 
 @Resolver(() => Movie)
 export class MovieResolver {
+  constructor(
+    private readonly movieService: MovieService,
+    private readonly mapper: SchemaMapper,
+  ) {}
+
   @Query(() => MovieConnection)
   async movies(
-    @Ctx() ctx: RequestContext,
     @Arg('filter', () => MovieFilter, { nullable: true }) filter?: MovieFilter,
     @Arg('first', () => Int, { nullable: true, defaultValue: 20 }) first = 20,
     @Arg('after', () => String, { nullable: true }) after?: string,
   ): Promise<MovieConnection> {
-    const page = await ctx.app.movies.list(toFilterSpec(filter), first, after ?? undefined);
-    page.movies.forEach((m) => ctx.loaders.movie.prime(m.id, m));
-    const edges = page.movies.map((m) => ({ cursor: encodeCursor(m.id), node: toMovie(m, ctx.app.config.server.publicUrl) }));
+    const page = await this.movieService.list(this.mapper.filter(filter), first, after ?? undefined);
+    const edges = page.movies.map((m) => ({ cursor: encodeCursor(m.id), node: this.mapper.movie(m) }));
     return {
       totalCount: page.totalCount,
       edges,
@@ -27,16 +28,15 @@ export class MovieResolver {
 
   @Query(() => Movie, { nullable: true })
   async movie(
-    @Ctx() ctx: RequestContext,
     @Arg('id', () => ID, { nullable: true }) id?: string,
     @Arg('imdbId', () => String, { nullable: true }) imdbId?: string,
   ): Promise<Movie | null> {
-    const m = await ctx.app.movies.get(id ?? undefined, imdbId ?? undefined);
-    return m ? toMovie(m, ctx.app.config.server.publicUrl) : null;
+    const m = await this.movieService.get(id ?? undefined, imdbId ?? undefined);
+    return m && this.mapper.movie(m);
   }
 
   @Query(() => [GenreCount])
-  async genres(@Ctx() ctx: RequestContext): Promise<GenreCount[]> {
-    return (await ctx.app.movies.genreCounts()).map((c) => ({ genre: c.label as Genre, count: c.count }));
+  async genres(): Promise<GenreCount[]> {
+    return (await this.movieService.genreCounts()).map((c) => this.mapper.genreCount(c));
   }
 }

@@ -1,7 +1,7 @@
 import { IsOptional, Matches, Max, MaxLength, Min, ArrayMaxSize } from 'class-validator';
 import { GraphQLJSON } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
-import { IMDB_ID } from '../services/import/movie-row';
+import { IMDB_ID } from '../domain/movie';
 
 export enum TrainingJobStatus { QUEUED = 'QUEUED', RUNNING = 'RUNNING', SUCCEEDED = 'SUCCEEDED', FAILED = 'FAILED' }
 registerEnumType(TrainingJobStatus, { name: 'TrainingJobStatus' });

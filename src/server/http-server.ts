@@ -3,8 +3,11 @@ import http from 'node:http';
 import { ApolloServer, HeaderMap } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { GraphQLError } from 'graphql';
-import { App } from '../app';
-import { createContext, RequestContext, Role } from './context';
+import type { App } from '../app';
+import { ServiceContainer } from '../container';
+import type { Role } from '../domain/api-key';
+import { SchemaMapper } from '../schema/mapper';
+import { createContext, type RequestContext } from './context';
 import { makeFormatError } from './format-error';
 import { jitGateway } from './jit-executor';
 import { queryLimitsRule } from './query-limits';
@@ -39,7 +42,9 @@ export class MarqueeServer {
 
   async start(host: string, port: number): Promise<{ url: string; port: number }> {
     const production = this.opts.production ?? this.app.config.server.production;
-    const schema = await buildMarqueeSchema();
+    // The app's services, plus the GraphQL mapper that needs this server's public URL.
+    const container = new ServiceContainer(this.app.container).register(SchemaMapper, new SchemaMapper(this.app.config.server.publicUrl));
+    const schema = await buildMarqueeSchema(container);
     this.apollo = new ApolloServer<RequestContext>({
       gateway: jitGateway(schema),
       introspection: !production,
@@ -123,7 +128,7 @@ export class MarqueeServer {
     }
     const result = await this.apollo!.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
-      context: async () => createContext(this.app, await this.authenticate(req)),
+      context: async () => createContext(this.app.models, await this.authenticate(req)),
     });
     for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;
@@ -149,14 +154,9 @@ export class MarqueeServer {
   }
 
   private async readyz(res: http.ServerResponse): Promise<void> {
-    try {
-      await this.app.db.dataSource.query('SELECT 1');
-      const pending = await this.app.db.pendingMigrations();
-      if (pending) return sendJson(res, 503, { status: 'migrations pending' });
-      return sendJson(res, 200, { status: 'ready', database: this.app.db.kind });
-    } catch (err) {
-      return sendJson(res, 503, { status: 'database unreachable', error: (err as Error).message });
-    }
+    const r = await this.app.status.readiness();
+    if (r.ready) return sendJson(res, 200, { status: 'ready', database: r.database });
+    return sendJson(res, 503, { status: r.status, ...(r.error ? { error: r.error } : {}) });
   }
 
   private async poster(pathname: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

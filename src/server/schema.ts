@@ -7,7 +7,8 @@ import { InfoResolver } from '../resolvers/info.resolver';
 import { MovieFieldsResolver } from '../resolvers/movie-fields.resolver';
 import { MovieResolver } from '../resolvers/movie.resolver';
 import { PosterResolver } from '../resolvers/poster.resolver';
-import { RequestContext } from './context';
+import type { ServiceContainer } from '../container';
+import type { RequestContext } from './context';
 
 /** `@Authorized()` needs any key; `@Authorized('admin')` needs an admin key. */
 export const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => {
@@ -16,9 +17,11 @@ export const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => 
   return roles.length === 0 || roles.includes(context.role);
 };
 
-export function buildMarqueeSchema(): Promise<GraphQLSchema> {
+/** The schema; resolvers are built by `container`, which hands them their services. */
+export function buildMarqueeSchema(container: ServiceContainer): Promise<GraphQLSchema> {
   return buildSchema({
     resolvers: [MovieResolver, MovieFieldsResolver, PosterResolver, AdminResolver, InfoResolver],
+    container,
     authChecker,
     authMode: 'error',
     validate: { forbidUnknownValues: false },

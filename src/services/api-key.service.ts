@@ -1,5 +1,5 @@
 import crypto from 'node:crypto';
-import { ApiKeyRole } from '../db/entities';
+import { ROLES, type Role } from '../domain/api-key';
 import { AppError } from '../errors';
 import { ApiKeyRepository } from '../repositories/api-key.repository';
 
@@ -11,7 +11,7 @@ const PREFIX = 'mq_';
  */
 export class ApiKeyService {
   // Verified keys are cached briefly so a burst of requests costs one lookup, not one each.
-  private readonly cache = new Map<string, { role: ApiKeyRole | null; until: number }>();
+  private readonly cache = new Map<string, { role: Role | null; until: number }>();
 
   constructor(private readonly repo: ApiKeyRepository) {}
 
@@ -19,21 +19,21 @@ export class ApiKeyService {
     return crypto.createHash('sha256').update(key).digest('hex');
   }
 
-  async create(role: ApiKeyRole, label: string | null = null): Promise<{ id: number; key: string }> {
-    if (role !== 'admin' && role !== 'user') throw new AppError('BAD_USER_INPUT', 'role must be admin or user', 'BAD_ROLE');
+  async create(role: Role, label: string | null = null): Promise<{ id: number; key: string }> {
+    if (!ROLES.includes(role)) throw new AppError('BAD_USER_INPUT', 'role must be admin or user', 'BAD_ROLE');
     const key = PREFIX + crypto.randomBytes(32).toString('base64url');
     const id = await this.repo.insert(key.slice(0, PREFIX.length + 6), ApiKeyService.hash(key), role, label);
     return { id, key };
   }
 
   /** The role of a presented key, or null when it is unknown or revoked. */
-  async verify(key: string): Promise<ApiKeyRole | null> {
+  async verify(key: string): Promise<Role | null> {
     const hash = ApiKeyService.hash(key);
     const hit = this.cache.get(hash);
     if (hit && hit.until > Date.now()) return hit.role;
     const row = await this.repo.findActiveByHash(hash);
     if (row) void this.repo.touch(row.id).catch(() => undefined);
-    const role = (row?.role as ApiKeyRole | undefined) ?? null;
+    const role = row?.role ?? null;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(hash, { role, until: Date.now() + 30_000 });
     return role;

@@ -1,20 +1,15 @@
-import { DataSource } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { ProgressConfig } from '../config';
-import { ModelVersionEntity } from '../db/entities';
+import type { GenrePredictionResult, GenreScoreValue, ModelVersionInfo } from '../domain/model';
 import { AppError, notFound } from '../errors';
 import { GenrePredictor, GenreModelArtifact } from '../ml/genre/genre-predictor';
 import { GENRES, NUM_LABELS, multiHot } from '../ml/genre/labels';
-import { evaluateArtifact, trainGenreModels, TrainingProgress, TrainingReport } from '../ml/genre/training/trainer';
+import { evaluateArtifact, trainGenreModels, type ArtifactEvaluation, type TrainingProgress, type TrainingReport } from '../ml/genre/training/trainer';
 import { Progress } from '../progress';
-import { EmbeddingRepository } from '../repositories/embedding.repository';
-import { ModelVersionRepository, ModelVersionSummary } from '../repositories/model-version.repository';
-import { MovieRepository } from '../repositories/movie.repository';
-
-export interface GenreScoreValue {
-  genre: string;
-  probability: number;
-  predicted: boolean;
-}
+import type { EmbeddingRepository } from '../repositories/embedding.repository';
+import type { ModelVersionRepository, ModelVersionSummary } from '../repositories/model-version.repository';
+import type { MovieRepository } from '../repositories/movie.repository';
+import { toModelVersionInfo } from './entity-mappers';
 
 export interface TrainOutcome {
   versionId: number;
@@ -37,7 +32,7 @@ export class GenreModelService {
 
   constructor(
     private readonly ds: DataSource,
-    readonly versions: ModelVersionRepository,
+    private readonly versions: ModelVersionRepository,
     private readonly embeddings: EmbeddingRepository,
     private readonly movies: MovieRepository,
     private readonly backbone: string,
@@ -45,7 +40,7 @@ export class GenreModelService {
   ) {}
 
   /** The active version and its predictor (cached until the next activation). */
-  active(): Promise<ActiveModel | null> {
+  private active(): Promise<ActiveModel | null> {
     if (!this.activeCache) {
       this.activeCache = this.versions.active(this.backbone).then((v) => (v ? { version: v, predictor: GenrePredictor.fromArtifact(v.artifact) } : null));
       this.activeCache.catch(() => (this.activeCache = undefined));
@@ -53,18 +48,29 @@ export class GenreModelService {
     return this.activeCache;
   }
 
-  async requireActive(): Promise<ActiveModel> {
+  /** The version predictions use now, or null before the first training. */
+  async activeVersion(): Promise<ModelVersionInfo | null> {
+    const a = await this.active();
+    return a && toModelVersionInfo(a.version);
+  }
+
+  /** Every stored version, newest first. */
+  async listVersions(): Promise<ModelVersionInfo[]> {
+    return (await this.versions.list()).map(toModelVersionInfo);
+  }
+
+  private async requireActive(): Promise<ActiveModel> {
     const a = await this.active();
     if (!a) throw new AppError('SERVICE_UNAVAILABLE', 'no genre model is active yet: run `marquee train --activate` or the retrain mutation', 'NO_ACTIVE_MODEL');
     return a;
   }
 
   /** Scores (all 13 labels, GENRES order) with `predicted` from the model's thresholds. */
-  toScores(predictor: GenrePredictor, probs: ArrayLike<number>): GenreScoreValue[] {
+  private toScores(predictor: GenrePredictor, probs: ArrayLike<number>): GenreScoreValue[] {
     return GENRES.map((genre, j) => ({ genre, probability: probs[j], predicted: probs[j] >= predictor.thresholds[j] }));
   }
 
-  async predictVector(vector: Float32Array): Promise<{ modelVersion: string; genres: GenreScoreValue[] }> {
+  async predictVector(vector: Float32Array): Promise<GenrePredictionResult> {
     const { version, predictor } = await this.requireActive();
     return { modelVersion: version.name, genres: this.toScores(predictor, predictor.predict(vector, 1)) };
   }
@@ -161,24 +167,24 @@ export class GenreModelService {
     return { versionId, name, report: result.report, activated: activate };
   }
 
-  async activate(id: number): Promise<ModelVersionSummary> {
+  async activate(id: number): Promise<ModelVersionInfo> {
     const v = await this.versions.get(id);
     if (!v) throw notFound(`no model version ${id}`);
     await this.versions.activate(id);
     this.activeCache = undefined;
     await this.predictMissing();
-    return (await this.versions.get(id))!;
+    return toModelVersionInfo((await this.versions.get(id))!);
   }
 
   /** Test-split report stored with the active version at training time. */
-  async activeReport(): Promise<{ version: ModelVersionSummary; report: TrainingReport }> {
+  async activeReport(): Promise<{ version: ModelVersionInfo; report: TrainingReport }> {
     const { version } = await this.requireActive();
-    return { version, report: version.metrics as TrainingReport };
+    return { version: toModelVersionInfo(version), report: version.metrics as TrainingReport };
   }
 
   /** Evaluates the active version on labelled embeddings that were never imported. */
-  async evaluateOn(X: Float32Array, Y: Uint8Array, n: number) {
-    const full: ModelVersionEntity | null = await this.versions.active(this.backbone);
+  async evaluateOn(X: Float32Array, Y: Uint8Array, n: number): Promise<{ version: string; evaluation: ArtifactEvaluation }> {
+    const full = await this.versions.active(this.backbone);
     if (!full) throw new AppError('SERVICE_UNAVAILABLE', 'no genre model is active yet', 'NO_ACTIVE_MODEL');
     return { version: full.name, evaluation: evaluateArtifact(full.artifact as GenreModelArtifact, X, Y, n) };
   }

@@ -1,15 +1,14 @@
 import type { NetConfig } from '../config';
-import { MovieEntity } from '../db/entities';
+import { IMDB_ID, type MovieRecord } from '../domain/movie';
 import { badInput, notFound } from '../errors';
 import { labelsFromRawGenres } from '../ml/genre/labels';
-import { IMDB_ID } from './import/movie-row';
-import { MovieRepository } from '../repositories/movie.repository';
-import { EmbeddingService } from './embedding.service';
-import { GenreModelService } from './genre-model.service';
-import { parseMovieId } from './movie.service';
+import type { MovieRepository } from '../repositories/movie.repository';
+import type { EmbeddingService } from './embedding.service';
+import { toMovieRecord } from './entity-mappers';
+import type { GenreModelService } from './genre-model.service';
 import { readImageBytes } from './poster-query.service';
-import { PosterStore } from './poster-store';
-import { SimilarityService } from './similarity.service';
+import type { PosterStore } from './poster-store';
+import type { SimilarityService } from './similarity.service';
 
 export interface AddMovieSpec {
   title: string;
@@ -34,7 +33,7 @@ export class MovieAdminService {
     private readonly net: NetConfig,
   ) {}
 
-  async add(spec: AddMovieSpec): Promise<MovieEntity> {
+  async add(spec: AddMovieSpec): Promise<MovieRecord> {
     if ((spec.posterBase64 == null) === (spec.posterUrl == null)) throw badInput('POSTER_INPUT', 'give exactly one of posterBase64 and posterUrl');
     if (spec.imdbId != null && !IMDB_ID.test(spec.imdbId)) throw badInput('BAD_IMDB_ID', `malformed imdbId "${spec.imdbId}"`);
     if (spec.imdbId && (await this.movies.findByImdbId(spec.imdbId))) {
@@ -52,13 +51,12 @@ export class MovieAdminService {
     await this.embedding.store(movie.id, poster.sha256, vector);
     await this.models.predictAndStore(movie.id, vector);
     this.similarity.onMovieChanged(movie, vector);
-    return movie;
+    return toMovieRecord(movie);
   }
 
-  async delete(id: string): Promise<boolean> {
-    const movieId = parseMovieId(id);
+  async delete(movieId: number): Promise<boolean> {
     const deleted = await this.movies.delete(movieId);
-    if (!deleted) throw notFound(`no movie with id ${id}`);
+    if (!deleted) throw notFound(`no movie with id ${movieId}`);
     this.similarity.onMovieDeleted(movieId);
     return true;
   }

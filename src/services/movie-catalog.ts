@@ -1,9 +1,11 @@
-import { MovieEntity } from '../db/entities';
+import type { MovieEntity } from '../db/entities';
+import type { MovieFilterSpec, MovieRecord } from '../domain/movie';
 import { GENRES } from '../ml/genre/labels';
-import { MovieFilterSpec, MovieRepository } from '../repositories/movie.repository';
+import type { MovieRepository } from '../repositories/movie.repository';
+import { toMovieRecord } from './entity-mappers';
 
 interface Entry {
-  movie: MovieEntity;
+  movie: MovieRecord;
   labelMask: number;
   titleLower: string;
 }
@@ -15,6 +17,7 @@ export const labelMask = (labels: readonly string[]) => labels.reduce((m, l) => 
  * filters are served from it without a database round trip, which on the embedded database would
  * block the event loop. Kept in step by this process's writes and refreshed from the database
  * (rows updated since the last look) for writes made by other processes, e.g. a CLI import.
+ * Its records are shared and never changed in place (a change replaces the record).
  */
 export class MovieCatalog {
   private readonly entries = new Map<number, Entry>();
@@ -22,7 +25,10 @@ export class MovieCatalog {
   private watermark = new Date(0);
   private lastRefresh = 0;
 
-  constructor(private readonly repo: MovieRepository, private readonly refreshMs = 10_000) {}
+  constructor(
+    private readonly repo: MovieRepository,
+    private readonly refreshMs = 10_000,
+  ) {}
 
   get size(): number {
     return this.entries.size;
@@ -48,7 +54,7 @@ export class MovieCatalog {
     }
   }
 
-  get(id: number): MovieEntity | undefined {
+  get(id: number): MovieRecord | undefined {
     return this.entries.get(id)?.movie;
   }
 
@@ -56,7 +62,8 @@ export class MovieCatalog {
     return this.bySha.get(sha256);
   }
 
-  put(movie: MovieEntity): void {
+  put(row: MovieEntity): void {
+    const movie = toMovieRecord(row);
     const old = this.entries.get(movie.id);
     if (old?.movie.posterSha256) this.bySha.delete(old.movie.posterSha256);
     this.entries.set(movie.id, { movie, labelMask: labelMask(movie.labels), titleLower: movie.title.toLowerCase() });

@@ -1,10 +1,11 @@
-import { MovieEntity } from '../db/entities';
-import { badInput, notFound } from '../errors';
-import { MovieFilterSpec, MovieRepository } from '../repositories/movie.repository';
+import type { MovieFilterSpec, MovieRecord } from '../domain/movie';
+import { badInput } from '../errors';
+import type { MovieRepository } from '../repositories/movie.repository';
+import { toMovieRecord } from './entity-mappers';
 
 export interface MoviePage {
   totalCount: number;
-  movies: MovieEntity[];
+  movies: MovieRecord[];
   hasNextPage: boolean;
 }
 
@@ -24,8 +25,9 @@ export function parseMovieId(id: string | number): number {
   return n;
 }
 
+/** Reading the movie table: pages with filters, single movies, counts. */
 export class MovieService {
-  constructor(readonly repo: MovieRepository) {}
+  constructor(private readonly repo: MovieRepository) {}
 
   async list(filter: MovieFilterSpec | undefined, first: number, after?: string): Promise<MoviePage> {
     if (!Number.isInteger(first) || first < 0 || first > MAX_PAGE) {
@@ -35,26 +37,22 @@ export class MovieService {
       throw badInput('BAD_FILTER', 'yearFrom is after yearTo');
     }
     const afterId = after ? decodeCursor(after) : 0;
-    const [totalCount, rows] = await Promise.all([
-      this.repo.count(filter),
-      this.repo.page(filter, afterId, first + 1),
-    ]);
-    return { totalCount, movies: rows.slice(0, first), hasNextPage: rows.length > first };
+    const [totalCount, rows] = await Promise.all([this.repo.count(filter), this.repo.page(filter, afterId, first + 1)]);
+    return { totalCount, movies: rows.slice(0, first).map(toMovieRecord), hasNextPage: rows.length > first };
   }
 
-  async get(id?: string, imdbId?: string): Promise<MovieEntity | null> {
+  /** A movie by exactly one of its id and its IMDb id; null when there is none. */
+  async get(id?: string, imdbId?: string): Promise<MovieRecord | null> {
     if ((id == null) === (imdbId == null)) throw badInput('BAD_ARGUMENTS', 'give exactly one of id and imdbId');
-    return id != null ? this.repo.findById(parseMovieId(id)) : this.repo.findByImdbId(imdbId!);
+    const row = id != null ? await this.repo.findById(parseMovieId(id)) : await this.repo.findByImdbId(imdbId!);
+    return row && toMovieRecord(row);
   }
 
-  async require(id: string | number): Promise<MovieEntity> {
-    const movie = await this.repo.findById(parseMovieId(id));
-    if (!movie) throw notFound(`no movie with id ${id}`);
-    return movie;
+  async count(filter?: MovieFilterSpec): Promise<number> {
+    return this.repo.count(filter);
   }
 
   async genreCounts(): Promise<Array<{ label: string; count: number }>> {
     return this.repo.labelCounts();
   }
 }
-

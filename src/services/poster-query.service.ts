@@ -38,8 +38,7 @@ export class PosterQueryService {
     const vector = await this.embedding.embedImage(bytes);
     // An uploaded copy of a stored poster is that movie: exclude it from its own look-alikes.
     const sha = crypto.createHash('sha256').update(bytes).digest('hex');
-    await this.similarity.ready();
-    return { vector, movieId: this.similarity.catalog.idForPoster(sha) };
+    return { vector, movieId: await this.similarity.movieIdForPoster(sha) };
   }
 }
 

@@ -1,20 +1,15 @@
 import path from 'node:path';
-import { MovieEntity } from '../db/entities';
+import type { MovieEntity } from '../db/entities';
+import type { MovieFilterSpec, MovieRecord, RecommendedMovie, ScoredMovie } from '../domain/movie';
 import { badInput, notFound } from '../errors';
-import { CosineIndex, Hit } from '../ml/index/cosine-index';
+import { CosineIndex, type Hit } from '../ml/index/cosine-index';
 import { dot, normalize } from '../ml/math/vectors';
-import { EmbeddingRepository } from '../repositories/embedding.repository';
-import { MovieFilterSpec } from '../repositories/movie.repository';
-import { MovieCatalog } from './movie-catalog';
+import type { EmbeddingRepository } from '../repositories/embedding.repository';
+import type { MovieRepository } from '../repositories/movie.repository';
+import { toMovieRecord } from './entity-mappers';
+import type { MovieCatalog } from './movie-catalog';
 
 export const MAX_K = 100;
-
-export interface Recommendation {
-  id: number;
-  score: number;
-  because: number[];
-}
-
 
 export function checkK(k: number | undefined, fallback = 10): number {
   const v = k ?? fallback;
@@ -32,7 +27,8 @@ export class SimilarityService {
   private loading?: Promise<void>;
 
   constructor(
-    readonly catalog: MovieCatalog,
+    private readonly catalog: MovieCatalog,
+    private readonly movies: MovieRepository,
     private readonly embeddings: EmbeddingRepository,
     private readonly backbone: string,
     private readonly cacheDir: string,
@@ -84,6 +80,12 @@ export class SimilarityService {
     this.index?.remove(id);
   }
 
+  /** The stored movie whose poster has these bytes' sha256, if any. */
+  async movieIdForPoster(sha256: string): Promise<number | undefined> {
+    await this.ready();
+    return this.catalog.idForPoster(sha256);
+  }
+
   async vectorOf(movieId: number): Promise<Float32Array> {
     await this.ready();
     const v = this.index!.get(movieId);
@@ -94,16 +96,33 @@ export class SimilarityService {
     return v;
   }
 
-  async similarToVector(vector: Float32Array, k: number, filter?: MovieFilterSpec, exclude: ReadonlySet<number> = new Set()): Promise<Hit[]> {
+  /** The k movies whose posters are most like `vector` (best first) that pass `filter`. */
+  async similarToVector(vector: Float32Array, k: number, filter?: MovieFilterSpec, exclude?: ReadonlySet<number>): Promise<ScoredMovie[]> {
+    return this.withMovies(await this.searchVector(vector, k, filter, exclude));
+  }
+
+  /** The k movies whose posters are most like this movie's (never itself), best first. */
+  async similarToMovie(movieId: number, k: number, filter?: MovieFilterSpec): Promise<ScoredMovie[]> {
+    await this.vectorOf(movieId);
+    void this.catalog.refresh().catch(() => undefined);
+    return this.withMovies(this.index!.similarTo(movieId, k, this.catalog.filterFn(filter)));
+  }
+
+  private async searchVector(vector: Float32Array, k: number, filter?: MovieFilterSpec, exclude: ReadonlySet<number> = new Set()): Promise<Hit[]> {
     await this.ready();
     void this.catalog.refresh().catch(() => undefined);
     return this.index!.search(vector, k, this.catalog.filterFn(filter), exclude);
   }
 
-  async similarToMovie(movieId: number, k: number, filter?: MovieFilterSpec): Promise<Hit[]> {
-    await this.vectorOf(movieId);
-    void this.catalog.refresh().catch(() => undefined);
-    return this.index!.similarTo(movieId, k, this.catalog.filterFn(filter));
+  /** Index hits with their movies, from the catalog (else one query); movies deleted meanwhile are dropped. */
+  private async withMovies(hits: Hit[]): Promise<ScoredMovie[]> {
+    const missing = hits.filter((h) => !this.catalog.get(h.id)).map((h) => h.id);
+    const loaded = new Map<number, MovieRecord>();
+    if (missing.length) for (const row of await this.movies.findByIds(missing)) loaded.set(row.id, toMovieRecord(row));
+    return hits.flatMap((h) => {
+      const movie = this.catalog.get(h.id) ?? loaded.get(h.id);
+      return movie ? [{ movie, score: h.score }] : [];
+    });
   }
 
   /**
@@ -111,7 +130,7 @@ export class SimilarityService {
    * ones; candidates get a small bonus for sharing the liked movies' labels; then MMR re-ranking
    * (λ = 0.7) keeps near-copies of one franchise from filling the list.
    */
-  async recommend(liked: number[], disliked: number[], k: number, filter?: MovieFilterSpec): Promise<Recommendation[]> {
+  async recommend(liked: number[], disliked: number[], k: number, filter?: MovieFilterSpec): Promise<RecommendedMovie[]> {
     if (!liked.length) throw badInput('NO_LIKED', 'give at least one liked movie');
     if (liked.length + disliked.length > 100) throw badInput('TOO_MANY_IDS', 'at most 100 liked and disliked movies together');
     await this.ready();
@@ -124,7 +143,7 @@ export class SimilarityService {
     normalize(q);
     const likedMask = liked.reduce((m, id) => m | this.catalog.labelMaskOf(id), 0);
     const exclude = new Set([...liked, ...disliked]);
-    const pool = await this.similarToVector(q, Math.min(MAX_K * 4, k * 5), filter, exclude);
+    const pool = await this.searchVector(q, Math.min(MAX_K * 4, k * 5), filter, exclude);
     const relevance = pool.map((h) => {
       const m = this.catalog.labelMaskOf(h.id);
       const overlap = likedMask ? popcount(m & likedMask) / popcount(m | likedMask || 1) : 0;
@@ -148,11 +167,12 @@ export class SimilarityService {
       chosen.push(best);
       remaining.delete(best);
     }
-    return chosen.map((i) => {
+    return chosen.flatMap((i) => {
       const sims = likedVecs.map((v, j) => ({ id: liked[j], s: dot(vecs[i], 0, v, 0, dim) }));
       const top = Math.max(...sims.map((x) => x.s));
-      const because = sims.filter((x) => x.s >= top - 0.05).sort((a, b) => b.s - a.s).slice(0, 3).map((x) => x.id);
-      return { id: pool[i].id, score: relevance[i], because };
+      const because = sims.filter((x) => x.s >= top - 0.05).sort((a, b) => b.s - a.s).slice(0, 3).flatMap((x) => this.catalog.get(x.id) ?? []);
+      const movie = this.catalog.get(pool[i].id);
+      return movie ? [{ movie, score: relevance[i], because }] : [];
     });
   }
 }

@@ -1,7 +1,8 @@
-import { TrainingJobEntity } from '../db/entities';
-import { notFound } from '../errors';
-import { TrainingJobRepository } from '../repositories/training-job.repository';
-import { GenreModelService } from './genre-model.service';
+import type { TrainingJobInfo } from '../domain/model';
+import { chosenRow } from '../ml/genre/training/trainer';
+import type { TrainingJobRepository } from '../repositories/training-job.repository';
+import { toTrainingJobInfo } from './entity-mappers';
+import type { GenreModelService } from './genre-model.service';
 
 export interface RetrainParams {
   epochs?: number;
@@ -18,20 +19,25 @@ export class TrainingJobService {
   private running?: Promise<void>;
 
   constructor(
-    readonly repo: TrainingJobRepository,
+    private readonly repo: TrainingJobRepository,
     private readonly models: GenreModelService,
   ) {}
 
-  async start(params: RetrainParams): Promise<TrainingJobEntity> {
+  async start(params: RetrainParams): Promise<TrainingJobInfo> {
     const [job, created] = await this.repo.createUnlessBusy({ ...params });
     if (created) this.running = this.run(job.id, params).finally(() => (this.running = undefined));
-    return job;
+    return toTrainingJobInfo(job);
   }
 
-  async get(id: number): Promise<TrainingJobEntity> {
+  /** The job, or null when there is none with this id. */
+  async find(id: number): Promise<TrainingJobInfo | null> {
     const job = await this.repo.get(id);
-    if (!job) throw notFound(`no training job ${id}`);
-    return job;
+    return job && toTrainingJobInfo(job);
+  }
+
+  /** Marks jobs a dead process left queued or running as FAILED (at server start); returns how many. */
+  async failOrphans(): Promise<number> {
+    return this.repo.failOrphans();
   }
 
   /** Resolves when the current job (if any) has finished; for shutdown and tests. */
@@ -56,8 +62,7 @@ export class TrainingJobService {
           void this.repo.update(id, { stage: p.stage, progress: p.total ? Math.min(0.99, p.done / p.total) : 0 }).catch(() => undefined);
         },
       });
-      const chosen = outcome.report.rows.find((r) => r.model === outcome.report.chosen.model && r.scheme === outcome.report.chosen.scheme);
-      await this.repo.update(id, { status: 'SUCCEEDED', stage: 'done', progress: 1, modelVersionId: outcome.versionId, metrics: chosen ?? null });
+      await this.repo.update(id, { status: 'SUCCEEDED', stage: 'done', progress: 1, modelVersionId: outcome.versionId, metrics: chosenRow(outcome.report) });
     } catch (err) {
       await this.repo.update(id, { status: 'FAILED', stage: 'failed', error: (err as Error).message }).catch(() => undefined);
     }

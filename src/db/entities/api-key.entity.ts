@@ -1,6 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-
-export type ApiKeyRole = 'admin' | 'user';
+import type { Role } from '../../domain/api-key';
 
 /** An API key is stored only as a SHA-256 hash; `prefix` lets an operator recognise it. */
 @Entity('api_key')
@@ -15,7 +14,7 @@ export class ApiKeyEntity {
   keyHash: string;
 
   @Column({ type: 'text' })
-  role: ApiKeyRole;
+  role: Role;
 
   @Column({ type: 'text', nullable: true })
   label: string | null;

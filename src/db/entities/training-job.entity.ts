@@ -1,6 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-
-export type TrainingJobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+import type { TrainingJobStatus } from '../../domain/model';
 
 @Entity('training_job')
 export class TrainingJobEntity {

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'csv-parse';
+import type { DataSource } from 'typeorm';
 import type { ImportConfig, ProgressConfig } from '../../config';
-import { Database } from '../../db/database';
 import { AppError } from '../../errors';
 import { fetchImage } from '../../net/safe-fetch';
 import { Progress } from '../../progress';
-import { MovieRepository, MovieWrite } from '../../repositories/movie.repository';
-import { PosterStore } from '../poster-store';
+import type { MovieRepository, MovieWrite } from '../../repositories/movie.repository';
+import type { PosterStore } from '../poster-store';
 import { MovieInput, parseRow, RowError, ScrapeRow } from './movie-row';
 
 export interface ImportOptions {
@@ -42,16 +42,13 @@ const CONCURRENCY = 8;
  * Re-running is safe: unchanged rows are left alone and a half-done run is completed.
  */
 export class ImportService {
-  private readonly movies: MovieRepository;
-
   constructor(
-    private readonly db: Database,
+    private readonly ds: DataSource,
+    private readonly movies: MovieRepository,
     private readonly posters: PosterStore,
     private readonly config: ImportConfig,
     private readonly progress: ProgressConfig,
-  ) {
-    this.movies = new MovieRepository(db.dataSource);
-  }
+  ) {}
 
   async importCsv(csvPath: string, opts: ImportOptions = {}): Promise<ImportSummary> {
     const started = Date.now();
@@ -130,7 +127,7 @@ export class ImportService {
     for (const p of prepared) if (p) byIdentity.set(identity(p.write), p);
     const writes = [...byIdentity.values()].map((p) => p.write);
     if (!writes.length) return;
-    const outcomes = await this.db.dataSource.transaction((em) => this.movies.upsertMany(writes, em));
+    const outcomes = await this.ds.transaction((em) => this.movies.upsertMany(writes, em));
     for (const o of outcomes) {
       if (o.outcome === 'inserted') summary.imported++;
       else if (o.outcome === 'updated') summary.updated++;

@@ -1,3 +1,4 @@
+import { IMDB_ID } from '../../domain/movie';
 import { labelsFromRawGenres, splitRawGenres } from '../../ml/genre/labels';
 import { MovieFields } from '../../repositories/movie.repository';
 
@@ -16,9 +17,6 @@ export interface ScrapeRow {
 export interface MovieInput extends MovieFields {
   imgUrl: string;
 }
-
-/** IMDb title ids: "tt" and 5 to 10 digits. */
-export const IMDB_ID = /^tt\d{5,10}$/;
 
 export class RowError extends Error {
   constructor(readonly reason: string, message: string) {

@@ -76,6 +76,12 @@ export interface TrainingReport {
   trainingMs: number;
 }
 
+/** The row of the chosen model under its threshold scheme: a version's headline metrics. */
+export function chosenRow(report: Partial<Pick<TrainingReport, 'rows' | 'chosen'>> | null | undefined): ReportRow | null {
+  const chosen = report?.chosen;
+  return report?.rows?.find((r) => r.model === chosen?.model && r.scheme === chosen?.scheme) ?? null;
+}
+
 export interface TrainingResult {
   artifact: GenreModelArtifact;
   report: TrainingReport;

@@ -1,0 +1,49 @@
+/** Genre models and training jobs as the services hand them out: plain data, no database entity. */
+import type { ReportRow } from '../ml/genre/training/trainer';
+
+/** One label of a prediction: its probability and whether it passes the model's threshold. */
+export interface GenreScoreValue {
+  genre: string;
+  probability: number;
+  predicted: boolean;
+}
+
+export interface GenrePredictionResult {
+  /** Name of the model version that predicted. */
+  modelVersion: string;
+  /** All 13 labels, GENRES order. */
+  genres: GenreScoreValue[];
+}
+
+export interface ModelVersionInfo {
+  id: number;
+  name: string;
+  backbone: string;
+  kind: string;
+  active: boolean;
+  splitSeed: number;
+  trainingMs: number;
+  thresholds: number[];
+  /** Test-split metrics of the chosen model under its threshold scheme. */
+  metrics: ReportRow | null;
+  /** The whole stored training report (comparison table, per-class report). */
+  report: unknown;
+  createdAt: Date;
+}
+
+export type TrainingJobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+
+export interface TrainingJobInfo {
+  id: number;
+  status: TrainingJobStatus;
+  /** 0 to 1. */
+  progress: number;
+  stage: string | null;
+  /** The chosen model's test-split metrics, once the job succeeded. */
+  metrics: ReportRow | null;
+  modelVersionId: number | null;
+  error: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
