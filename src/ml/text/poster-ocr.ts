@@ -127,6 +127,12 @@ export class PosterOcr {
     return new PosterOcr(det, rec, dictionary, o as Required<Omit<PosterOcrOptions, 'modelsDir'>>);
   }
 
+  /** Names the engine and the settings that change what it reads (stored with each poster's text). */
+  get engine(): string {
+    const o = this.options;
+    return `pp-ocrv4/det${o.detScale}/lines${o.maxLines}/w${o.maxLineWidth}/c${o.minConfidence}`;
+  }
+
   /** Reads the text of one poster (encoded image bytes or a file path). */
   async read(image: Buffer | Uint8Array | string): Promise<OcrResult> {
     if (this.closed) throw new AppError('SERVICE_UNAVAILABLE', 'OCR is closed', 'SHUTTING_DOWN');
