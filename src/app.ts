@@ -6,10 +6,13 @@ import { ApiKeyRepository } from './repositories/api-key.repository';
 import { EmbeddingRepository } from './repositories/embedding.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
 import { MovieRepository } from './repositories/movie.repository';
+import { PosterTextRepository } from './repositories/poster-text.repository';
 import { TrainingJobRepository } from './repositories/training-job.repository';
 import { ApiKeyService } from './services/api-key.service';
+import { BackboneTuningService } from './services/backbone-tuning.service';
 import { EmbeddingService } from './services/embedding.service';
 import { EvaluationService } from './services/evaluation.service';
+import { GenreEvidenceService } from './services/genre-evidence.service';
 import { GenreModelService } from './services/genre-model.service';
 import { ImportService } from './services/import/import.service';
 import { MovieCatalog } from './services/movie-catalog';
@@ -17,6 +20,7 @@ import { MovieAdminService } from './services/movie-admin.service';
 import { MovieService } from './services/movie.service';
 import { PosterQueryService } from './services/poster-query.service';
 import { PosterStore } from './services/poster-store';
+import { PosterTextService } from './services/poster-text.service';
 import { ServerStatusService } from './services/server-status.service';
 import { SimilarityService } from './services/similarity.service';
 import { TrainingJobService } from './services/training-job.service';
@@ -32,13 +36,16 @@ export class App {
   readonly importer: ImportService;
   readonly apiKeys: ApiKeyService;
   readonly embedding: EmbeddingService;
+  readonly posterTexts: PosterTextService;
   readonly models: GenreModelService;
   readonly similarity: SimilarityService;
+  readonly evidence: GenreEvidenceService;
   readonly posterQueries: PosterQueryService;
   readonly movieAdmin: MovieAdminService;
   readonly training: TrainingJobService;
   readonly evaluation: EvaluationService;
   readonly status: ServerStatusService;
+  readonly tuning: BackboneTuningService;
   readonly container = new ServiceContainer();
 
   private constructor(
@@ -53,13 +60,16 @@ export class App {
     this.importer = new ImportService(ds, movieRepo, this.posters, config.import, config.progress);
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
     this.embedding = new EmbeddingService(config.ml, config.progress, embeddingRepo, this.posters);
-    this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, movieRepo, config.ml.backbone, config.progress);
+    this.posterTexts = new PosterTextService(config.ocr, config.progress, new PosterTextRepository(ds), this.posters);
+    this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, movieRepo, config.ml.backbone, config.progress, this.posterTexts, () => this.embedding.manifest());
     const catalog = new MovieCatalog(movieRepo);
     this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir);
+    this.evidence = new GenreEvidenceService(this.similarity);
     this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.net);
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net);
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
+    this.tuning = new BackboneTuningService(config.ml, config.storage, config.progress, embeddingRepo, movieRepo, this.posters, this.embedding);
     this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
     this.container
       .register(PosterStore, this.posters)
@@ -67,8 +77,10 @@ export class App {
       .register(ImportService, this.importer)
       .register(ApiKeyService, this.apiKeys)
       .register(EmbeddingService, this.embedding)
+      .register(PosterTextService, this.posterTexts)
       .register(GenreModelService, this.models)
       .register(SimilarityService, this.similarity)
+      .register(GenreEvidenceService, this.evidence)
       .register(PosterQueryService, this.posterQueries)
       .register(MovieAdminService, this.movieAdmin)
       .register(TrainingJobService, this.training)
@@ -84,6 +96,7 @@ export class App {
   async close(): Promise<void> {
     await this.training.idle();
     await this.embedding.close();
+    await this.posterTexts.close();
     await this.db.close();
   }
 }

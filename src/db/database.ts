@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
 import {
-  ApiKeyEntity, ModelVersionEntity, MovieEntity, MoviePredictionEntity, PosterEmbeddingEntity, TrainingJobEntity,
+  ApiKeyEntity, ModelVersionEntity, MovieEntity, MoviePredictionEntity, PosterEmbeddingEntity, PosterTextEntity, TrainingJobEntity,
 } from './entities';
 import { EmbeddedPostgres } from './embedded-postgres';
 
@@ -32,7 +32,7 @@ export class Database {
     const dataSource = new DataSource({
       type: 'postgres',
       url: opts.url ?? embedded!.url,
-      entities: [MovieEntity, PosterEmbeddingEntity, ModelVersionEntity, MoviePredictionEntity, TrainingJobEntity, ApiKeyEntity],
+      entities: [MovieEntity, PosterEmbeddingEntity, ModelVersionEntity, MoviePredictionEntity, TrainingJobEntity, ApiKeyEntity, PosterTextEntity],
       migrations: MIGRATIONS,
       migrationsTransactionMode: 'each',
       synchronize: false,

@@ -3,6 +3,7 @@ import { GraphQLSchema } from 'graphql';
 import { AuthChecker, buildSchema } from 'type-graphql';
 import { AppError } from '../errors';
 import { AdminResolver } from '../resolvers/admin.resolver';
+import { MovieEvidenceResolver, PredictionEvidenceResolver } from '../resolvers/genre-evidence.resolver';
 import { InfoResolver } from '../resolvers/info.resolver';
 import { MovieFieldsResolver } from '../resolvers/movie-fields.resolver';
 import { MovieResolver } from '../resolvers/movie.resolver';
@@ -20,7 +21,7 @@ export const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => 
 /** The schema; resolvers are built by `container`, which hands them their services. */
 export function buildMarqueeSchema(container: ServiceContainer): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [MovieResolver, MovieFieldsResolver, PosterResolver, AdminResolver, InfoResolver],
+    resolvers: [MovieResolver, MovieFieldsResolver, PosterResolver, PredictionEvidenceResolver, MovieEvidenceResolver, AdminResolver, InfoResolver],
     container,
     authChecker,
     authMode: 'error',

@@ -1,6 +1,6 @@
 import type { MlConfig, ProgressConfig } from '../config';
 import { AppError } from '../errors';
-import { loadBackbone, manifestDirs } from '../ml/backbone/manifest';
+import { loadBackbone, manifestDirs, type BackboneManifest } from '../ml/backbone/manifest';
 import { embedPipeline, PipelineItem } from '../ml/embedding/embed-pipeline';
 import { EmbeddingBatcher } from '../ml/embedding/embedding-batcher';
 import { PosterEmbedder } from '../ml/embedding/poster-embedder';
@@ -34,11 +34,16 @@ export class EmbeddingService {
     this.backbone = config.backbone;
   }
 
+  /** The active backbone's manifest (built-in, MARQUEE_BACKBONES_DIR or `<models dir>/manifests`). */
+  manifest(): BackboneManifest {
+    return loadBackbone(this.backbone, manifestDirs(this.config.backbonesDir, this.config.modelsDir));
+  }
+
   getEmbedder(): Promise<PosterEmbedder> {
     if (!this.embedder) {
       const create = async () => PosterEmbedder.create({
         modelsDir: this.config.modelsDir,
-        backbone: loadBackbone(this.backbone, manifestDirs(this.config.backbonesDir)),
+        backbone: this.manifest(),
         device: this.config.device,
       });
       this.embedder = create();

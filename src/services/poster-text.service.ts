@@ -1,3 +1,4 @@
+import type { OcrConfig, ProgressConfig } from '../config';
 import type { PosterTextLine } from '../db/entities/poster-text.entity';
 import { AppError } from '../errors';
 import { OcrPool } from '../ml/text/ocr-pool';
@@ -5,14 +6,6 @@ import { ocrEngineId, type OcrResult } from '../ml/text/poster-ocr';
 import { Progress } from '../progress';
 import type { PosterTextRepository } from '../repositories/poster-text.repository';
 import type { PosterStore } from './poster-store';
-
-/** What the OCR settings of a deployment are (Config ocr). */
-export interface OcrSettings {
-  /** MARQUEE_OCR: off turns poster text off (no `marquee ocr`, no OCR in predictGenres). */
-  enabled: boolean;
-  /** OCR worker threads (default: the number of cores). */
-  workers: number | undefined;
-}
 
 export interface OcrRunSummary {
   read: number;
@@ -35,8 +28,8 @@ export class PosterTextService {
   readonly engine = ocrEngineId();
 
   constructor(
-    private readonly settings: OcrSettings,
-    private readonly progressConfig: { intervalMs: number | undefined; ci: boolean },
+    private readonly settings: OcrConfig,
+    private readonly progressConfig: ProgressConfig,
     private readonly repo: PosterTextRepository,
     private readonly posters: PosterStore,
   ) {}

@@ -25,7 +25,7 @@ import { tailEmbeddings, tuneTail, type TailEpoch, type TailTuningOptions } from
 export type TuningSplitName = string;
 
 export interface TunedBackboneManifest extends BackboneManifest {
-  tuning: { base: string; split: TuningSplitName; cut: string; bestEpoch: number; valF1Macro: number; frozenValF1Macro: number; createdAt: string };
+  tuning: { base: string; split: TuningSplitName; cut: string; bestEpoch: number; valF1Macro: number; frozenValF1Macro: number; createdAt: string; posters: number };
 }
 
 export interface TuneBackboneOptions {
@@ -105,6 +105,7 @@ export async function tuneBackbone(o: TuneBackboneOptions): Promise<TunedBackbon
         valF1Macro: result.bestValF1Macro,
         frozenValF1Macro: head.bestValF1Macro,
         createdAt: new Date().toISOString(),
+        posters: o.images.length,
       },
     };
     const manifestFile = path.join(o.modelsDir, 'manifests', `${o.id}.json`);
