@@ -1,7 +1,9 @@
 import 'reflect-metadata';
-import type { Config } from './config';
+import type { Config, MlConfig } from './config';
 import { ServiceContainer } from './container';
 import { Database } from './db/database';
+import { loadBackbone, manifestDirs } from './ml/backbone/manifest';
+import type { ImageEmbedderFactory } from './ml/embedding/image-embedder';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { EmbeddingRepository } from './repositories/embedding.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
@@ -44,6 +46,7 @@ export class App {
   private constructor(
     readonly config: Config,
     readonly db: Database,
+    createEmbedder: ImageEmbedderFactory,
   ) {
     const ds = db.dataSource;
     const movieRepo = new MovieRepository(ds);
@@ -52,7 +55,7 @@ export class App {
     this.movies = new MovieService(movieRepo);
     this.importer = new ImportService(ds, movieRepo, this.posters, config.import, config.progress);
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
-    this.embedding = new EmbeddingService(config.ml, config.progress, embeddingRepo, this.posters);
+    this.embedding = new EmbeddingService(config.ml.backbone, createEmbedder, config.progress, embeddingRepo, this.posters);
     this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, movieRepo, config.ml.backbone, config.progress);
     const catalog = new MovieCatalog(movieRepo);
     this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir);
@@ -76,9 +79,13 @@ export class App {
       .register(ServerStatusService, this.status);
   }
 
-  static async open(config: Config, opts: { migrate?: boolean } = {}): Promise<App> {
+  /**
+   * Opens the database and builds the services. `embedder` replaces the ONNX Runtime embedder (started
+   * on first use, on the configured backbone and device).
+   */
+  static async open(config: Config, opts: { migrate?: boolean; embedder?: ImageEmbedderFactory } = {}): Promise<App> {
     const db = await Database.open({ url: config.database.url, dataDir: config.storage.dataDir, migrate: opts.migrate });
-    return new App(config, db);
+    return new App(config, db, opts.embedder ?? onnxEmbedder(config.ml));
   }
 
   async close(): Promise<void> {
@@ -86,4 +93,12 @@ export class App {
     await this.embedding.close();
     await this.db.close();
   }
+}
+
+/** The real embedder, loaded on first use: ONNX Runtime is required only when something is embedded. */
+function onnxEmbedder(ml: MlConfig): ImageEmbedderFactory {
+  return async () => {
+    const { OnnxImageEmbedder } = await import('./ml/embedding/onnx-image-embedder.js');
+    return OnnxImageEmbedder.create({ modelsDir: ml.modelsDir, backbone: loadBackbone(ml.backbone, manifestDirs(ml.backbonesDir)), device: ml.device });
+  };
 }

@@ -10,7 +10,7 @@ import { GenrePredictor, type ArtifactMember, type GenreModelArtifact, type Genr
 import { GENRES } from '../labels';
 import { DEFAULT_HEAD_OPTIONS, predictLayersTf, trainHead, type HeadData, type HeadOptions, type TrainedHead } from './genre-head';
 import { chooseK, DEFAULT_K_GRID, knnNeighbours, knnScores } from './knn';
-import { trainLogistic, type LogisticOptions } from './logistic';
+import { DEFAULT_LOGISTIC_OPTIONS, trainLogistic, type LogisticOptions } from './logistic';
 import { binarize, multilabelMetrics, type ClassMetrics, type MetricsReport } from './metrics';
 import { iterativeStratifiedSplit } from './split';
 import { loadTf } from './tf';
@@ -98,7 +98,7 @@ function gatherRows<T extends Float32Array | Uint8Array>(src: T, width: number, 
 function schemeThresholds(scheme: string, L: number, tuned: number[]): number[] {
   if (scheme === 'per-class') return tuned;
   const t = Number(scheme.replace('global-', ''));
-  return new Array(L).fill(t);
+  return new Array<number>(L).fill(t);
 }
 
 /** Validation metrics of per-class thresholds without fitting and scoring on the same rows: 2-fold cross-fitting. */
@@ -191,8 +191,8 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
   progress({ stage: 'models', done: ++stage, total: stagesTotal });
 
   // 2. One-vs-rest logistic regression.
-  const lrOpts = { seed, ...opts.logistic };
-  const lr = await trainLogistic(tf, data, lrOpts, (e) => progress({ stage: 'logistic', done: e.epoch, total: lrOpts.maxEpochs ?? 40 }));
+  const lrOpts: LogisticOptions = { ...DEFAULT_LOGISTIC_OPTIONS, seed, ...opts.logistic };
+  const lr = await trainLogistic(tf, data, lrOpts, (e) => progress({ stage: 'logistic', done: e.epoch, total: lrOpts.maxEpochs }));
   models.logreg = describe(lr);
   const lrMember: ArtifactMember = { name: 'logreg', weight: 1, layers: lr.layers };
   const lrVal = predictLayersTf(tf, lr.layers, Xv, val.length);
@@ -292,7 +292,7 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
   };
   // Sanity: the artifact is accepted by the serving predictor.
   GenrePredictor.fromArtifact(artifact);
-  progress({ stage: 'models', done: ++stage, total: stagesTotal });
+  progress({ stage: 'models', done: stage + 1, total: stagesTotal });
 
   return {
     artifact,
