@@ -31,7 +31,7 @@ export async function benchIndex(opts: ApiBenchOptions, queries = 1000): Promise
     t = Date.now();
     await app.similarity.graphBuilt();
     const graphMs = Date.now() - t;
-    const ids: number[] = (await app.db.dataSource.query(`SELECT movie_id FROM poster_embedding ORDER BY movie_id`)).map((r: { movie_id: number }) => r.movie_id);
+    const ids = (await app.db.dataSource.query<Array<{ movie_id: number }>>(`SELECT movie_id FROM poster_embedding ORDER BY movie_id`)).map((r) => r.movie_id);
     const index = (app.similarity as unknown as { index: import('../src/ml/index/cosine-index').CosineIndex }).index;
     let recall = 0;
     let exactNs = 0;
@@ -84,7 +84,7 @@ function cannon(url: string, connections: number, seconds: number, body: () => s
         url, connections, duration: seconds, method: 'POST', headers: { 'content-type': 'application/json' },
         requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }) }],
       },
-      (err, res) => (err ? reject(err) : resolve(res)),
+      (err: Error | null, res) => (err ? reject(err) : resolve(res)),
     );
   });
 }
@@ -136,7 +136,7 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
     const bodies = await Promise.all(files.map(async (f) => {
       const img = sharp(path.join(opts.postersDir, 'images', f));
       const m = await img.metadata();
-      const bytes = await img.extract({ left: 1, top: 1, width: m.width! - 2, height: m.height! - 2 }).jpeg({ quality: 90 }).toBuffer();
+      const bytes = await img.extract({ left: 1, top: 1, width: m.width - 2, height: m.height - 2 }).jpeg({ quality: 90 }).toBuffer();
       return JSON.stringify({ query: 'query($b: String) { predictGenres(poster: {imageBase64: $b}) { genres { genre probability predicted } } }', variables: { b: bytes.toString('base64') } });
     }));
     let n = 0;
@@ -147,7 +147,7 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
     out['similarPosters / __typename throughput'] = out['similarPosters(k:10) c16 req/s'] / out['{ __typename } c16 req/s'];
     out['predictGenres c16 / c1 throughput'] = out['predictGenres(new image) c16 req/s'] / out['predictGenres(new image) c1 req/s'];
   } catch (err) {
-    throw new Error(`${(err as Error).message}\nserver stderr:\n${stderr}`);
+    throw new Error(`${(err as Error).message}\nserver stderr:\n${stderr}`, { cause: err });
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

@@ -14,7 +14,8 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { DEFAULT_PIPELINE_BATCH, embedPipeline } from '../src/ml/embedding/embed-pipeline';
 import type { Device } from '../src/ml/backbone/device';
-import { DEFAULT_SPINNING, PosterEmbedder } from '../src/ml/embedding/poster-embedder';
+import { DEFAULT_SPINNING } from '../src/ml/backbone/onnx-session';
+import { PosterEmbedder } from '../src/ml/embedding/poster-embedder';
 import { cropLength, preprocessInto } from '../src/ml/image/preprocess';
 import type { ResizeStrategy } from '../src/ml/image/resize-strategy';
 

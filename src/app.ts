@@ -1,7 +1,9 @@
 import 'reflect-metadata';
-import type { Config } from './config';
+import type { Config, MlConfig } from './config';
 import { ServiceContainer } from './container';
 import { Database } from './db/database';
+import { loadBackbone, manifestDirs, type BackboneManifest } from './ml/backbone/manifest';
+import type { ImageEmbedderFactory } from './ml/embedding/image-embedder';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { EmbeddingRepository } from './repositories/embedding.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
@@ -51,6 +53,7 @@ export class App {
   private constructor(
     readonly config: Config,
     readonly db: Database,
+    createEmbedder: ImageEmbedderFactory,
   ) {
     const ds = db.dataSource;
     const movieRepo = new MovieRepository(ds);
@@ -59,9 +62,10 @@ export class App {
     this.movies = new MovieService(movieRepo);
     this.importer = new ImportService(ds, movieRepo, this.posters, config.import, config.progress);
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
-    this.embedding = new EmbeddingService(config.ml, config.progress, embeddingRepo, this.posters);
+    this.embedding = new EmbeddingService(config.ml.backbone, createEmbedder, config.progress, embeddingRepo, this.posters);
     this.posterTexts = new PosterTextService(config.ocr, config.progress, new PosterTextRepository(ds), this.posters);
-    this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, movieRepo, config.ml.backbone, config.progress, this.posterTexts, () => this.embedding.manifest());
+    const manifest = () => configuredBackbone(config.ml);
+    this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, movieRepo, config.ml.backbone, config.progress, this.posterTexts, manifest);
     const catalog = new MovieCatalog(movieRepo);
     this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir);
     this.evidence = new GenreEvidenceService(this.similarity);
@@ -69,7 +73,7 @@ export class App {
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net);
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
-    this.tuning = new BackboneTuningService(config.ml, config.storage, config.progress, embeddingRepo, movieRepo, this.posters, this.embedding);
+    this.tuning = new BackboneTuningService(config.ml, config.storage, config.progress, embeddingRepo, movieRepo, this.posters, manifest);
     this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
     this.container
       .register(PosterStore, this.posters)
@@ -88,9 +92,13 @@ export class App {
       .register(ServerStatusService, this.status);
   }
 
-  static async open(config: Config, opts: { migrate?: boolean } = {}): Promise<App> {
+  /**
+   * Opens the database and builds the services. `embedder` replaces the ONNX Runtime embedder (started
+   * on first use, on the configured backbone and device).
+   */
+  static async open(config: Config, opts: { migrate?: boolean; embedder?: ImageEmbedderFactory } = {}): Promise<App> {
     const db = await Database.open({ url: config.database.url, dataDir: config.storage.dataDir, migrate: opts.migrate });
-    return new App(config, db);
+    return new App(config, db, opts.embedder ?? onnxEmbedder(config.ml));
   }
 
   async close(): Promise<void> {
@@ -99,4 +107,17 @@ export class App {
     await this.posterTexts.close();
     await this.db.close();
   }
+}
+
+/** The real embedder, loaded on first use: ONNX Runtime is required only when something is embedded. */
+/** The manifest of the configured backbone: built in, in MARQUEE_BACKBONES_DIR, or registered in `<models dir>/manifests`. */
+function configuredBackbone(ml: MlConfig): BackboneManifest {
+  return loadBackbone(ml.backbone, manifestDirs(ml.backbonesDir, ml.modelsDir));
+}
+
+function onnxEmbedder(ml: MlConfig): ImageEmbedderFactory {
+  return async () => {
+    const { OnnxImageEmbedder } = await import('./ml/embedding/onnx-image-embedder.js');
+    return OnnxImageEmbedder.create({ modelsDir: ml.modelsDir, backbone: configuredBackbone(ml), device: ml.device });
+  };
 }

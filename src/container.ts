@@ -1,8 +1,7 @@
 import 'reflect-metadata';
 
 /** A class used as a key: the container hands out its one instance. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- constructor parameters of any class
-export type Token<T> = abstract new (...args: any[]) => T;
+export type Token<T> = abstract new (...args: never[]) => T;
 
 /**
  * A small dependency container keyed by class, used as type-graphql's `container`. The App (the

@@ -26,3 +26,9 @@ export class AppError extends Error {
 export const badInput = (reason: string, message: string, details?: Record<string, unknown>) =>
   new AppError('BAD_USER_INPUT', message, reason, details);
 export const notFound = (message: string) => new AppError('NOT_FOUND', message, 'NOT_FOUND');
+
+/** `err` itself when it is an AppError; otherwise an INTERNAL_SERVER_ERROR "<what>: <its message>" with `reason`. */
+export function asAppError(err: unknown, reason: string, what: string): AppError {
+  if (err instanceof AppError) return err;
+  return new AppError('INTERNAL_SERVER_ERROR', `${what}: ${(err as Error | undefined)?.message ?? String(err)}`, reason);
+}

@@ -298,6 +298,9 @@ describe('admin', () => {
     assert.equal((await gql(q)).data.predictGenres.modelVersion, older.name);
     assert.equal(code(await gql('mutation { activateModelVersion(id: "999") { id } }', undefined, adminKey)), 'NOT_FOUND');
     assert.equal((await gql('{ trainingJob(id: "999") { id } }', undefined, adminKey)).data.trainingJob, null);
+    // A malformed id is named by its kind.
+    assert.match((await gql('{ trainingJob(id: "x") { id } }', undefined, adminKey)).errors?.[0].message ?? '', /malformed training job id "x"/);
+    assert.match((await gql('mutation { activateModelVersion(id: "v1") { id } }', undefined, adminKey)).errors?.[0].message ?? '', /malformed model version id "v1"/);
   });
 
   test('addMovie embeds and predicts before it returns; deleteMovie removes it everywhere', async () => {
@@ -305,7 +308,7 @@ describe('admin', () => {
     // A re-encoded, slightly cropped copy: a different file that looks the same.
     const sharpMod = (await import('sharp')).default;
     const meta = await sharpMod(bytes).metadata();
-    const flipped = await sharpMod(bytes).extract({ left: 4, top: 4, width: meta.width! - 8, height: meta.height! - 8 }).jpeg({ quality: 70 }).toBuffer();
+    const flipped = await sharpMod(bytes).extract({ left: 4, top: 4, width: meta.width - 8, height: meta.height - 8 }).jpeg({ quality: 70 }).toBuffer();
     const add = await gql(
       'mutation($b: String) { addMovie(input: {title: "Patient Copy", year: 2019, genres: ["Comedy", "Sci-Fi"], posterBase64: $b}) { id title genres predictedGenres { genre probability } similar(k: 3) { movie { imdbId } } } }',
       { b: flipped.toString('base64') }, adminKey);

@@ -35,7 +35,7 @@ for (const kind of DB_KINDS) {
     test('movies pages through every movie with stable cursors and totalCount', async () => {
       const seen = new Set<string>();
       let after: string | null = null;
-      let total = 0;
+      let total: number | undefined;
       for (;;) {
         const r: GqlResult = await api.gql('query($after: String) { movies(first: 100, after: $after) { totalCount edges { cursor node { id title } } pageInfo { hasNextPage endCursor } } }', { after });
         assert.equal(r.errors, undefined);

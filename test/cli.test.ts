@@ -4,6 +4,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { CLI, cleanupAll, MODELS_DIR, POSTERS_DIR, sampleSubset, tmpDir } from './support';
 
 after(cleanupAll);
@@ -78,9 +80,7 @@ describe('marquee CLI', () => {
 
   test('evaluate --csv scores another labelled file without importing it', async () => {
     const other = path.join(work, 'other.csv');
-    const { parse } = require('csv-parse/sync') as typeof import('csv-parse/sync');
-    const { stringify } = require('csv-stringify/sync') as typeof import('csv-stringify/sync');
-    const rows = (parse(fs.readFileSync(path.join(POSTERS_DIR, 'sample.csv')), { columns: true }) as Array<Record<string, string>>).slice(300, 360);
+    const rows = parse<Record<string, string>>(fs.readFileSync(path.join(POSTERS_DIR, 'sample.csv')), { columns: true }).slice(300, 360);
     fs.writeFileSync(other, stringify(rows.map((r) => ({ ...r, img_url: path.join(POSTERS_DIR, r.img_url) })), { header: true }));
     const e = await marquee(['evaluate', '--csv', other]);
     assert.equal(e.code, 0, e.stderr);

@@ -32,7 +32,7 @@ async function rejectsWith(p: Promise<unknown>, code: string, reason: string): P
   try {
     await p;
   } catch (err) {
-    assert.ok(err instanceof AppError, `expected AppError, got ${err}`);
+    assert.ok(err instanceof AppError, `expected AppError, got ${String(err)}`);
     assert.equal(err.code, code, err.message);
     assert.equal(err.reason, reason, err.message);
     return err;

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import { PosterOcr } from '../src/ml/text/poster-ocr';
 import { trainSparseLogistic, predictSparseLogistic } from '../src/ml/text/sparse-logistic';
 import { buildVocabulary, normaliseText, TextVectorizer, textTerms } from '../src/ml/text/text-features';
-import { fuseText, TextScorer, textMemberArtifact } from '../src/ml/text/text-fusion';
+import { textMemberArtifact } from '../src/ml/genre/training/trainer';
+import { fuseText, TextScorer } from '../src/ml/text/text-fusion';
 import { POSTERS_DIR } from './support';
 
 const poster = (id: string) => path.join(POSTERS_DIR, 'images', `${id}.jpg`);

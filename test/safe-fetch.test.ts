@@ -9,7 +9,7 @@ import * as http from 'node:http';
 import * as net from 'node:net';
 import sharp from 'sharp';
 import { AppError } from '../src/errors';
-import { assertSafeUrl, fetchImage, isForbiddenAddress, SafeTarget } from '../src/net/safe-fetch';
+import { assertSafeUrl, fetchImage, isForbiddenAddress, type ResolvedAddress, type Resolver, type SafeTarget } from '../src/net/safe-fetch';
 
 // ---------------------------------------------------------------------------------------------
 // helpers
@@ -136,10 +136,12 @@ describe('assertSafeUrl', () => {
   });
 
   test('host names are judged by every address they resolve to', async () => {
-    const fake = (answers: Record<string, string[]>) => async (h: string) => {
-      if (!(h in answers)) throw Object.assign(new Error('nope'), { code: 'ENOTFOUND' });
-      return answers[h].map((address) => ({ address, family: (net.isIPv6(address) ? 6 : 4) as 4 | 6 }));
-    };
+    const fake =
+      (answers: Record<string, string[]>): Resolver =>
+      (h) => {
+        if (!(h in answers)) return Promise.reject(Object.assign(new Error('nope'), { code: 'ENOTFOUND' }));
+        return Promise.resolve(answers[h].map((address): ResolvedAddress => ({ address, family: net.isIPv6(address) ? 6 : 4 })));
+      };
     const resolve = fake({
       'public.test': ['93.184.216.34', '2606:2800:220:1::1'],
       'mixed.test': ['93.184.216.34', '10.0.0.5'],
@@ -200,9 +202,9 @@ describe('fetchImage', () => {
     const s = await serve(servePng);
     const asked: string[] = [];
     // poster.test does not exist in real DNS: only the vetted address can be connected to.
-    const resolve = async (h: string) => {
+    const resolve: Resolver = (h) => {
       asked.push(h);
-      return [{ address: '127.0.0.1', family: 4 as const }];
+      return Promise.resolve([{ address: '127.0.0.1', family: 4 }]);
     };
     const got = await fetchImage(`http://poster.test:${s.port}/p.png`, { allowPrivate: true, resolve });
     assert.ok(got.bytes.equals(pngBytes));

@@ -5,6 +5,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { Client } from 'pg';
 import { App } from '../src/app';
 import { Config, loadConfig } from '../src/config';
@@ -28,7 +30,7 @@ export async function cleanupAll(): Promise<void> {
 
 export function tmpDir(prefix = 'marquee-test-'): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  cleanups.push(async () => fs.rmSync(d, { recursive: true, force: true }));
+  cleanups.push(() => fs.promises.rm(d, { recursive: true, force: true }));
   return d;
 }
 
@@ -62,8 +64,11 @@ export async function testConfig(kind: DbKind): Promise<Config> {
   return { ...base, database: { url: kind === 'postgres' ? await freshPostgresUrl() : undefined } };
 }
 
-export async function openApp(kind: DbKind): Promise<App> {
-  const app = await App.open(await testConfig(kind));
+/** An App on a fresh database (closed at cleanup); `adjust` may change the test Config first. */
+export async function openApp(kind: DbKind, adjust: (config: Config) => void = () => undefined): Promise<App> {
+  const config = await testConfig(kind);
+  adjust(config);
+  const app = await App.open(config);
   cleanups.push(() => app.close());
   return app;
 }
@@ -71,9 +76,7 @@ export async function openApp(kind: DbKind): Promise<App> {
 /** Writes the first `n` data rows of sample.csv (header kept) into `dir`, with img_url made absolute. */
 export function sampleSubset(dir: string, n: number): string {
   const text = fs.readFileSync(SAMPLE_CSV, 'utf8');
-  const { parse } = require('csv-parse/sync') as typeof import('csv-parse/sync');
-  const { stringify } = require('csv-stringify/sync') as typeof import('csv-stringify/sync');
-  const rows = parse(text, { columns: true }) as Array<Record<string, string>>;
+  const rows = parse<Record<string, string>>(text, { columns: true });
   const out = rows.slice(0, n).map((r) => ({ ...r, img_url: path.join(POSTERS_DIR, r.img_url) }));
   const file = path.join(dir, `subset-${n}.csv`);
   fs.writeFileSync(file, stringify(out, { header: true }));
@@ -82,7 +85,7 @@ export function sampleSubset(dir: string, n: number): string {
 
 export interface GqlResult {
   status: number;
-  data?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  data?: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read GraphQL responses as untyped JSON
   errors?: Array<{ message: string; extensions?: { code?: string; reason?: string; stacktrace?: unknown } }>;
 }
 

@@ -215,14 +215,12 @@ export async function benchGpu(o: GpuBenchOptions): Promise<GpuBenchResult> {
       try {
         let best: PipelineCell | undefined;
         for (let t = 0; t < o.pipelineTrials; t++) {
-          let ok = 0;
           let bad = 0;
           const c0 = process.cpuUsage();
           const s = performance.now();
           for await (const batch of embedPipeline(emb, items, { batchSize: b })) {
             for (const r of batch) {
-              if (r.vector && Number.isFinite(r.vector[0])) ok++;
-              else bad++;
+              if (!r.vector || !Number.isFinite(r.vector[0])) bad++;
             }
           }
           const wall = (performance.now() - s) / 1000;

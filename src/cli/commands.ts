@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import { App } from '../app';
-import { AppError } from '../errors';
 import { ERA_TEST_BEFORE } from '../ml/genre/training/era-split';
 import { formatReport } from '../ml/genre/training/trainer';
-import { fetchImage } from '../net/safe-fetch';
+import { imageSource, readImageSource } from '../net/image-source';
 import { formatSummary } from '../services/import/import.service';
 import { MarqueeServer } from '../server/http-server';
 import { intFlag, ParsedArgs, stringFlag, UsageError } from './args';
@@ -152,11 +151,7 @@ export const COMMANDS: Record<string, Command> = {
     async run(app, args) {
       const target = args.positionals[0];
       if (!target) throw new UsageError('predict needs an image path or URL');
-      const bytes = /^https?:\/\//i.test(target)
-        ? (await fetchImage(target, { allowPrivate: app.config.net.allowPrivateUrls })).bytes
-        : await fs.promises.readFile(target).catch(() => {
-          throw new AppError('BAD_USER_INPUT', `cannot read ${target}`, 'FILE_NOT_FOUND');
-        });
+      const bytes = await readImageSource(imageSource(target, process.cwd()), { allowPrivateUrls: app.config.net.allowPrivateUrls });
       const vector = await app.embedding.embedImage(bytes);
       const p = await app.models.predictPoster({ vector, bytes });
       if (args.flags.has('verbose')) {

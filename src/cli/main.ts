@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`error [${err.reason ?? err.code}]: ${err.message}\n`);
       process.exitCode = 1;
     } else {
-      process.stderr.write(`error: ${(err as Error).stack ?? err}\n`);
+      process.stderr.write(`error: ${(err as Error).stack ?? String(err)}\n`);
       process.exitCode = 1;
     }
   }

@@ -10,6 +10,8 @@ export interface MovieRecord {
   /** Content address of the stored poster (null when the movie has none). */
   posterSha256: string | null;
   posterMime: string | null;
+  /** The poster's public file name, served at /posters/<posterFile> (null without a poster). */
+  posterFile: string | null;
   rawGenres: string[];
   /** Genre labels (GENRES order) mapped from rawGenres. */
   labels: string[];

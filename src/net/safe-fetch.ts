@@ -20,10 +20,11 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import { AppError, badInput } from '../errors';
+import { MAX_IMAGE_BYTES } from '../ml/image/formats';
 
 export const SAFE_FETCH_DEFAULTS = {
   timeoutMs: 5000,
-  maxBytes: 10 * 1024 * 1024,
+  maxBytes: MAX_IMAGE_BYTES,
   maxRedirects: 3,
 } as const;
 
@@ -47,7 +48,7 @@ export interface FetchImageOptions {
   allowPrivate?: boolean;
   /** Deadline for the whole fetch, redirects included. Default 5000. */
   timeoutMs?: number;
-  /** Largest body accepted. Default 10 MiB. */
+  /** Largest body accepted. Default MAX_IMAGE_BYTES (10 MiB). */
   maxBytes?: number;
   /** Redirects followed at most. Default 3. */
   maxRedirects?: number;
@@ -128,7 +129,7 @@ function parseV6(ip: string): number[] | null {
   const given = head.length + rest.length;
   if (halves.length === 1 && given !== 8) return null;
   if (halves.length === 2 && given > 7) return null;
-  const out = [...head, ...new Array(8 - given).fill(0), ...rest];
+  const out = [...head, ...new Array<number>(8 - given).fill(0), ...rest];
   return out.length === 8 && out.every((g) => Number.isInteger(g) && g >= 0 && g <= 0xffff) ? out : null;
 }
 
@@ -239,20 +240,22 @@ export async function assertSafeUrl(
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
+
 /** Rejects when `signal` aborts; the pending work is left to settle on its own. */
 function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+  if (signal.aborted) return Promise.reject(asError(signal.reason));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
+    const onAbort = () => reject(asError(signal.reason));
     signal.addEventListener('abort', onAbort, { once: true });
     work.then(
       (v) => {
         signal.removeEventListener('abort', onAbort);
         resolve(v);
       },
-      (e) => {
+      (e: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(e);
+        reject(asError(e));
       },
     );
   });

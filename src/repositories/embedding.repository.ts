@@ -35,7 +35,7 @@ export class EmbeddingRepository {
 
   /** Movies whose poster has no embedding for this backbone yet (or whose poster changed since). */
   async missing(backbone: string, afterId: number, limit: number): Promise<PosterToEmbed[]> {
-    return this.ds.query(
+    return this.ds.query<PosterToEmbed[]>(
       `SELECT m.id AS "movieId", m.poster_sha256 AS "posterSha256", m.poster_mime AS "posterMime"
        FROM movie m LEFT JOIN poster_embedding e ON e.movie_id = m.id AND e.backbone = $1
        WHERE m.poster_sha256 IS NOT NULL AND (e.movie_id IS NULL OR e.poster_sha256 <> m.poster_sha256) AND m.id > $2
@@ -45,16 +45,11 @@ export class EmbeddingRepository {
   }
 
   async countMissing(backbone: string): Promise<number> {
-    const rows = await this.ds.query(
+    const rows = await this.ds.query<Array<{ n: number }>>(
       `SELECT count(*)::int AS n FROM movie m LEFT JOIN poster_embedding e ON e.movie_id = m.id AND e.backbone = $1
        WHERE m.poster_sha256 IS NOT NULL AND (e.movie_id IS NULL OR e.poster_sha256 <> m.poster_sha256)`,
       [backbone],
     );
-    return rows[0].n;
-  }
-
-  async count(backbone: string): Promise<number> {
-    const rows = await this.ds.query(`SELECT count(*)::int AS n FROM poster_embedding WHERE backbone = $1`, [backbone]);
     return rows[0].n;
   }
 
@@ -87,7 +82,7 @@ export class EmbeddingRepository {
   async *loadAll(backbone: string, pageSize = 2000): AsyncGenerator<EmbeddingPage> {
     let after = 0;
     for (;;) {
-      const rows: Array<{ movie_id: number; v: Buffer }> = await this.ds.query(
+      const rows = await this.ds.query<Array<{ movie_id: number; v: Buffer }>>(
         `SELECT movie_id, vector_send(embedding) AS v FROM poster_embedding WHERE backbone = $1 AND movie_id > $2
          ORDER BY movie_id LIMIT $3`,
         [backbone, after, pageSize],
@@ -102,7 +97,7 @@ export class EmbeddingRepository {
   async *withoutPrediction(backbone: string, modelVersionId: number, pageSize = 2000): AsyncGenerator<EmbeddingPage> {
     let after = 0;
     for (;;) {
-      const rows: Array<{ movie_id: number; v: Buffer }> = await this.ds.query(
+      const rows = await this.ds.query<Array<{ movie_id: number; v: Buffer }>>(
         `SELECT e.movie_id, vector_send(e.embedding) AS v FROM poster_embedding e
          WHERE e.backbone = $1 AND e.movie_id > $3
            AND NOT EXISTS (SELECT 1 FROM movie_prediction p WHERE p.model_version_id = $2 AND p.movie_id = e.movie_id)
@@ -113,14 +108,5 @@ export class EmbeddingRepository {
       yield decodePage(rows);
       after = rows[rows.length - 1].movie_id;
     }
-  }
-
-  async get(backbone: string, movieId: number): Promise<Float32Array | null> {
-    const rows = await this.ds.query(`SELECT vector_send(embedding) AS v FROM poster_embedding WHERE backbone = $1 AND movie_id = $2`, [backbone, movieId]);
-    if (!rows.length) return null;
-    const buf: Buffer = rows[0].v;
-    const out = new Float32Array(buf.readUInt16BE(0));
-    decodeVectorBinary(buf, out, 0);
-    return out;
   }
 }

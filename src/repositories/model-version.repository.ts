@@ -11,7 +11,7 @@ export class ModelVersionRepository {
   constructor(private readonly ds: DataSource) {}
 
   async insert(v: Omit<ModelVersionEntity, 'id' | 'createdAt' | 'active'>, em: EntityManager = this.ds.manager): Promise<number> {
-    const rows = await em.query(
+    const rows = await em.query<Array<{ id: number }>>(
       `INSERT INTO model_version (name, backbone, model_kind, artifact, thresholds, split_seed, split, metrics, training_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
       [v.name, v.backbone, v.modelKind, JSON.stringify(v.artifact), v.thresholds, v.splitSeed, JSON.stringify(v.split), JSON.stringify(v.metrics), v.trainingMs],
@@ -20,20 +20,16 @@ export class ModelVersionRepository {
   }
 
   async list(): Promise<ModelVersionSummary[]> {
-    return this.ds.query(`SELECT ${COLUMNS} FROM model_version ORDER BY id DESC`);
+    return this.ds.query<ModelVersionSummary[]>(`SELECT ${COLUMNS} FROM model_version ORDER BY id DESC`);
   }
 
   async get(id: number): Promise<ModelVersionSummary | null> {
-    return (await this.ds.query(`SELECT ${COLUMNS} FROM model_version WHERE id = $1`, [id]))[0] ?? null;
-  }
-
-  async getFull(id: number): Promise<ModelVersionEntity | null> {
-    return (await this.ds.query(`SELECT ${COLUMNS}, artifact, split FROM model_version WHERE id = $1`, [id]))[0] ?? null;
+    return (await this.ds.query<ModelVersionSummary[]>(`SELECT ${COLUMNS} FROM model_version WHERE id = $1`, [id]))[0] ?? null;
   }
 
   /** The active version for a backbone (each backbone has its own). */
   async active(backbone: string): Promise<ModelVersionEntity | null> {
-    return (await this.ds.query(`SELECT ${COLUMNS}, artifact, split FROM model_version WHERE active AND backbone = $1`, [backbone]))[0] ?? null;
+    return (await this.ds.query<ModelVersionEntity[]>(`SELECT ${COLUMNS}, artifact, split FROM model_version WHERE active AND backbone = $1`, [backbone]))[0] ?? null;
   }
 
   /** Makes `id` the only active version of its backbone, atomically. */
@@ -51,7 +47,7 @@ export class ModelVersionRepository {
   }
 
   async nextName(prefix: string): Promise<string> {
-    const rows = await this.ds.query(`SELECT count(*)::int AS n FROM model_version`);
+    const rows = await this.ds.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM model_version`);
     return `${prefix}-v${rows[0].n + 1}`;
   }
 
@@ -73,7 +69,7 @@ export class ModelVersionRepository {
   }
 
   async predictions(versionId: number, movieIds: readonly number[]): Promise<Map<number, number[]>> {
-    const rows: Array<{ movie_id: number; scores: number[] }> = await this.ds.query(
+    const rows = await this.ds.query<Array<{ movie_id: number; scores: number[] }>>(
       `SELECT movie_id, scores FROM movie_prediction WHERE model_version_id = $1 AND movie_id = ANY($2::int[])`,
       [versionId, movieIds],
     );

@@ -63,18 +63,18 @@ export class MovieRepository {
   constructor(private readonly ds: DataSource) {}
 
   async findById(id: number): Promise<MovieEntity | null> {
-    const rows = await this.ds.query(`SELECT ${COLUMNS} FROM movie WHERE id = $1`, [id]);
+    const rows = await this.ds.query<MovieEntity[]>(`SELECT ${COLUMNS} FROM movie WHERE id = $1`, [id]);
     return rows[0] ?? null;
   }
 
   async findByImdbId(imdbId: string): Promise<MovieEntity | null> {
-    const rows = await this.ds.query(`SELECT ${COLUMNS} FROM movie WHERE imdb_id = $1`, [imdbId]);
+    const rows = await this.ds.query<MovieEntity[]>(`SELECT ${COLUMNS} FROM movie WHERE imdb_id = $1`, [imdbId]);
     return rows[0] ?? null;
   }
 
   async findByIds(ids: readonly number[]): Promise<MovieEntity[]> {
     if (!ids.length) return [];
-    return this.ds.query(`SELECT ${COLUMNS} FROM movie WHERE id = ANY($1::int[])`, [ids]);
+    return this.ds.query<MovieEntity[]>(`SELECT ${COLUMNS} FROM movie WHERE id = ANY($1::int[])`, [ids]);
   }
 
   /** Keyset page ordered by id: rows with id > afterId, `limit` of them. */
@@ -84,16 +84,16 @@ export class MovieRepository {
     params.push(afterId);
     where = where ? `${where} AND movie.id > $${params.length}` : `WHERE movie.id > $${params.length}`;
     params.push(limit);
-    return this.ds.query(`SELECT ${COLUMNS} FROM movie ${where} ORDER BY movie.id LIMIT $${params.length}`, params);
+    return this.ds.query<MovieEntity[]>(`SELECT ${COLUMNS} FROM movie ${where} ORDER BY movie.id LIMIT $${params.length}`, params);
   }
 
   /** Rows created or changed after `since` (the in-memory catalog's refresh). */
   async changedSince(since: Date): Promise<MovieEntity[]> {
-    return this.ds.query(`SELECT ${COLUMNS} FROM movie WHERE updated_at > $1`, [since]);
+    return this.ds.query<MovieEntity[]>(`SELECT ${COLUMNS} FROM movie WHERE updated_at > $1`, [since]);
   }
 
   async labelsById(): Promise<Map<number, string[]>> {
-    const rows: Array<{ id: number; labels: string[] }> = await this.ds.query(`SELECT id, labels FROM movie`);
+    const rows = await this.ds.query<Array<{ id: number; labels: string[] }>>(`SELECT id, labels FROM movie`);
     return new Map(rows.map((r) => [r.id, r.labels]));
   }
 
@@ -104,17 +104,17 @@ export class MovieRepository {
   }
 
   async allIds(): Promise<number[]> {
-    return (await this.ds.query(`SELECT id FROM movie`)).map((r: { id: number }) => r.id);
+    return (await this.ds.query<Array<{ id: number }>>(`SELECT id FROM movie`)).map((r) => r.id);
   }
 
   async count(filter?: MovieFilterSpec): Promise<number> {
     const params: unknown[] = [];
-    const rows = await this.ds.query(`SELECT count(*)::int AS n FROM movie ${movieWhere(filter, params)}`, params);
+    const rows = await this.ds.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM movie ${movieWhere(filter, params)}`, params);
     return rows[0].n;
   }
 
   async labelCounts(): Promise<Array<{ label: string; count: number }>> {
-    return this.ds.query(
+    return this.ds.query<Array<{ label: string; count: number }>>(
       `SELECT l AS label, count(*)::int AS count FROM movie, unnest(labels) AS l GROUP BY l ORDER BY count DESC, l`,
     );
   }
@@ -124,7 +124,7 @@ export class MovieRepository {
    * A row whose values are all equal is left untouched, so a re-import changes nothing.
    */
   async upsertMany(rows: MovieWrite[], em: EntityManager = this.ds.manager): Promise<Array<{ id: number; outcome: UpsertOutcome }>> {
-    const results: Array<{ id: number; outcome: UpsertOutcome }> = new Array(rows.length);
+    const results = new Array<{ id: number; outcome: UpsertOutcome }>(rows.length);
     const withImdb = rows.map((r, i) => [r, i] as const).filter(([r]) => r.imdbId);
     const withoutImdb = rows.map((r, i) => [r, i] as const).filter(([r]) => !r.imdbId);
     const run = async (batch: ReadonlyArray<readonly [MovieWrite, number]>, conflict: string, key: (r: MovieWrite) => string) => {
@@ -135,7 +135,7 @@ export class MovieRepository {
         batch.map(([r]) => JSON.stringify(r.rawGenres)), batch.map(([r]) => JSON.stringify(r.labels)),
         batch.map(([r]) => r.posterSha256), batch.map(([r]) => r.posterMime), batch.map(([r]) => r.posterSource),
       ];
-      const inserted: Array<{ id: number; imdb_id: string | null; title: string; year: number | null; inserted: boolean }> = await em.query(
+      const inserted = await em.query<Array<{ id: number; imdb_id: string | null; title: string; year: number | null; inserted: boolean }>>(
         `INSERT INTO movie (${WRITE_COLUMNS})
          SELECT imdb_id, title, year, age_rating, runtime_minutes, storyline,
            ARRAY(SELECT jsonb_array_elements_text(raw::jsonb)), ARRAY(SELECT jsonb_array_elements_text(lab::jsonb)),
@@ -156,7 +156,7 @@ export class MovieRepository {
       }
       if (!untouched.length) return;
       // Rows the upsert skipped as unchanged return nothing: look their ids up in one query.
-      const found: Array<{ id: number; imdb_id: string | null; title: string; year: number | null }> = await em.query(
+      const found = await em.query<Array<{ id: number; imdb_id: string | null; title: string; year: number | null }>>(
         `SELECT m.id, m.imdb_id, m.title, m.year FROM movie m
          JOIN unnest($1::text[], $2::text[], $3::int[]) AS t(imdb_id, title, year)
            ON (t.imdb_id IS NOT NULL AND m.imdb_id = t.imdb_id)
@@ -178,7 +178,7 @@ export class MovieRepository {
 
   async delete(id: number): Promise<boolean> {
     // A CTE makes this a SELECT: TypeORM returns [rows, affected] for a bare DELETE.
-    const rows = await this.ds.query(`WITH d AS (DELETE FROM movie WHERE id = $1 RETURNING id) SELECT count(*)::int AS n FROM d`, [id]);
+    const rows = await this.ds.query<Array<{ n: number }>>(`WITH d AS (DELETE FROM movie WHERE id = $1 RETURNING id) SELECT count(*)::int AS n FROM d`, [id]);
     return rows[0].n > 0;
   }
 }

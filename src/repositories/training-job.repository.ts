@@ -13,15 +13,15 @@ export class TrainingJobRepository {
     return this.ds.transaction(async (em) => {
       // Serialises concurrent retrain calls so two of them cannot both see "no running job".
       await em.query(`SELECT pg_advisory_xact_lock(4242)`);
-      const busy = await em.query(`SELECT ${COLUMNS} FROM training_job WHERE status IN ('QUEUED', 'RUNNING') ORDER BY id LIMIT 1`);
+      const busy = await em.query<TrainingJobEntity[]>(`SELECT ${COLUMNS} FROM training_job WHERE status IN ('QUEUED', 'RUNNING') ORDER BY id LIMIT 1`);
       if (busy.length) return [busy[0], false];
-      const rows = await em.query(`INSERT INTO training_job (status, params) VALUES ('QUEUED', $1) RETURNING ${COLUMNS}`, [JSON.stringify(params)]);
+      const rows = await em.query<TrainingJobEntity[]>(`INSERT INTO training_job (status, params) VALUES ('QUEUED', $1) RETURNING ${COLUMNS}`, [JSON.stringify(params)]);
       return [rows[0], true];
     });
   }
 
   async get(id: number): Promise<TrainingJobEntity | null> {
-    return (await this.ds.query(`SELECT ${COLUMNS} FROM training_job WHERE id = $1`, [id]))[0] ?? null;
+    return (await this.ds.query<TrainingJobEntity[]>(`SELECT ${COLUMNS} FROM training_job WHERE id = $1`, [id]))[0] ?? null;
   }
 
   async update(id: number, patch: { status?: TrainingJobStatus; progress?: number; stage?: string; modelVersionId?: number; metrics?: unknown; error?: string }): Promise<void> {
@@ -39,7 +39,7 @@ export class TrainingJobRepository {
 
   /** Jobs left QUEUED/RUNNING by a process that died are failed at start-up. */
   async failOrphans(): Promise<number> {
-    const rows = await this.ds.query(
+    const rows = await this.ds.query<Array<{ n: number }>>(
       `WITH u AS (UPDATE training_job SET status = 'FAILED', error = 'interrupted: the server stopped while the job ran', finished_at = now()
        WHERE status IN ('QUEUED', 'RUNNING') RETURNING id) SELECT count(*)::int AS n FROM u`,
     );

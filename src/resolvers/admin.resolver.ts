@@ -1,10 +1,10 @@
 import { Arg, Authorized, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { parseModelVersionId, parseMovieId, parseTrainingJobId } from '../domain/ids';
 import { AddMovieInput, ModelVersion, RetrainInput, TrainingJob } from '../schema/admin';
 import { SchemaMapper } from '../schema/mapper';
 import { Movie } from '../schema/movie';
 import { GenreModelService } from '../services/genre-model.service';
 import { MovieAdminService } from '../services/movie-admin.service';
-import { parseMovieId } from '../services/movie.service';
 import { TrainingJobService } from '../services/training-job.service';
 
 /** Admin-only operations (API key with role admin). */
@@ -26,7 +26,7 @@ export class AdminResolver {
   @Authorized('admin')
   @Query(() => TrainingJob, { nullable: true })
   async trainingJob(@Arg('id', () => ID) id: string): Promise<TrainingJob | null> {
-    const job = await this.training.find(parseMovieId(id));
+    const job = await this.training.find(parseTrainingJobId(id));
     return job && this.mapper.trainingJob(job);
   }
 
@@ -39,7 +39,7 @@ export class AdminResolver {
   @Authorized('admin')
   @Mutation(() => ModelVersion, { description: 'Makes this version the one predictions use (also a rollback)' })
   async activateModelVersion(@Arg('id', () => ID) id: string): Promise<ModelVersion> {
-    return this.mapper.modelVersion(await this.models.activate(parseMovieId(id)));
+    return this.mapper.modelVersion(await this.models.activate(parseModelVersionId(id)));
   }
 
   @Authorized('admin')

@@ -1,10 +1,10 @@
 import { Arg, ID, Int, Query, Resolver } from 'type-graphql';
+import { parseMovieId } from '../domain/ids';
 import { GenrePrediction } from '../schema/genre';
 import { SchemaMapper } from '../schema/mapper';
 import { MovieFilter } from '../schema/movie';
 import { PosterInput, Recommendation, SimilarMovie } from '../schema/prediction';
 import { GenreModelService } from '../services/genre-model.service';
-import { parseMovieId } from '../services/movie.service';
 import { PosterQueryService } from '../services/poster-query.service';
 import { checkK, SimilarityService } from '../services/similarity.service';
 

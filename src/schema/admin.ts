@@ -2,6 +2,7 @@ import { IsOptional, Matches, Max, MaxLength, Min, ArrayMaxSize } from 'class-va
 import { GraphQLJSON } from 'graphql-scalars';
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { IMDB_ID } from '../domain/movie';
+import { MAX_IMAGE_BASE64_LENGTH } from '../ml/image/formats';
 
 export enum TrainingJobStatus { QUEUED = 'QUEUED', RUNNING = 'RUNNING', SUCCEEDED = 'SUCCEEDED', FAILED = 'FAILED' }
 registerEnumType(TrainingJobStatus, { name: 'TrainingJobStatus' });
@@ -62,7 +63,8 @@ export class AddMovieInput {
   @Field(() => Int, { nullable: true }) @IsOptional() @Min(1) @Max(2000) runtimeMinutes?: number;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(10_000) storyline?: string;
   @Field(() => [String], { nullable: true, description: 'Raw genre names (e.g. "Sci-Fi"); mapped to labels' }) @IsOptional() @ArrayMaxSize(30) genres?: string[];
-  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(14_000_100) posterBase64?: string;
+  // Room for a data: URL prefix; the service's own check of the decoded size is exact.
+  @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(MAX_IMAGE_BASE64_LENGTH + 1024) posterBase64?: string;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2048) posterUrl?: string;
 }
 

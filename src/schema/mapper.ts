@@ -31,20 +31,13 @@ export class SchemaMapper {
         ageRating: m.ageRating,
         runtimeMinutes: m.runtimeMinutes,
         storyline: m.storyline,
-        posterUrl: this.posterUrl(m.posterSha256, m.posterMime),
+        posterUrl: m.posterFile && `${this.publicUrl}/posters/${m.posterFile}`,
         genres: m.labels as Genre[],
         rawGenres: m.rawGenres,
       });
       this.movies.set(m, view);
     }
     return view;
-  }
-
-  /** The public path where a stored poster is served (see http-server). */
-  posterUrl(sha256: string | null, mime: string | null): string | null {
-    if (!sha256 || !mime) return null;
-    const ext = mime === 'image/jpeg' ? 'jpg' : mime.replace('image/', '');
-    return `${this.publicUrl}/posters/${sha256}.${ext}`;
   }
 
   similar(hits: ScoredMovie[]): SimilarMovie[] {

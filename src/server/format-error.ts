@@ -29,7 +29,7 @@ export function makeFormatError(production: boolean, log: (msg: string) => void)
     }
     // Apollo files every validation-rule error under GRAPHQL_VALIDATION_FAILED; our limits are input errors.
     if (ext.reason === 'QUERY_TOO_DEEP' || ext.reason === 'QUERY_TOO_COSTLY') return { ...formatted, extensions: { ...ext, code: 'BAD_USER_INPUT' } };
-    const code = String(ext.code ?? '');
+    const code = typeof ext.code === 'string' ? ext.code : '';
     if (KNOWN.has(code)) return formatted;
     log(`internal error: ${(original as Error)?.stack ?? String(original)}`);
     if (production) {
@@ -42,6 +42,6 @@ export function makeFormatError(production: boolean, log: (msg: string) => void)
 /** The error a resolver threw, under however many GraphQL error wrappers (graphql-js, graphql-jit, Apollo). */
 function rootCause(error: unknown): unknown {
   let e = error as { originalError?: unknown } | undefined;
-  for (let depth = 0; depth < 5 && e && e.originalError && !(e instanceof AppError); depth++) e = e.originalError as typeof e;
+  for (let depth = 0; depth < 5 && e && e.originalError && !(e instanceof AppError); depth++) e = e.originalError;
   return e;
 }

@@ -160,20 +160,18 @@ export class MarqueeServer {
   }
 
   private async poster(pathname: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const m = /^\/posters\/([0-9a-f]{64})\.(jpg|png|webp|gif|avif|tiff)$/.exec(pathname);
-    if (!m || (req.method !== 'GET' && req.method !== 'HEAD')) return sendJson(res, 404, { error: 'not found' });
-    const mime = m[2] === 'jpg' ? 'image/jpeg' : `image/${m[2]}`;
-    const file = this.app.posters.fileFor(m[1], mime);
+    const served = this.app.posters.servedFile(pathname.slice('/posters/'.length));
+    if (!served || (req.method !== 'GET' && req.method !== 'HEAD')) return sendJson(res, 404, { error: 'not found' });
     let stat: fs.Stats;
     try {
-      stat = await fs.promises.stat(file);
+      stat = await fs.promises.stat(served.path);
     } catch {
       return sendJson(res, 404, { error: 'not found' });
     }
     // Content-addressed: the bytes behind a name never change.
-    res.writeHead(200, { 'content-type': mime, 'content-length': stat.size, 'cache-control': 'public, max-age=31536000, immutable', etag: `"${m[1]}"` });
+    res.writeHead(200, { 'content-type': served.mime, 'content-length': stat.size, 'cache-control': 'public, max-age=31536000, immutable', etag: `"${served.sha256}"` });
     if (req.method === 'HEAD') return void res.end();
-    fs.createReadStream(file).pipe(res);
+    fs.createReadStream(served.path).pipe(res);
   }
 
   /** CORS for the origins in MARQUEE_CORS_ORIGINS only; answers preflights. Returns true when handled. */

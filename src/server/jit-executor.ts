@@ -31,7 +31,7 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
       return {
         ...result,
         errors: result.errors.map((e) => new GraphQLError(e.message, {
-          path: e.path, originalError: (e.originalError as Error | undefined) ?? e, extensions: e.extensions ?? {},
+          path: e.path, originalError: e.originalError ?? e, extensions: e.extensions ?? {},
         })),
       };
     }
@@ -43,12 +43,13 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
       onSchema = callback;
       return () => (onSchema = undefined);
     },
-    async load() {
+    load() {
       onSchema?.({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
-      return { executor };
+      return Promise.resolve({ executor });
     },
-    async stop() {
+    stop() {
       compiled.clear();
+      return Promise.resolve();
     },
   };
 }

@@ -1,7 +1,7 @@
 import os from 'node:os';
 import type { MlConfig, ProgressConfig, StorageConfig } from '../config';
 import { AppError } from '../errors';
-import { BACKBONE_ID } from '../ml/backbone/manifest';
+import { BACKBONE_ID, type BackboneManifest } from '../ml/backbone/manifest';
 import { tuneBackbone, type TunedBackboneManifest } from '../ml/backbone/tuning/tune-backbone';
 import { multiHot, NUM_LABELS } from '../ml/genre/labels';
 import { eraSplit, ERA_TEST_BEFORE } from '../ml/genre/training/era-split';
@@ -12,7 +12,6 @@ import { preprocessSpec } from '../ml/image/preprocess';
 import { Progress } from '../progress';
 import type { EmbeddingRepository } from '../repositories/embedding.repository';
 import type { MovieRepository } from '../repositories/movie.repository';
-import type { EmbeddingService } from './embedding.service';
 import type { EvaluationSplit } from './genre-model.service';
 import type { PosterStore } from './poster-store';
 
@@ -30,11 +29,12 @@ export class BackboneTuningService {
     private readonly embeddings: EmbeddingRepository,
     private readonly movies: MovieRepository,
     private readonly posters: PosterStore,
-    private readonly embedding: EmbeddingService,
+    /** The configured backbone's manifest (the one tuned from). */
+    private readonly manifest: () => BackboneManifest,
   ) {}
 
   async tune(opts: { split: EvaluationSplit; id?: string; epochs?: number; seed?: number; progress?: boolean }): Promise<TunedBackboneManifest> {
-    const base = this.embedding.manifest();
+    const base = this.manifest();
     const seed = opts.seed ?? 42;
     const splitName = opts.split === 'era' ? `era-${ERA_TEST_BEFORE}-${seed}` : `random-${seed}`;
     const id = opts.id ?? `${base.id}-poster-${opts.split}`;

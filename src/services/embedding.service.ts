@@ -1,12 +1,9 @@
-import type { MlConfig, ProgressConfig } from '../config';
-import { AppError } from '../errors';
-import { loadBackbone, manifestDirs, type BackboneManifest } from '../ml/backbone/manifest';
-import { embedPipeline, PipelineItem } from '../ml/embedding/embed-pipeline';
-import { EmbeddingBatcher } from '../ml/embedding/embedding-batcher';
-import { PosterEmbedder } from '../ml/embedding/poster-embedder';
+import type { ProgressConfig } from '../config';
+import type { PipelineItem, PipelineResult } from '../ml/embedding/embed-pipeline';
+import type { ImageEmbedder, ImageEmbedderFactory, ImageEmbedderInfo } from '../ml/embedding/image-embedder';
 import { Progress } from '../progress';
-import { EmbeddingRepository } from '../repositories/embedding.repository';
-import { PosterStore } from './poster-store';
+import type { EmbeddingRepository } from '../repositories/embedding.repository';
+import type { PosterStore } from './poster-store';
 
 export interface EmbedRunSummary {
   embedded: number;
@@ -17,45 +14,32 @@ export interface EmbedRunSummary {
 
 /**
  * Owns the backbone: bulk embedding of stored posters (`marquee embed`) and on-demand embedding
- * of new images through the coalescing batcher (GraphQL). The embedder starts lazily, since
+ * of new images (GraphQL, coalesced with concurrent requests). The embedder starts lazily, since
  * plain queries never need it.
  */
 export class EmbeddingService {
-  private embedder?: Promise<PosterEmbedder>;
-  private batcher?: EmbeddingBatcher;
-  readonly backbone: string;
+  private embedder?: Promise<ImageEmbedder>;
 
+  /** `backbone`: Config ml.backbone, the manifest id the embedder must run (embeddings are stored per id). */
   constructor(
-    private readonly config: MlConfig,
+    readonly backbone: string,
+    private readonly createEmbedder: ImageEmbedderFactory,
     private readonly progress: ProgressConfig,
-    readonly repo: EmbeddingRepository,
+    private readonly repo: EmbeddingRepository,
     private readonly posters: PosterStore,
-  ) {
-    this.backbone = config.backbone;
-  }
+  ) {}
 
-  /** The active backbone's manifest (built-in, MARQUEE_BACKBONES_DIR or `<models dir>/manifests`). */
-  manifest(): BackboneManifest {
-    return loadBackbone(this.backbone, manifestDirs(this.config.backbonesDir, this.config.modelsDir));
-  }
-
-  getEmbedder(): Promise<PosterEmbedder> {
+  private getEmbedder(): Promise<ImageEmbedder> {
     if (!this.embedder) {
-      const create = async () => PosterEmbedder.create({
-        modelsDir: this.config.modelsDir,
-        backbone: this.manifest(),
-        device: this.config.device,
-      });
-      this.embedder = create();
+      this.embedder = this.createEmbedder();
       this.embedder.catch(() => (this.embedder = undefined)); // a missing model can be fixed without a restart
     }
     return this.embedder;
   }
 
-  /** Embeds one image (bytes) through the batcher: concurrent callers share session runs. */
+  /** Embeds one image (bytes); concurrent callers share session runs. */
   async embedImage(bytes: Buffer): Promise<Float32Array> {
-    if (!this.batcher) this.batcher = new EmbeddingBatcher(await this.getEmbedder());
-    return this.batcher.embed(bytes);
+    return (await this.getEmbedder()).embed(bytes);
   }
 
   async store(movieId: number, posterSha256: string, vector: Float32Array): Promise<void> {
@@ -94,7 +78,7 @@ export class EmbeddingService {
     // 32 tensor rows a run: the same CPU throughput as 64 with a peak RSS of ~1.1 GB instead of ~1.6 GB
     // (docs/benchmarks.md); a backbone with several crops per poster takes fewer posters a batch.
     const batchSize = opts.batchSize ?? Math.max(1, Math.floor(32 / embedder.info.cropsPerImage));
-    for await (const results of embedPipeline(embedder, source(), { batchSize, total })) {
+    for await (const results of embedder.embedBatches(source(), { batchSize, total })) {
       const ok = results.filter((r) => r.vector);
       await repo.upsertMany(backbone, ok.map((r) => ({ movieId: r.key, posterSha256: shaOf.get(r.key)!, vector: r.vector! })));
       summary.embedded += ok.length;
@@ -111,10 +95,10 @@ export class EmbeddingService {
   }
 
   /** Embeds arbitrary images (paths or bytes) in large batches, e.g. a labelled CSV for evaluation. */
-  async embedItems<K>(items: Array<PipelineItem<K>>, progress?: Progress): Promise<Array<{ key: K; vector?: Float32Array; error?: AppError }>> {
+  async embedItems<K>(items: Array<PipelineItem<K>>, progress?: Progress): Promise<Array<PipelineResult<K>>> {
     const embedder = await this.getEmbedder();
-    const out: Array<{ key: K; vector?: Float32Array; error?: AppError }> = [];
-    for await (const results of embedPipeline(embedder, items, { batchSize: 64, total: items.length })) {
+    const out: Array<PipelineResult<K>> = [];
+    for await (const results of embedder.embedBatches(items, { batchSize: 64, total: items.length })) {
       out.push(...results);
       progress?.update(out.length);
     }
@@ -122,13 +106,12 @@ export class EmbeddingService {
     return out;
   }
 
-  async info(): Promise<{ backbone: string; provider: string; skipped: Array<{ provider: string; reason: string }>; dim: number }> {
-    const e = await this.getEmbedder();
-    return { backbone: e.info.backbone, provider: e.info.provider, skipped: e.info.skipped, dim: e.info.dim };
+  /** The running embedder's backbone and execution provider (starting it if it is not running). */
+  async info(): Promise<ImageEmbedderInfo> {
+    return (await this.getEmbedder()).info;
   }
 
   async close(): Promise<void> {
-    await this.batcher?.close();
     if (this.embedder) await (await this.embedder.catch(() => undefined))?.close();
   }
 }

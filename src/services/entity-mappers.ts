@@ -7,6 +7,7 @@ import type { ModelVersionInfo, TrainingJobInfo } from '../domain/model';
 import type { MovieRecord } from '../domain/movie';
 import { chosenRow, type ReportRow } from '../ml/genre/training/trainer';
 import type { ModelVersionSummary } from '../repositories/model-version.repository';
+import { PosterStore } from './poster-store';
 
 export function toMovieRecord(e: MovieEntity): MovieRecord {
   return {
@@ -19,6 +20,7 @@ export function toMovieRecord(e: MovieEntity): MovieRecord {
     storyline: e.storyline,
     posterSha256: e.posterSha256,
     posterMime: e.posterMime,
+    posterFile: e.posterSha256 && e.posterMime ? PosterStore.fileName(e.posterSha256, e.posterMime) : null,
     rawGenres: e.rawGenres,
     labels: e.labels,
   };

@@ -1,15 +1,14 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse';
 import type { NetConfig, ProgressConfig } from '../config';
 import { AppError } from '../errors';
 import { NUM_LABELS, multiHot } from '../ml/genre/labels';
 import { PipelineItem } from '../ml/embedding/embed-pipeline';
-import { fetchImage } from '../net/safe-fetch';
+import { imageSource, readImageSource } from '../net/image-source';
 import { Progress } from '../progress';
 import { EmbeddingService } from './embedding.service';
 import { GenreModelService } from './genre-model.service';
-import { parseRow, ScrapeRow } from './import/movie-row';
+import { parseRow } from './import/movie-row';
+import { openScrapeCsv } from './import/scrape-csv';
 
 /** `marquee evaluate --csv`: scores the active model on a labelled file without importing it. */
 export class EvaluationService {
@@ -21,18 +20,21 @@ export class EvaluationService {
   ) {}
 
   async evaluateCsv(csvPath: string, opts: { limit?: number } = {}) {
-    const file = path.resolve(csvPath);
-    if (!fs.existsSync(file)) throw new AppError('BAD_USER_INPUT', `no such CSV file: ${file}`, 'FILE_NOT_FOUND');
+    const csv = openScrapeCsv(csvPath);
     const items: Array<PipelineItem<number>> = [];
     const labels: Uint8Array[] = [];
     const skipped: Array<{ line: number; reason: string }> = [];
-    const parser = fs.createReadStream(file).pipe(parse({ columns: (h: string[]) => h.map((x) => x.trim().toLowerCase()), bom: true, info: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true }));
-    for await (const rec of parser as AsyncIterable<{ record: ScrapeRow; info: { lines: number } }>) {
+    for await (const rec of csv.records) {
       if (opts.limit !== undefined && items.length >= opts.limit) break;
       try {
         const row = parseRow(rec.record);
-        const image = /^https?:\/\//i.test(row.imgUrl) ? (await fetchImage(row.imgUrl, { allowPrivate: this.net.allowPrivateUrls })).bytes : undefined;
-        items.push({ key: labels.length, image, imagePath: image ? undefined : path.resolve(path.dirname(file), row.imgUrl) });
+        const source = imageSource(row.imgUrl, path.dirname(csv.file));
+        // Files are read by the decode workers, off the main thread; URLs are fetched here.
+        items.push(
+          source.kind === 'file'
+            ? { key: labels.length, imagePath: source.path }
+            : { key: labels.length, image: await readImageSource(source, { allowPrivateUrls: this.net.allowPrivateUrls }) },
+        );
         labels.push(multiHot(row.labels));
       } catch (err) {
         skipped.push({ line: rec.info.lines, reason: (err as { reason?: string }).reason ?? 'ERROR' });

@@ -229,7 +229,7 @@ export class GenreModelService {
       },
     });
     const ids = (idx: Int32Array) => Array.from(idx, (i) => data.movieIds[i]);
-    const artifact = result.artifact as GenreModelArtifact;
+    const artifact = result.artifact;
     const probs = GenrePredictor.fromArtifact(artifact).predict(data.X, data.n, data.texts);
     const name = await this.versions.nextName(`${this.backbone}-${result.report.chosen.model}`);
     const hadActive = (await this.active()) !== null;

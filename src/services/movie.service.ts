@@ -1,3 +1,4 @@
+import { parseMovieId } from '../domain/ids';
 import type { MovieFilterSpec, MovieRecord } from '../domain/movie';
 import { badInput } from '../errors';
 import type { MovieRepository } from '../repositories/movie.repository';
@@ -17,12 +18,6 @@ export function decodeCursor(cursor: string): number {
   const m = /^movie:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!m) throw badInput('BAD_CURSOR', 'malformed cursor');
   return Number(m[1]);
-}
-
-export function parseMovieId(id: string | number): number {
-  const n = typeof id === 'number' ? id : Number(id);
-  if (!Number.isSafeInteger(n) || n <= 0 || String(n) !== String(id).trim()) throw badInput('BAD_ID', `malformed movie id "${id}"`);
-  return n;
 }
 
 /** Reading the movie table: pages with filters, single movies, counts. */

@@ -1,10 +1,10 @@
 import crypto from 'node:crypto';
 import type { NetConfig } from '../config';
+import { parseMovieId } from '../domain/ids';
 import { badInput } from '../errors';
+import { MAX_IMAGE_BASE64_LENGTH, MAX_IMAGE_BYTES } from '../ml/image/formats';
 import { fetchImage } from '../net/safe-fetch';
 import { EmbeddingService } from './embedding.service';
-import { parseMovieId } from './movie.service';
-import { MAX_POSTER_BYTES } from './poster-store';
 import { SimilarityService } from './similarity.service';
 
 export interface PosterSpec {
@@ -48,13 +48,13 @@ export class PosterQueryService {
 export async function readImageBytes(base64: string | null | undefined, url: string | null | undefined, allowPrivateUrls: boolean): Promise<Buffer> {
   if (base64 != null) return decodeBase64(base64);
   if (url!.length > 2048) throw badInput('URL_TOO_LONG', 'the image URL is longer than 2048 characters');
-  return (await fetchImage(url!, { allowPrivate: allowPrivateUrls, maxBytes: MAX_POSTER_BYTES })).bytes;
+  return (await fetchImage(url!, { allowPrivate: allowPrivateUrls, maxBytes: MAX_IMAGE_BYTES })).bytes;
 }
 
 function decodeBase64(s: string): Buffer {
   const body = s.replace(/^data:[^;,]+;base64,/, '');
-  if (body.length > Math.ceil((MAX_POSTER_BYTES * 4) / 3) + 4) {
-    throw badInput('PAYLOAD_TOO_LARGE', `the image is over ${MAX_POSTER_BYTES} bytes`);
+  if (body.length > MAX_IMAGE_BASE64_LENGTH) {
+    throw badInput('PAYLOAD_TOO_LARGE', `the image is over ${MAX_IMAGE_BYTES} bytes`);
   }
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(body.replace(/\s+/g, ''))) throw badInput('BAD_BASE64', 'imageBase64 is not valid base64');
   const buf = Buffer.from(body, 'base64');

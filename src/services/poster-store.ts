@@ -3,21 +3,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { badInput } from '../errors';
-
-/** Posters larger than this many pixels are refused before decoding (decompression bombs). */
-export const MAX_POSTER_PIXELS = 40_000_000;
-export const MAX_POSTER_BYTES = 10 * 1024 * 1024;
-
-const MIME_EXT: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', gif: 'gif', avif: 'avif', tiff: 'tiff' };
+import { formatOfExt, formatOfMime, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, POSTER_FORMATS, sniffFormat } from '../ml/image/formats';
 
 export interface StoredPoster {
   sha256: string;
   mime: string;
 }
 
+const SERVED_NAME = new RegExp(`^([0-9a-f]{64})\\.(${POSTER_FORMATS.map((f) => f.ext).join('|')})$`);
+
 /**
  * Content-addressed poster files under MARQUEE_DATA_DIR/posters: a movie row never points at a
- * file that can vanish with its source, and identical posters are stored once.
+ * file that can vanish with its source, and identical posters are stored once. Only formats the
+ * embedder decodes are stored (ml/image/formats), so every stored poster can be embedded.
  */
 export class PosterStore {
   readonly root: string;
@@ -29,34 +27,45 @@ export class PosterStore {
   /** Checks that the bytes are a whole, decodable image within the limits; returns its MIME type. */
   static async validate(bytes: Buffer): Promise<string> {
     if (bytes.length === 0) throw badInput('IMAGE_EMPTY', 'the image is empty');
-    if (bytes.length > MAX_POSTER_BYTES) {
-      throw badInput('PAYLOAD_TOO_LARGE', `the image is ${bytes.length} bytes; the limit is ${MAX_POSTER_BYTES}`);
+    if (bytes.length > MAX_IMAGE_BYTES) {
+      throw badInput('PAYLOAD_TOO_LARGE', `the image is ${bytes.length} bytes; the limit is ${MAX_IMAGE_BYTES}`);
     }
-    let format: string | undefined;
-    let pixels = 0;
+    const format = sniffFormat(bytes);
+    if (!format) throw badInput('NOT_AN_IMAGE', `not an image in an accepted format (${POSTER_FORMATS.map((f) => f.name).join(', ')})`);
+    let pixels: number;
     try {
       const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-      format = meta.format;
       pixels = (meta.width ?? 0) * (meta.height ?? 0);
     } catch {
       throw badInput('NOT_AN_IMAGE', 'the file is not an image sharp can read');
     }
-    if (!format || !MIME_EXT[format]) throw badInput('NOT_AN_IMAGE', `unsupported image format ${format ?? 'unknown'}`);
-    if (pixels > MAX_POSTER_PIXELS) {
-      throw badInput('IMAGE_TOO_LARGE', `the image has ${pixels} pixels; the limit is ${MAX_POSTER_PIXELS}`);
+    if (pixels > MAX_IMAGE_PIXELS) {
+      throw badInput('IMAGE_TOO_LARGE', `the image has ${pixels} pixels; the limit is ${MAX_IMAGE_PIXELS}`);
     }
     try {
       // A full (shrink-on-load) decode: headers alone do not reveal a truncated or corrupt body.
-      await sharp(bytes, { failOn: 'truncated', limitInputPixels: MAX_POSTER_PIXELS }).resize(16, 16).raw().toBuffer();
+      await sharp(bytes, { failOn: 'truncated', limitInputPixels: MAX_IMAGE_PIXELS }).resize(16, 16).raw().toBuffer();
     } catch (err) {
       throw badInput('IMAGE_CORRUPT', `the image is corrupt: ${(err as Error).message}`);
     }
-    return `image/${format}`;
+    return format.mime;
+  }
+
+  /** The public file name of a stored poster (`<sha256>.<ext>`), as served under /posters/. */
+  static fileName(sha256: string, mime: string): string {
+    return `${sha256}.${formatOfMime(mime)?.ext ?? 'bin'}`;
   }
 
   fileFor(sha256: string, mime: string): string {
-    const ext = MIME_EXT[mime.replace('image/', '')] ?? 'bin';
-    return path.join(this.root, sha256.slice(0, 2), `${sha256}.${ext}`);
+    return path.join(this.root, sha256.slice(0, 2), PosterStore.fileName(sha256, mime));
+  }
+
+  /** The file and MIME type behind a public file name, or undefined when the name is not one. */
+  servedFile(name: string): { path: string; mime: string; sha256: string } | undefined {
+    const m = SERVED_NAME.exec(name);
+    const format = m && formatOfExt(m[2]);
+    if (!m || !format) return undefined;
+    return { path: this.fileFor(m[1], format.mime), mime: format.mime, sha256: m[1] };
   }
 
   /** Validates and stores the bytes; idempotent (an existing file is left as is). */
@@ -72,9 +81,5 @@ export class PosterStore {
       await fs.promises.rename(tmp, file);
     }
     return { sha256, mime };
-  }
-
-  async read(sha256: string, mime: string): Promise<Buffer> {
-    return fs.promises.readFile(this.fileFor(sha256, mime));
   }
 }

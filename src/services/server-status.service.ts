@@ -4,7 +4,7 @@ import type { EmbeddingService } from './embedding.service';
 import type { GenreModelService } from './genre-model.service';
 import type { SimilarityService } from './similarity.service';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- package.json lies outside rootDir's sources; read once at load
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- read at run time: an import would copy package.json into dist/
 const { version } = require('../../../package.json') as { version: string };
 
 /** What the running server reports about itself: serverInfo and the /readyz probe. */

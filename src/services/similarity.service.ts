@@ -2,14 +2,15 @@ import path from 'node:path';
 import type { MovieEntity } from '../db/entities';
 import type { MovieFilterSpec, MovieRecord, RecommendedMovie, ScoredMovie } from '../domain/movie';
 import { badInput, notFound } from '../errors';
-import { CosineIndex, type Hit } from '../ml/index/cosine-index';
+import { CosineIndex, NEIGHBOURS, type Hit } from '../ml/index/cosine-index';
 import { dot, normalize } from '../ml/math/vectors';
 import type { EmbeddingRepository } from '../repositories/embedding.repository';
 import type { MovieRepository } from '../repositories/movie.repository';
 import { toMovieRecord } from './entity-mappers';
 import type { MovieCatalog } from './movie-catalog';
 
-export const MAX_K = 100;
+/** The largest k the API allows: a request up to it is answered from the precomputed neighbour lists. */
+export const MAX_K = NEIGHBOURS;
 
 export function checkK(k: number | undefined, fallback = 10): number {
   const v = k ?? fallback;

@@ -5,9 +5,10 @@
  * in input order; a bad image yields { key, error } and never stops the run. The caller does the I/O
  * around it (reading rows, writing vectors).
  */
-import { AppError } from '../../errors';
-import { combineCrops, type PosterEmbedder } from './poster-embedder';
+import { AppError, asAppError } from '../../errors';
 import type { DecodedImage } from '../image/decode-pool';
+import { BatchRunner } from './batch-runner';
+import type { PosterEmbedder } from './poster-embedder';
 
 /** See bench/embedding.ts for the measurements behind it. */
 export const DEFAULT_PIPELINE_BATCH = 64;
@@ -52,9 +53,6 @@ interface Pending<K> {
   decoded: Promise<Settled[]>;
 }
 
-const asAppError = (err: unknown) =>
-  err instanceof AppError ? err : new AppError('INTERNAL_SERVER_ERROR', `Embedding failed: ${(err as Error)?.message ?? err}`, 'DECODE_FAILED');
-
 export async function* embedPipeline<K>(
   embedder: PosterEmbedder,
   source: AsyncIterable<PipelineItem<K>> | Iterable<PipelineItem<K>>,
@@ -63,12 +61,9 @@ export async function* embedPipeline<K>(
   const batchSize = Math.max(1, Math.floor(opts.batchSize ?? DEFAULT_PIPELINE_BATCH));
   const prefetch = Math.max(1, Math.floor(opts.prefetch ?? 2));
   const pool = embedder.pool;
-  const crops = embedder.info.cropsPerImage;
-  const dim = embedder.info.dim;
-  const rowFloats = crops * embedder.rowLength;
-  const batchBuf = new Float32Array(batchSize * rowFloats);
+  const runner = new BatchRunner(embedder);
   const it: AsyncIterator<PipelineItem<K>> | Iterator<PipelineItem<K>> =
-    Symbol.asyncIterator in source ? (source as AsyncIterable<PipelineItem<K>>)[Symbol.asyncIterator]() : (source as Iterable<PipelineItem<K>>)[Symbol.iterator]();
+    Symbol.asyncIterator in source ? (source)[Symbol.asyncIterator]() : (source)[Symbol.iterator]();
   let exhausted = false;
 
   const start = async (): Promise<Pending<K> | undefined> => {
@@ -86,7 +81,7 @@ export async function* embedPipeline<K>(
         if (input === undefined) return Promise.resolve({ ok: false, error: new AppError('BAD_USER_INPUT', 'Item has neither image nor imagePath', 'NOT_AN_IMAGE') });
         return pool.decode(input).then(
           (d) => ({ ok: true, d }),
-          (err) => ({ ok: false, error: asAppError(err) }),
+          (err) => ({ ok: false, error: asAppError(err, 'DECODE_FAILED', 'Embedding failed') }),
         );
       }),
     );
@@ -110,18 +105,19 @@ export async function* embedPipeline<K>(
       const cur = queue.shift()!;
       await fill(prefetch);
       const settled = await cur.decoded;
-      const results: PipelineResult<K>[] = new Array(cur.items.length);
+      const results = new Array<PipelineResult<K>>(cur.items.length);
       const okIdx: number[] = [];
+      const okData: Float32Array[] = [];
       settled.forEach((s, i) => {
         if (s.ok) {
-          batchBuf.set(s.d.data, okIdx.length * rowFloats);
           okIdx.push(i);
+          okData.push(s.d.data);
         } else results[i] = { key: cur.items[i].key, error: s.error };
       });
       if (okIdx.length > 0) {
         // An inference failure means the backbone itself is broken: it ends the run (thrown).
-        const vecs = combineCrops(await embedder.embedTensor(batchBuf, okIdx.length * crops), okIdx.length, crops, dim);
-        okIdx.forEach((i, k) => (results[i] = { key: cur.items[i].key, vector: vecs.slice(k * dim, (k + 1) * dim) }));
+        const vectors = await runner.run(okData);
+        okIdx.forEach((i, k) => (results[i] = { key: cur.items[i].key, vector: vectors[k] }));
       }
       done += cur.items.length;
       failed += cur.items.length - okIdx.length;

@@ -6,9 +6,10 @@
  * its own request. The number of requests in the batcher is bounded: beyond `maxQueue` a request is
  * rejected at once with AppError SERVICE_UNAVAILABLE QUEUE_FULL.
  */
-import { AppError } from '../../errors';
-import { combineCrops, type PosterEmbedder } from './poster-embedder';
+import { AppError, asAppError } from '../../errors';
 import type { ImageInput } from '../image/preprocess';
+import { BatchRunner } from './batch-runner';
+import type { PosterEmbedder } from './poster-embedder';
 
 export interface EmbeddingBatcherOptions {
   /** Images per session.run (default 32). */
@@ -36,7 +37,7 @@ export class EmbeddingBatcher {
   private running = false;
   private timer?: NodeJS.Timeout;
   private closing = false;
-  private batchBuf?: Float32Array;
+  private readonly runner: BatchRunner;
   private drained?: () => void;
 
   constructor(
@@ -46,6 +47,7 @@ export class EmbeddingBatcher {
     this.maxBatch = Math.max(1, Math.floor(opts.maxBatch ?? 32));
     this.maxWaitMs = Math.max(0, opts.maxWaitMs ?? 4);
     this.maxQueue = Math.max(1, Math.floor(opts.maxQueue ?? 128));
+    this.runner = new BatchRunner(embedder);
   }
 
   /** Requests admitted and not yet answered. */
@@ -67,7 +69,7 @@ export class EmbeddingBatcher {
     try {
       decoded = this.embedder.pool.decode(image).then((d) => d.data);
     } catch (err) {
-      decoded = Promise.reject(err);
+      decoded = Promise.reject(asAppError(err, 'DECODE_FAILED', 'Decoding failed'));
     }
     const result = new Promise<Float32Array>((resolve, reject) => {
       decoded.then(
@@ -78,7 +80,7 @@ export class EmbeddingBatcher {
         },
         (err) => {
           this.decoding--;
-          reject(err);
+          reject(asAppError(err, 'DECODE_FAILED', 'Decoding failed'));
           this.schedule(); // others may have been waiting for this decode
         },
       );
@@ -122,16 +124,10 @@ export class EmbeddingBatcher {
     this.running = true;
     const items = this.ready.splice(0, this.maxBatch);
     try {
-      const crops = this.embedder.info.cropsPerImage;
-      const rowFloats = crops * this.embedder.rowLength;
-      if (!this.batchBuf || this.batchBuf.length < this.maxBatch * rowFloats) this.batchBuf = new Float32Array(this.maxBatch * rowFloats);
-      items.forEach((it, k) => this.batchBuf!.set(it.data, k * rowFloats));
-      const rows = await this.embedder.embedTensor(this.batchBuf, items.length * crops);
-      const vecs = combineCrops(rows, items.length, crops, this.embedder.info.dim);
-      const dim = this.embedder.info.dim;
-      items.forEach((it, k) => it.resolve(vecs.slice(k * dim, (k + 1) * dim)));
+      const vectors = await this.runner.run(items.map((it) => it.data));
+      items.forEach((it, k) => it.resolve(vectors[k]));
     } catch (err) {
-      const e = err instanceof AppError ? err : new AppError('INTERNAL_SERVER_ERROR', `Embedding failed: ${(err as Error)?.message ?? err}`, 'INFERENCE_FAILED');
+      const e = asAppError(err, 'INFERENCE_FAILED', 'Embedding failed');
       for (const it of items) it.reject(e);
     } finally {
       this.running = false;

@@ -1,27 +1,23 @@
 /**
- * The poster embedder: an ONNX Runtime session over a verified backbone, picking an execution provider
- * (`auto` tries cuda, then webgpu, then cpu and logs one line saying which it got and why it skipped the
- * others), plus a decode pool. Returns L2-normalised embeddings. Knows nothing of databases or GraphQL.
+ * The poster embedder: an ONNX Runtime session over a verified backbone (backbone/onnx-session picks
+ * the execution provider and logs one line saying which it got), plus a decode pool. Returns
+ * L2-normalised embeddings. Knows nothing of databases or GraphQL.
  *
  * Note: onnxruntime-node 1.30 runs `session.run` synchronously on the main thread (the promise resolves
  * after the whole batch); keep batches moderate where the event loop also serves requests.
  */
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AppError } from '../../errors';
-import { AUTO_PROVIDER_ORDER, DEVICES, type Device, type Provider } from '../backbone/device';
+import { AppError, asAppError } from '../../errors';
+import { DEVICES, type Device, type Provider } from '../backbone/device';
 import { loadBackbone, type BackboneManifest } from '../backbone/manifest';
 import { resolveWeights } from '../backbone/model-store';
+import { DEFAULT_SPINNING, firstLine, openBackboneSession, type SkippedProvider } from '../backbone/onnx-session';
 import { DecodePool } from '../image/decode-pool';
 import { cropLength, preprocessSpec, type ImageInput, type PreprocessSpec } from '../image/preprocess';
 import { cropsFor, type ResizeStrategy } from '../image/resize-strategy';
-
-export interface SkippedProvider {
-  provider: Provider;
-  reason: string;
-}
+import { l2NormalizeRows } from '../math/vectors';
+import { BatchRunner } from './batch-runner';
 
 export interface EmbedderInfo {
   backbone: string;
@@ -64,71 +60,6 @@ export interface PosterEmbedderOptions {
 
 export type EmbedImageResult = { vector: Float32Array; error?: undefined } | { vector?: undefined; error: AppError };
 
-/** L2-normalises `rows` rows of `dim` floats in place (zero rows stay zero). */
-export function l2NormalizeRows(a: Float32Array, rows: number, dim: number): Float32Array {
-  for (let r = 0; r < rows; r++) {
-    const o = r * dim;
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += a[o + j] * a[o + j];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < dim; j++) a[o + j] *= inv;
-  }
-  return a;
-}
-
-/** Averages each group of `crops` consecutive unit rows into one normalised row (identity for 1). */
-export function combineCrops(rows: Float32Array, images: number, crops: number, dim: number): Float32Array {
-  if (crops === 1) return rows;
-  const out = new Float32Array(images * dim);
-  for (let i = 0; i < images; i++) {
-    for (let c = 0; c < crops; c++) {
-      const src = (i * crops + c) * dim;
-      for (let j = 0; j < dim; j++) out[i * dim + j] += rows[src + j];
-    }
-  }
-  return l2NormalizeRows(out, images, dim);
-}
-
-const firstLine = (err: unknown) =>
-  String((err as Error)?.message ?? err)
-    .split('\n')
-    .map((l) => l.trim())
-    .filter(Boolean)
-    // ORT prefixes "<source path>:<line> <function>::<lambda()> <condition> was false. <message>"
-    .map((l) => l.replace(/^\/onnxruntime_src\/\S+\s+/, '').replace(/^.*\swas false\.\s+/, ''))[0] ?? 'unknown error';
-
-/** Whether the installed onnxruntime-node ships the CUDA provider library (probing without it only logs noise). */
-function cudaLibraryPresent(): boolean | undefined {
-  try {
-    const root = path.dirname(require.resolve('onnxruntime-node/package.json'));
-    const binDir = path.join(root, 'bin');
-    for (const napi of fs.readdirSync(binDir)) {
-      const dir = path.join(binDir, napi, process.platform, process.arch);
-      if (fs.existsSync(dir)) return fs.readdirSync(dir).some((f) => /onnxruntime_providers_cuda\.(so|dll)/.test(f));
-    }
-    return false;
-  } catch {
-    return undefined; // unknown layout: just try
-  }
-}
-
-/** Default for PosterEmbedderOptions.spinning (see bench/embedding.ts). */
-export const DEFAULT_SPINNING = true;
-
-function sessionOptions(provider: Provider, threads: number, spinning: boolean): ort.InferenceSession.SessionOptions {
-  const ep: ort.InferenceSession.ExecutionProviderConfig =
-    provider === 'cuda' ? { name: 'cuda', deviceId: 0 } : provider === 'webgpu' ? { name: 'webgpu' } : { name: 'cpu' };
-  return {
-    executionProviders: [ep],
-    graphOptimizationLevel: 'all',
-    executionMode: 'sequential',
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    logSeverityLevel: 3,
-    extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
-  };
-}
-
 export class PosterEmbedder {
   readonly info: EmbedderInfo;
   readonly manifest: BackboneManifest;
@@ -154,6 +85,11 @@ export class PosterEmbedder {
    * outputs against the manifest. An explicit device that fails to start is AppError SERVICE_UNAVAILABLE
    * (reason PROVIDER_UNAVAILABLE) naming the provider and the cause; `auto` falls back to cpu.
    */
+  /**
+   * Verifies the weights, starts a session on the requested device and checks the model's inputs and
+   * outputs against the manifest. An explicit device that fails to start is AppError SERVICE_UNAVAILABLE
+   * (reason PROVIDER_UNAVAILABLE) naming the provider and the cause; `auto` falls back to cpu.
+   */
   static async create(opts: PosterEmbedderOptions): Promise<PosterEmbedder> {
     const manifest = typeof opts.backbone === 'object' ? opts.backbone : loadBackbone(opts.backbone);
     const spec = preprocessSpec(manifest, { strategy: opts.strategy ?? manifest.preprocess, maxPixels: opts.maxInputPixels, maxBytes: opts.maxInputBytes });
@@ -164,40 +100,7 @@ export class PosterEmbedder {
     }
     const threads = Math.max(1, Math.floor(opts.threads ?? os.availableParallelism()));
     const log = opts.logger ?? ((line: string) => process.stderr.write(line + '\n'));
-
-    const candidates: readonly Provider[] = device === 'auto' ? AUTO_PROVIDER_ORDER : [device];
-    const skipped: SkippedProvider[] = [];
-    let session: ort.InferenceSession | undefined;
-    let provider: Provider | undefined;
-    for (const p of candidates) {
-      if (p === 'cuda' && cudaLibraryPresent() === false) {
-        const reason = 'onnxruntime-node has no CUDA provider library installed (libonnxruntime_providers_cuda missing)';
-        if (device === 'cuda') throw providerError(p, reason);
-        skipped.push({ provider: p, reason });
-        continue;
-      }
-      try {
-        const s = await ort.InferenceSession.create(weights.path, sessionOptions(p, threads, opts.spinning ?? DEFAULT_SPINNING));
-        try {
-          checkModel(s, manifest);
-          // One tiny run proves the provider works end to end (a GPU can list but fail at first run).
-          await s.run({ [manifest.input.name]: new ort.Tensor('float32', new Float32Array(cropLength(spec)), [1, 3, spec.height, spec.width]) }, [manifest.embedding.name]);
-        } catch (err) {
-          await s.release().catch(() => undefined);
-          throw err;
-        }
-        session = s;
-        provider = p;
-        break;
-      } catch (err) {
-        if (err instanceof AppError) throw err; // model/manifest mismatch: no provider will fix it
-        if (device !== 'auto') throw providerError(p, firstLine(err));
-        skipped.push({ provider: p, reason: firstLine(err) });
-      }
-    }
-    if (!session || !provider) {
-      throw new AppError('SERVICE_UNAVAILABLE', `No execution provider could start: ${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')}`, 'PROVIDER_UNAVAILABLE', { skipped });
-    }
+    const { session, provider, skipped } = await openBackboneSession(manifest, weights.path, { device, threads, spinning: opts.spinning ?? DEFAULT_SPINNING });
     const info: EmbedderInfo = {
       backbone: manifest.id,
       dim: manifest.embedding.dim,
@@ -240,7 +143,7 @@ export class PosterEmbedder {
   /**
    * Runs the backbone on the first `n` rows of `batch` (n x 3 x H x W normalised floats; the array may be
    * longer, e.g. a pre-allocated batch buffer) and returns n x dim L2-normalised rows (one row per crop:
-   * use combineCrops for 'topbottom').
+   * BatchRunner combines a poster's crops).
    */
   async embedTensor(batch: Float32Array, n: number): Promise<Float32Array> {
     if (this.closed) throw new AppError('SERVICE_UNAVAILABLE', 'Embedder is closed', 'SHUTTING_DOWN');
@@ -269,18 +172,11 @@ export class PosterEmbedder {
    */
   async embedImages(images: ImageInput[]): Promise<EmbedImageResult[]> {
     const decoded = await Promise.allSettled(images.map((img) => this.pool.decode(img)));
-    const ok = decoded.flatMap((d, i) => (d.status === 'fulfilled' ? [{ i, d: d.value }] : []));
-    const results: EmbedImageResult[] = decoded.map((d) =>
-      d.status === 'rejected' ? { error: d.reason instanceof AppError ? d.reason : new AppError('INTERNAL_SERVER_ERROR', String(d.reason), 'DECODE_FAILED') } : (undefined as never),
-    );
+    const ok = decoded.flatMap((d, i) => (d.status === 'fulfilled' ? [{ i, data: d.value.data }] : []));
+    const results: EmbedImageResult[] = decoded.map((d) => (d.status === 'rejected' ? { error: asAppError(d.reason, 'DECODE_FAILED', 'Decoding failed') } : (undefined as never)));
     if (ok.length === 0) return results;
-    const crops = this.info.cropsPerImage;
-    const row = this.rowLength;
-    const batch = new Float32Array(ok.length * crops * row);
-    ok.forEach(({ d }, k) => batch.set(d.data, k * crops * row));
-    const vecs = combineCrops(await this.embedTensor(batch, ok.length * crops), ok.length, crops, this.info.dim);
-    const dim = this.info.dim;
-    ok.forEach(({ i }, k) => (results[i] = { vector: vecs.slice(k * dim, (k + 1) * dim) }));
+    const vectors = await new BatchRunner(this).run(ok.map((o) => o.data));
+    ok.forEach(({ i }, k) => (results[i] = { vector: vectors[k] }));
     return results;
   }
 
@@ -290,32 +186,5 @@ export class PosterEmbedder {
     this.closed = true;
     await this.decodePool?.close();
     await this.session.release();
-  }
-}
-
-function providerError(provider: Provider, cause: string): AppError {
-  return new AppError(
-    'SERVICE_UNAVAILABLE',
-    `The ${provider} execution provider failed to start (MARQUEE_DEVICE=${provider}): ${cause}. Use MARQUEE_DEVICE=auto to fall back to cpu.`,
-    'PROVIDER_UNAVAILABLE',
-    { provider, cause },
-  );
-}
-
-function checkModel(s: ort.InferenceSession, m: BackboneManifest): void {
-  const bad = (what: string) => new AppError('INTERNAL_SERVER_ERROR', `Backbone "${m.id}" does not match its manifest: ${what}`, 'MODEL_MISMATCH');
-  if (!s.inputNames.includes(m.input.name)) throw bad(`no input "${m.input.name}" (model has ${s.inputNames.join(', ')})`);
-  if (!s.outputNames.includes(m.embedding.name)) throw bad(`no output "${m.embedding.name}" (model has ${s.outputNames.join(', ')})`);
-  const inMeta = s.inputMetadata.find((x) => x.name === m.input.name);
-  if (inMeta?.isTensor) {
-    const [, c, h, w] = inMeta.shape;
-    if (inMeta.shape.length !== 4 || (typeof c === 'number' && c !== 3) || (typeof h === 'number' && h !== m.input.height) || (typeof w === 'number' && w !== m.input.width)) {
-      throw bad(`input shape [${inMeta.shape.join(',')}] is not [N,3,${m.input.height},${m.input.width}]`);
-    }
-  }
-  const outMeta = s.outputMetadata.find((x) => x.name === m.embedding.name);
-  if (outMeta?.isTensor) {
-    const d = outMeta.shape[outMeta.shape.length - 1];
-    if (typeof d === 'number' && d !== m.embedding.dim) throw bad(`output dim ${d} is not ${m.embedding.dim}`);
   }
 }

@@ -3,6 +3,7 @@
  * plain-JS predictor (Float32Array matmuls, no TF.js, no backend init).
  */
 import { AppError } from '../../errors';
+import { l2NormalizeRows } from '../math/vectors';
 import { TextScorer, type TextMemberArtifact } from '../text/text-fusion';
 
 export type Activation = 'linear' | 'relu' | 'sigmoid';
@@ -123,7 +124,7 @@ export class GenrePredictor {
   }
 
   /** Validates the artifact (e.g. parsed from jsonb) and builds the predictor. Throws AppError MODEL_ARTIFACT_INVALID. */
-  static fromArtifact(artifact: GenreModelArtifact | unknown): GenrePredictor {
+  static fromArtifact(artifact: unknown): GenrePredictor {
     const a = artifact as GenreModelArtifact;
     if (!a || typeof a !== 'object') throw invalid('not an object');
     if (a.format !== 'marquee.genre-model' || a.version !== 1) throw invalid(`unsupported format ${String(a.format)} v${String(a.version)}`);
@@ -181,16 +182,7 @@ export class GenrePredictor {
   private predictImage(X: Float32Array, n: number): Float32Array {
     const D = this.embeddingDim;
     if (X.length !== n * D) throw new AppError('BAD_USER_INPUT', `Expected ${n} x ${D} embeddings, got ${X.length} values`, 'EMBEDDING_DIM_MISMATCH');
-    let x = X;
-    if (this.l2) {
-      x = new Float32Array(X.length);
-      for (let i = 0; i < n; i++) {
-        let s = 0;
-        for (let k = 0; k < D; k++) s += X[i * D + k] * X[i * D + k];
-        const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-        for (let k = 0; k < D; k++) x[i * D + k] = X[i * D + k] * inv;
-      }
-    }
+    const x = this.l2 ? l2NormalizeRows(X.slice(), n, D) : X;
     const L = this.labels.length;
     if (this.members.length === 1) return this.run(this.members[0].layers, x, n);
     const out = new Float32Array(n * L);

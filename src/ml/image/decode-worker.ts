@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
-import { AppError } from '../../errors';
+import { asAppError, type AppError } from '../../errors';
 import { cropLength, preprocessInto, type PreprocessSpec } from './preprocess';
 import { cropsFor, type ResizeStrategy } from './resize-strategy';
 
@@ -33,7 +33,7 @@ parentPort!.on('message', (msg: DecodeRequest) => {
       parentPort!.postMessage(reply, [data.buffer]);
     },
     (err: unknown) => {
-      const e = err instanceof AppError ? err : new AppError('INTERNAL_SERVER_ERROR', `Decoding failed: ${(err as Error)?.message ?? err}`, 'DECODE_FAILED');
+      const e = asAppError(err, 'DECODE_FAILED', 'Decoding failed');
       const reply: DecodeReply = { id: msg.id, ok: false, error: { code: e.code, message: e.message, reason: e.reason, details: e.details } };
       parentPort!.postMessage(reply);
     },

@@ -8,13 +8,9 @@ import fsp from 'node:fs/promises';
 import sharp from 'sharp';
 import { AppError, badInput } from '../../errors';
 import type { BackboneManifest } from '../backbone/manifest';
+import { MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, POSTER_FORMATS, sniffFormat, type PosterFormat } from './formats';
 import { cropsFor, DEFAULT_RESIZE_STRATEGY, RESIZE_STRATEGIES, type ResizeStrategy } from './resize-strategy';
 
-export const DEFAULT_MAX_INPUT_PIXELS = 40_000_000;
-export const DEFAULT_MAX_INPUT_BYTES = 20 * 1024 * 1024;
-/** Formats accepted as posters (sniffed from magic bytes, then confirmed by sharp). */
-export const ACCEPTED_FORMATS = ['jpeg', 'png', 'webp', 'gif', 'avif/heif'] as const;
-export type AcceptedFormat = (typeof ACCEPTED_FORMATS)[number];
 
 /** Everything a decoder needs; plain data so it can be handed to worker threads. */
 export interface PreprocessSpec {
@@ -44,8 +40,8 @@ export function preprocessSpec(manifest: BackboneManifest, opts: PreprocessOptio
     mean: manifest.input.mean,
     std: manifest.input.std,
     strategy,
-    maxPixels: opts.maxPixels ?? DEFAULT_MAX_INPUT_PIXELS,
-    maxBytes: opts.maxBytes ?? DEFAULT_MAX_INPUT_BYTES,
+    maxPixels: opts.maxPixels ?? MAX_IMAGE_PIXELS,
+    maxBytes: opts.maxBytes ?? MAX_IMAGE_BYTES,
   };
 }
 
@@ -58,24 +54,13 @@ export interface PreprocessResult {
   /** Rows written: 1, or 2 for 'topbottom' (at offset and offset + cropLength). */
   crops: number;
   /** Source format (from its magic bytes). */
-  format: AcceptedFormat;
+  format: PosterFormat['name'];
 }
 
 /** An image source: bytes, or a file path (read here, after a size check). */
 export type ImageInput = Buffer | Uint8Array | string;
 
 const tooLarge = (message: string, details: Record<string, unknown>) => badInput('IMAGE_TOO_LARGE', message, details);
-
-/** Magic-byte sniffing: cheap, and keeps SVG/PDF/TIFF/other loaders libvips has away from user input. */
-export function sniffFormat(b: Uint8Array): AcceptedFormat | undefined {
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 && b[4] === 0x0d && b[5] === 0x0a) return 'png';
-  if (b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38) return 'gif';
-  if (b.length >= 12 && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WEBP') return 'webp';
-  if (b.length >= 12 && ascii(b, 4, 8) === 'ftyp' && /^(avif|avis|heic|heix|hevc|mif1|msf1)$/.test(ascii(b, 8, 12))) return 'avif/heif';
-  return undefined;
-}
-const ascii = (b: Uint8Array, from: number, to: number) => String.fromCharCode(...b.subarray(from, to));
 
 /** Maps a sharp/libvips failure to the stable reasons; AppErrors pass through. */
 export function imageError(err: unknown): AppError {
@@ -148,7 +133,7 @@ export async function preprocessInto(input: ImageInput, spec: PreprocessSpec, ou
   if (offset < 0 || offset + need > out.length) throw new RangeError(`preprocessInto: ${need} floats at offset ${offset} do not fit in ${out.length}`);
   const bytes = await readInput(input, spec.maxBytes);
   const format = sniffFormat(bytes);
-  if (!format) throw badInput('NOT_AN_IMAGE', `Not an image (unrecognised format); accepted: ${ACCEPTED_FORMATS.join(', ')}`);
+  if (!format) throw badInput('NOT_AN_IMAGE', `Not an image (unrecognised format); accepted: ${POSTER_FORMATS.map((f) => f.name).join(', ')}`);
 
   // No separate metadata() pass on the happy path (it costs ~5% of a poster's decode): sharp checks the
   // pixel limit against the header before decoding; metadata is read only to explain a rejection.
@@ -175,7 +160,7 @@ export async function preprocessInto(input: ImageInput, spec: PreprocessSpec, ou
     if (info.width !== W || info.height !== H) throw new AppError('INTERNAL_SERVER_ERROR', `Resize produced ${info.width}x${info.height}, expected ${W}x${H}`, 'PREPROCESS_FAILED');
     writeCHW(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.channels, spec, lut, out, offset + k * cropLength(spec));
   }
-  return { crops, format };
+  return { crops, format: format.name };
 }
 
 /** The AppError for a failed decode; for the pixel limit, with the image's dimensions from its header. */

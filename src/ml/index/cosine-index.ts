@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { HierarchicalNSW } from 'hnswlib-node';
@@ -7,7 +8,7 @@ import { TopK } from './top-k';
 
 export type IdFilter = (id: number) => boolean;
 
-/** Length of each precomputed neighbour list (also the largest k the API allows). */
+/** Length of each precomputed neighbour list; the API's largest k (MAX_K) is this, so lists answer any k. */
 export const NEIGHBOURS = 100;
 
 const NO_IDS: ReadonlySet<number> = new Set();
@@ -206,7 +207,7 @@ export class CosineIndex {
     } else {
       const shared = new Float32Array(new SharedArrayBuffer(used * this.dim * 4));
       shared.set(this.vectors.subarray(0, used * this.dim));
-      const out = file ?? path.join(require('node:os').tmpdir(), `marquee-hnsw-${process.pid}-${Date.now()}.bin`);
+      const out = file ?? path.join(os.tmpdir(), `marquee-hnsw-${process.pid}-${Date.now()}.bin`);
       if (file) fs.mkdirSync(path.dirname(file), { recursive: true });
       await runBuildWorker({ vectors: shared, slotIds, dim: this.dim, m: this.opts.m, efConstruction: this.opts.efConstruction, file: `${out}.tmp`, neighbours: NEIGHBOURS, nbIds, nbScores });
       fs.renameSync(`${out}.tmp`, out);

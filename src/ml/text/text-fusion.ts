@@ -8,8 +8,6 @@
  * A poster without readable text (or a deployment with OCR off) gets a zero shift, so it is scored
  * by the image model alone rather than pulled towards the prior.
  */
-import { compactArray } from '../genre/genre-predictor';
-import type { SparseLogisticModel } from './sparse-logistic';
 import { TextVectorizer, type SparseRow, type TextVocabulary } from './text-features';
 
 export interface TextMemberArtifact {
@@ -19,10 +17,6 @@ export interface TextMemberArtifact {
   bias: number[];
   /** Fusion weight w (validation-chosen). */
   weight: number;
-}
-
-export function textMemberArtifact(vocabulary: TextVocabulary, model: SparseLogisticModel, weight: number): TextMemberArtifact {
-  return { vocabulary: { terms: vocabulary.terms, idf: compactArray(vocabulary.idf) }, weights: compactArray(model.weights), bias: compactArray(model.bias), weight };
 }
 
 /** Log-odds shift of each label given a poster's TF-IDF row (all zeros for a row without known terms). */

@@ -1,14 +1,13 @@
-import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse';
 import type { DataSource } from 'typeorm';
 import type { ImportConfig, ProgressConfig } from '../../config';
 import { AppError } from '../../errors';
-import { fetchImage } from '../../net/safe-fetch';
+import { imageSource, readImageSource } from '../../net/image-source';
 import { Progress } from '../../progress';
 import type { MovieRepository, MovieWrite } from '../../repositories/movie.repository';
 import type { PosterStore } from '../poster-store';
-import { MovieInput, parseRow, RowError, ScrapeRow } from './movie-row';
+import { parseRow, RowError, type MovieInput, type ScrapeRow } from './movie-row';
+import { openScrapeCsv } from './scrape-csv';
 
 export interface ImportOptions {
   limit?: number;
@@ -52,26 +51,14 @@ export class ImportService {
 
   async importCsv(csvPath: string, opts: ImportOptions = {}): Promise<ImportSummary> {
     const started = Date.now();
-    const file = path.resolve(csvPath);
-    if (!fs.existsSync(file)) throw new AppError('BAD_USER_INPUT', `no such CSV file: ${file}`, 'FILE_NOT_FOUND');
-    const totalBytes = fs.statSync(file).size;
-    const baseDir = path.dirname(file);
+    const csv = openScrapeCsv(csvPath);
+    const baseDir = path.dirname(csv.file);
     const batchSize = opts.batchSize ?? this.config.batchSize;
     const summary: ImportSummary = { imported: 0, updated: 0, unchanged: 0, skipped: [], seconds: 0 };
     const progress = opts.progress === false ? undefined : new Progress('import', opts.limit, 'rows', this.progress);
 
-    const parser = fs.createReadStream(file).pipe(
-      parse({
-        columns: (header: string[]) => header.map((h) => h.trim().toLowerCase()),
-        bom: true,
-        info: true,
-        relax_column_count: true,
-        skip_empty_lines: true,
-        skip_records_with_error: true,
-      }),
-    );
     // A malformed CSV record (e.g. an unterminated quote) is skipped by the parser; keep its line.
-    parser.on('skip', (err: Error & { lines?: number }) => {
+    csv.records.on('skip', (err: Error & { lines?: number }) => {
       summary.skipped.push({ line: err.lines ?? 0, reason: 'MALFORMED_CSV', message: err.message });
     });
 
@@ -83,10 +70,10 @@ export class ImportService {
       await this.processBatch(batch, baseDir, opts, summary);
       const done = summary.imported + summary.updated + summary.unchanged;
       opts.onBatchCommitted?.(done);
-      progress?.update(seen, opts.limit ? seen / opts.limit : bytesRead / totalBytes);
+      progress?.update(seen, opts.limit ? seen / opts.limit : bytesRead / csv.size);
       batch = [];
     };
-    for await (const rec of parser as AsyncIterable<{ record: ScrapeRow; info: { lines: number; bytes: number } }>) {
+    for await (const rec of csv.records) {
       if (opts.limit !== undefined && seen >= opts.limit) break;
       seen++;
       bytesRead = rec.info.bytes;
@@ -106,7 +93,7 @@ export class ImportService {
     opts: ImportOptions,
     summary: ImportSummary,
   ): Promise<void> {
-    const prepared: Array<{ line: number; write: MovieWrite } | undefined> = new Array(batch.length);
+    const prepared = new Array<{ line: number; write: MovieWrite } | undefined>(batch.length);
     let next = 0;
     const worker = async () => {
       while (next < batch.length) {
@@ -114,7 +101,9 @@ export class ImportService {
         const { line, row } = batch[i];
         try {
           const input = parseRow(row);
-          const poster = await this.posters.put(await this.readPoster(input, baseDir, opts));
+          const source = imageSource(input.imgUrl, baseDir);
+          const bytes = await readImageSource(source, { allowPrivateUrls: opts.allowPrivateUrls ?? false, missingReason: 'IMAGE_MISSING' });
+          const poster = await this.posters.put(bytes);
           prepared[i] = { line, write: toWrite(input, poster.sha256, poster.mime) };
         } catch (err) {
           summary.skipped.push(skipOf(line, err));
@@ -132,21 +121,6 @@ export class ImportService {
       if (o.outcome === 'inserted') summary.imported++;
       else if (o.outcome === 'updated') summary.updated++;
       else summary.unchanged++;
-    }
-  }
-
-  private async readPoster(input: MovieInput, baseDir: string, opts: ImportOptions): Promise<Buffer> {
-    if (/^https?:\/\//i.test(input.imgUrl)) {
-      return (await fetchImage(input.imgUrl, { allowPrivate: opts.allowPrivateUrls })).bytes;
-    }
-    if (/^[a-z][a-z0-9+.-]*:/i.test(input.imgUrl)) {
-      throw new RowError('URL_SCHEME', `img_url scheme not allowed: ${input.imgUrl}`);
-    }
-    const file = path.resolve(baseDir, input.imgUrl);
-    try {
-      return await fs.promises.readFile(file);
-    } catch {
-      throw new RowError('IMAGE_MISSING', `poster file not found: ${input.imgUrl}`);
     }
   }
 }

@@ -91,17 +91,17 @@ interface Params {
  * backend's matMul with transposeA/transposeB is several times slower than an explicit transpose.
  */
 function denseMatMul(tf: Tf, x: TF.Tensor2D, w: TF.Tensor2D): TF.Tensor2D {
-  const f = tf.customGrad(((...args: Array<TF.Tensor | TF.GradSaveFunc>) => {
+  const f = tf.customGrad((...args: Array<TF.Tensor | TF.GradSaveFunc>) => {
     const [a, b, save] = args as [TF.Tensor, TF.Tensor, TF.GradSaveFunc];
     save([a, b]);
     return {
-      value: tf.matMul(a as TF.Tensor2D, b as TF.Tensor2D),
+      value: tf.matMul(a, b),
       gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => {
         const [sa, sb] = saved as TF.Tensor2D[];
-        return [tf.matMul(dy as TF.Tensor2D, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy as TF.Tensor2D)];
+        return [tf.matMul(dy, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy)];
       },
     };
-  }) as unknown as Parameters<Tf["customGrad"]>[0]);
+  });
   return f(x, w) as TF.Tensor2D;
 }
 
@@ -109,7 +109,7 @@ function forward(tf: Tf, p: Params, x: TF.Tensor2D, train: null | { inputDropout
   let h: TF.Tensor2D = x;
   if (train && train.inputDropout > 0) h = tf.dropout(h, train.inputDropout, undefined, train.seed()) as TF.Tensor2D;
   for (let i = 0; i < p.W.length; i++) {
-    h = tf.add(train ? denseMatMul(tf, h, p.W[i] as TF.Tensor2D) : tf.matMul(h, p.W[i] as TF.Tensor2D), p.b[i]) as TF.Tensor2D;
+    h = tf.add<TF.Tensor2D>(train ? denseMatMul(tf, h, p.W[i] as TF.Tensor2D) : tf.matMul(h, p.W[i]), p.b[i]);
     if (i < p.W.length - 1) {
       h = tf.relu(h);
       if (train && train.dropout > 0) h = tf.dropout(h, train.dropout, undefined, train.seed()) as TF.Tensor2D;
@@ -126,7 +126,7 @@ export function softF1Loss(tf: Tf, y: TF.Tensor2D, logits: TF.Tensor2D): TF.Scal
     const fp = tf.sum(tf.mul(p, tf.sub(1, y)), 0);
     const fn = tf.sum(tf.mul(tf.sub(1, p), y), 0);
     const f1 = tf.div(tf.mul(2, tp), tf.add(tf.add(tf.add(tf.mul(2, tp), fp), fn), 1e-7));
-    return tf.sub(1, tf.mean(f1)) as TF.Scalar;
+    return tf.sub<TF.Scalar>(1, tf.mean(f1));
   });
 }
 
@@ -138,7 +138,7 @@ function bceLoss(tf: Tf, y: TF.Tensor2D, logits: TF.Tensor2D, posW: TF.Tensor1D 
     const neg = tf.mul(tf.sub(1, y), base); // -log(1-p)
     const pos = tf.mul(y, tf.sub(base, z)); // -log(p)
     const posTerm = posW ? tf.mul(pos, posW) : pos;
-    return tf.mean(tf.add(neg, posTerm)) as TF.Scalar;
+    return tf.mean<TF.Scalar>(tf.add(neg, posTerm));
   });
 }
 
@@ -156,15 +156,15 @@ export function predictLayersTf(tf: Tf, layers: DenseLayerArtifact[], X: Float32
     for (let s = 0; s < n; s += batch) {
       const m = Math.min(batch, n - s);
       const res = tf.tidy(() => {
-        let h = tf.tensor2d(X.subarray(s * layers[0].inDim, (s + m) * layers[0].inDim), [m, layers[0].inDim]) as TF.Tensor2D;
+        let h = tf.tensor2d(X.subarray(s * layers[0].inDim, (s + m) * layers[0].inDim), [m, layers[0].inDim]);
         layers.forEach((l, i) => {
-          h = tf.add(tf.matMul(h, Ws[i]), bs[i]) as TF.Tensor2D;
+          h = tf.add<TF.Tensor2D>(tf.matMul(h, Ws[i]), bs[i]);
           if (l.activation === 'relu') h = tf.relu(h);
           else if (l.activation === 'sigmoid') h = tf.sigmoid(h);
         });
         return h;
       });
-      out.set(res.dataSync() as Float32Array, s * L);
+      out.set(res.dataSync(), s * L);
       res.dispose();
     }
   } finally {
@@ -178,8 +178,8 @@ function predictParams(tf: Tf, p: Params, X: TF.Tensor2D, n: number, L: number, 
   const out = new Float32Array(n * L);
   for (let s = 0; s < n; s += batch) {
     const m = Math.min(batch, n - s);
-    const r = tf.tidy(() => tf.sigmoid(forward(tf, p, tf.slice(X, [s, 0], [m, -1]) as TF.Tensor2D, null)));
-    out.set(r.dataSync() as Float32Array, s * L);
+    const r = tf.tidy(() => tf.sigmoid(forward(tf, p, tf.slice(X, [s, 0], [m, -1]), null)));
+    out.set(r.dataSync(), s * L);
     r.dispose();
   }
   return out;
@@ -280,17 +280,17 @@ export async function trainHead(
         const idx = tf.tensor1d(order.subarray(s, s + m), 'int32');
         const seeds = { inputDropout: o.inputDropout, dropout: o.dropout, seed: seedFn };
         const lossT = optimizer.minimize(() => {
-          const xb = tf.gather(Xtr, idx) as TF.Tensor2D;
-          const yb = tf.gather(Ytr, idx) as TF.Tensor2D;
+          const xb = tf.gather<TF.Tensor2D>(Xtr, idx);
+          const yb = tf.gather<TF.Tensor2D>(Ytr, idx);
           const logits = forward(tf, params, xb, seeds);
           let loss: TF.Scalar;
           if (o.loss === 'softf1') loss = softF1Loss(tf, yb, logits);
           else if (o.loss === 'bce') loss = bceLoss(tf, yb, logits, posW);
-          else loss = tf.add(softF1Loss(tf, yb, logits), tf.mul(o.bceWeight, bceLoss(tf, yb, logits, posW))) as TF.Scalar;
+          else loss = tf.add<TF.Scalar>(softF1Loss(tf, yb, logits), tf.mul(o.bceWeight, bceLoss(tf, yb, logits, posW)));
           if (o.l2 > 0) {
             let reg: TF.Scalar = tf.scalar(0);
-            for (const w of params.W) reg = tf.add(reg, tf.sum(tf.square(w))) as TF.Scalar;
-            loss = tf.add(loss, tf.mul(o.l2, reg)) as TF.Scalar;
+            for (const w of params.W) reg = tf.add<TF.Scalar>(reg, tf.sum(tf.square(w)));
+            loss = tf.add<TF.Scalar>(loss, tf.mul(o.l2, reg));
           }
           return loss;
         }, true, vars);

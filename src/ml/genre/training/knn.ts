@@ -4,6 +4,7 @@
  * Embeddings are L2-normalised, so cosine similarity is a dot product (batched TF.js matMul + topk).
  */
 import type * as TF from '@tensorflow/tfjs';
+import { l2NormalizeRows } from '../../math/vectors';
 import type { Tf } from './tf';
 import { macroF1Tuned } from './thresholds';
 
@@ -14,17 +15,6 @@ export interface Neighbours {
   index: Int32Array;
   /** n x k cosine similarities. */
   sim: Float32Array;
-}
-
-function l2rows(X: Float32Array, n: number, dim: number): Float32Array {
-  const out = new Float32Array(X.length);
-  for (let i = 0; i < n; i++) {
-    let s = 0;
-    for (let k = 0; k < dim; k++) s += X[i * dim + k] ** 2;
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let k = 0; k < dim; k++) out[i * dim + k] = X[i * dim + k] * inv;
-  }
-  return out;
 }
 
 /** The kMax nearest training rows (cosine) of every query row. */
@@ -42,18 +32,18 @@ export async function knnNeighbours(
   const index = new Int32Array(nquery * k);
   const sim = new Float32Array(nquery * k);
   // Pre-transposed (dim x ntrain): wasm matMul with transposeB is several times slower.
-  const T = tf.tidy(() => tf.transpose(tf.tensor2d(l2rows(Xtrain, ntrain, dim), [ntrain, dim])));
-  const Q = l2rows(Xquery, nquery, dim);
+  const T = tf.tidy(() => tf.transpose(tf.tensor2d(l2NormalizeRows(Xtrain.slice(), ntrain, dim), [ntrain, dim])));
+  const Q = l2NormalizeRows(Xquery.slice(), nquery, dim);
   try {
     for (let s = 0; s < nquery; s += batch) {
       const m = Math.min(batch, nquery - s);
       const { values, indices } = tf.tidy(() => {
         const q = tf.tensor2d(Q.subarray(s * dim, (s + m) * dim), [m, dim]);
-        const sims = tf.matMul(q, T as TF.Tensor2D) as TF.Tensor2D;
+        const sims = tf.matMul<TF.Tensor2D>(q, T);
         return tf.topk(sims, k, true);
       });
-      sim.set((await values.data()) as Float32Array, s * k);
-      index.set((await indices.data()) as Int32Array, s * k);
+      sim.set((await values.data()), s * k);
+      index.set((await indices.data()), s * k);
       values.dispose();
       indices.dispose();
     }

@@ -8,11 +8,13 @@ let tfPromise: Promise<Tf> | null = null;
 export function loadTf(preferred: 'wasm' | 'cpu' = 'wasm'): Promise<Tf> {
   if (!tfPromise) {
     tfPromise = (async () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const tf: Tf = require('@tensorflow/tfjs');
+      /* eslint-disable @typescript-eslint/no-require-imports -- TF.js is large and only training needs it: it is
+         loaded on first use, and with require() so that the wasm backend registers with the same CommonJS instance */
+      const tf = require('@tensorflow/tfjs') as Tf;
       if (preferred === 'wasm') {
         try {
           require('@tensorflow/tfjs-backend-wasm');
+          /* eslint-enable @typescript-eslint/no-require-imports */
           if (await tf.setBackend('wasm')) {
             await tf.ready();
             return tf;

@@ -6,18 +6,19 @@
  * the deployable model on VALIDATION macro F1 only.
  */
 import { mulberry32, shuffleInPlace } from '../../math/random';
-import { GenrePredictor, type ArtifactMember, type GenreModelArtifact, type GenreModelType } from '../genre-predictor';
+import { compactArray, GenrePredictor, type ArtifactMember, type GenreModelArtifact, type GenreModelType } from '../genre-predictor';
 import { GENRES } from '../labels';
 import { DEFAULT_HEAD_OPTIONS, predictLayersTf, trainHead, type HeadData, type HeadOptions, type TrainedHead } from './genre-head';
 import { chooseK, DEFAULT_K_GRID, knnNeighbours, knnScores } from './knn';
-import { trainLogistic, type LogisticOptions } from './logistic';
+import { DEFAULT_LOGISTIC_OPTIONS, trainLogistic, type LogisticOptions } from './logistic';
 import { binarize, multilabelMetrics, type ClassMetrics, type MetricsReport } from './metrics';
 import { iterativeStratifiedSplit } from './split';
 import { loadTf } from './tf';
 import { tunePerClassThresholds } from './thresholds';
 import { trainSparseLogistic, type SparseLogisticOptions } from '../../text/sparse-logistic';
-import { buildVocabulary, TextVectorizer, type VocabularyOptions } from '../../text/text-features';
-import { fuseText, textMemberArtifact, textShift, type TextMemberArtifact } from '../../text/text-fusion';
+import { buildVocabulary, TextVectorizer, type TextVocabulary, type VocabularyOptions } from '../../text/text-features';
+import { fuseText, textShift, type TextMemberArtifact } from '../../text/text-fusion';
+import type { SparseLogisticModel } from '../../text/sparse-logistic';
 
 export const SPLIT_FRACTIONS = [0.7, 0.1, 0.2] as const;
 export const GLOBAL_SCHEMES = [0.25, 0.5, 0.75] as const;
@@ -119,6 +120,11 @@ export interface TrainingResult {
   trainingMs: number;
 }
 
+/** A trained text model as an artifact member (floats shortened to what float32 keeps). */
+export function textMemberArtifact(vocabulary: TextVocabulary, model: SparseLogisticModel, weight: number): TextMemberArtifact {
+  return { vocabulary: { terms: vocabulary.terms, idf: compactArray(vocabulary.idf) }, weights: compactArray(model.weights), bias: compactArray(model.bias), weight };
+}
+
 /**
  * The row chosen on validation among `rows`: the best validation macro F1 among those within the
  * validation Hamming bound (all of them when none is); the first of equals wins. Null for no rows.
@@ -139,7 +145,7 @@ function gatherRows<T extends Float32Array | Uint8Array>(src: T, width: number, 
 function schemeThresholds(scheme: string, L: number, tuned: number[]): number[] {
   if (scheme === 'per-class') return tuned;
   const t = Number(scheme.replace('global-', ''));
-  return new Array(L).fill(t);
+  return new Array<number>(L).fill(t);
 }
 
 /** Validation metrics of per-class thresholds without fitting and scoring on the same rows: 2-fold cross-fitting. */
@@ -235,8 +241,8 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
   progress({ stage: 'models', done: ++stage, total: stagesTotal });
 
   // 2. One-vs-rest logistic regression.
-  const lrOpts = { seed, ...opts.logistic };
-  const lr = await trainLogistic(tf, data, lrOpts, (e) => progress({ stage: 'logistic', done: e.epoch, total: lrOpts.maxEpochs ?? 40 }));
+  const lrOpts: LogisticOptions = { ...DEFAULT_LOGISTIC_OPTIONS, seed, ...opts.logistic };
+  const lr = await trainLogistic(tf, data, lrOpts, (e) => progress({ stage: 'logistic', done: e.epoch, total: lrOpts.maxEpochs }));
   models.logreg = describe(lr);
   const lrMember: ArtifactMember = { name: 'logreg', weight: 1, layers: lr.layers };
   const lrVal = predictLayersTf(tf, lr.layers, Xv, val.length);
@@ -390,7 +396,7 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
   };
   // Sanity: the artifact is accepted by the serving predictor.
   GenrePredictor.fromArtifact(artifact);
-  progress({ stage: 'models', done: ++stage, total: stagesTotal });
+  progress({ stage: 'models', done: stage + 1, total: stagesTotal });
 
   return {
     artifact,
