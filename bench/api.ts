@@ -66,7 +66,11 @@ async function waitReady(base: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     try {
-      const r = await fetch(`${base}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ serverInfo { indexGraphReady indexedPosters } }' }) });
+      const r = await fetch(`${base}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ serverInfo { indexGraphReady indexedPosters } }' }),
+      });
       const j = (await r.json()) as { data?: { serverInfo: { indexGraphReady: boolean; indexedPosters: number } } };
       if (j.data?.serverInfo.indexGraphReady) return;
     } catch {
@@ -81,7 +85,11 @@ function cannon(url: string, connections: number, seconds: number, body: () => s
   return new Promise((resolve, reject) => {
     autocannon(
       {
-        url, connections, duration: seconds, method: 'POST', headers: { 'content-type': 'application/json' },
+        url,
+        connections,
+        duration: seconds,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
         requests: [{ setupRequest: (req: autocannon.Request) => ({ ...req, body: body() }) }],
       },
       (err: Error | null, res) => (err ? reject(err) : resolve(res)),
@@ -93,7 +101,15 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
   const log = opts.log ?? (() => undefined);
   const seconds = opts.seconds ?? 10;
   const port = opts.port ?? 4567;
-  const env = { ...process.env, MARQUEE_DATA_DIR: opts.dataDir, MARQUEE_MODELS_DIR: opts.modelsDir, DATABASE_URL: '', PORT: String(port), HOST: '127.0.0.1', NODE_ENV: 'production' };
+  const env = {
+    ...process.env,
+    MARQUEE_DATA_DIR: opts.dataDir,
+    MARQUEE_MODELS_DIR: opts.modelsDir,
+    DATABASE_URL: '',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    NODE_ENV: 'production',
+  };
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/marquee.js'), 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
@@ -104,7 +120,14 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
     await waitReady(base, 180_000);
     const ids: number[] = [];
     for (let after: string | null = null; ids.length < 2000;) {
-      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: 'query($a: String) { movies(first: 100, after: $a) { edges { node { id } } pageInfo { endCursor } } }', variables: { a: after } }) });
+      const r = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          query: 'query($a: String) { movies(first: 100, after: $a) { edges { node { id } } pageInfo { endCursor } } }',
+          variables: { a: after },
+        }),
+      });
       const j = (await r.json()) as { data: { movies: { edges: Array<{ node: { id: string } }>; pageInfo: { endCursor: string } } } };
       ids.push(...j.data.movies.edges.map((e) => Number(e.node.id)));
       after = j.data.movies.pageInfo.endCursor;
@@ -121,24 +144,46 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
     await cannon(url, 16, 2, () => typename); // warm-up
     record('{ __typename } c16', await cannon(url, 16, seconds, () => typename));
     // Clients send one query text with variables (so the server's parsed-document cache applies).
-    const similar = () => JSON.stringify({ query: 'query($id: ID!) { similarPosters(poster: {movieId: $id}, k: 10) { score movie { id title year } } }', variables: { id: String(pick()) } });
+    const similar = () =>
+      JSON.stringify({
+        query: 'query($id: ID!) { similarPosters(poster: {movieId: $id}, k: 10) { score movie { id title year } } }',
+        variables: { id: String(pick()) },
+      });
     await cannon(url, 16, 2, similar);
     record('similarPosters(k:10) c16', await cannon(url, 16, seconds, similar));
-    const filtered = () => JSON.stringify({ query: 'query($id: ID!) { similarPosters(poster: {movieId: $id}, k: 10, filter: {genres: [HORROR]}) { score movie { id } } }', variables: { id: String(pick()) } });
+    const filtered = () =>
+      JSON.stringify({
+        query: 'query($id: ID!) { similarPosters(poster: {movieId: $id}, k: 10, filter: {genres: [HORROR]}) { score movie { id } } }',
+        variables: { id: String(pick()) },
+      });
     record('similarPosters(k:10, HORROR) c16', await cannon(url, 16, seconds, filtered));
-    const recs = () => JSON.stringify({ query: 'query($l: [ID!]!) { recommendations(liked: $l, k: 10) { score movie { id } because { id } } }', variables: { l: [String(pick()), String(pick())] } });
+    const recs = () =>
+      JSON.stringify({
+        query: 'query($l: [ID!]!) { recommendations(liked: $l, k: 10) { score movie { id } because { id } } }',
+        variables: { l: [String(pick()), String(pick())] },
+      });
     record('recommendations(2 liked, k:10) c16', await cannon(url, 16, seconds, recs));
-    const page = JSON.stringify({ query: '{ movies(first: 20, filter: {genres: [COMEDY]}) { totalCount edges { node { title predictedGenres { genre probability } } } } }' });
+    const page = JSON.stringify({
+      query: '{ movies(first: 20, filter: {genres: [COMEDY]}) { totalCount edges { node { title predictedGenres { genre probability } } } } }',
+    });
     record('movies(first:20)+predictedGenres c16', await cannon(url, 16, seconds, () => page));
 
     // "New" images: real posters re-encoded with a 2-pixel crop, so no stored embedding can answer.
     const files = fs.readdirSync(path.join(opts.postersDir, 'images')).sort().slice(0, 300);
-    const bodies = await Promise.all(files.map(async (f) => {
-      const img = sharp(path.join(opts.postersDir, 'images', f));
-      const m = await img.metadata();
-      const bytes = await img.extract({ left: 1, top: 1, width: m.width - 2, height: m.height - 2 }).jpeg({ quality: 90 }).toBuffer();
-      return JSON.stringify({ query: 'query($b: String) { predictGenres(poster: {imageBase64: $b}) { genres { genre probability predicted } } }', variables: { b: bytes.toString('base64') } });
-    }));
+    const bodies = await Promise.all(
+      files.map(async (f) => {
+        const img = sharp(path.join(opts.postersDir, 'images', f));
+        const m = await img.metadata();
+        const bytes = await img
+          .extract({ left: 1, top: 1, width: m.width - 2, height: m.height - 2 })
+          .jpeg({ quality: 90 })
+          .toBuffer();
+        return JSON.stringify({
+          query: 'query($b: String) { predictGenres(poster: {imageBase64: $b}) { genres { genre probability predicted } } }',
+          variables: { b: bytes.toString('base64') },
+        });
+      }),
+    );
     let n = 0;
     const next = () => bodies[n++ % bodies.length];
     await cannon(url, 4, 2, next);

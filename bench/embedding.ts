@@ -108,7 +108,12 @@ export async function benchEmbedding(opts: BenchEmbeddingOptions = {}): Promise<
   const trials = opts.trials ?? 3;
   const quietWaitS = opts.quietWaitS ?? 30;
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
-  const files = fs.readdirSync(postersDir).filter((f) => f.endsWith('.jpg')).sort().slice(0, n).map((f) => path.join(postersDir, f));
+  const files = fs
+    .readdirSync(postersDir)
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .slice(0, n)
+    .map((f) => path.join(postersDir, f));
   const out: Record<string, number> = {};
 
   const emb = await PosterEmbedder.create({
@@ -189,7 +194,11 @@ export async function benchEmbedding(opts: BenchEmbeddingOptions = {}): Promise<
         if (attempt > 0) await waitQuiet(quietWaitS, log);
         ok = 0;
         const m = await measure(async () => {
-          for await (const batch of embedPipeline(emb, files.map((f) => ({ key: f, imagePath: f })), { batchSize: pipelineBatch })) {
+          for await (const batch of embedPipeline(
+            emb,
+            files.map((f) => ({ key: f, imagePath: f })),
+            { batchSize: pipelineBatch },
+          )) {
             ok += batch.filter((r) => r.vector).length;
           }
           return files.length;
@@ -207,7 +216,10 @@ export async function benchEmbedding(opts: BenchEmbeddingOptions = {}): Promise<
       out.pipeline_others_cores = round(m.othersCores, 2);
       const ref = out[`inference_b${pipelineBatch}_img_s`];
       if (ref) out.pipeline_vs_inference = round(out.pipeline_img_s / ref, 3);
-      log(`[bench] pipeline batch ${pipelineBatch} on ${files.length} posters: ${out.pipeline_img_s} img/s` + (ref ? ` (${Math.round(100 * out.pipeline_vs_inference)}% of inference-only at batch ${pipelineBatch})` : ''));
+      log(
+        `[bench] pipeline batch ${pipelineBatch} on ${files.length} posters: ${out.pipeline_img_s} img/s` +
+          (ref ? ` (${Math.round(100 * out.pipeline_vs_inference)}% of inference-only at batch ${pipelineBatch})` : ''),
+      );
     }
 
     // 4. Optional reference: the naive loop (decode on the main thread, then run), batch 32.
@@ -221,7 +233,9 @@ export async function benchEmbedding(opts: BenchEmbeddingOptions = {}): Promise<
         for (let i = 0; i < some.length; i += 32) {
           const chunk = some.slice(i, i + 32);
           await Promise.all(chunk.map((f, k) => preprocessInto(f, spec, buf, k * row)));
-          await session.run({ input: new ort.Tensor('float32', buf.subarray(0, chunk.length * row), [chunk.length, 3, emb.spec.height, emb.spec.width]) }, ['embedding']);
+          await session.run({ input: new ort.Tensor('float32', buf.subarray(0, chunk.length * row), [chunk.length, 3, emb.spec.height, emb.spec.width]) }, [
+            'embedding',
+          ]);
         }
         return some.length;
       });

@@ -36,10 +36,18 @@ const TEXT_LEVERS: Lever[] = [
 async function main(): Promise<void> {
   const dataDir = path.resolve(arg('data-dir') ?? './data');
   const backbones = (arg('backbones') ?? 'mobilenetv2-fp32').split(',');
-  const tuned = new Map((arg('tuned') ?? '').split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
+  const tuned = new Map(
+    (arg('tuned') ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((kv) => kv.split('=') as [string, string]),
+  );
   const withText = process.argv.includes('--text');
   const log = (l: string) => process.stderr.write(`${l}\n`);
-  const out: string[] = ['| lever | backbone | test F1 macro | test Hamming | era F1 macro | era Hamming | chosen (test / era) |', '|---|---|---|---|---|---|---|'];
+  const out: string[] = [
+    '| lever | backbone | test F1 macro | test Hamming | era F1 macro | era Hamming | chosen (test / era) |',
+    '|---|---|---|---|---|---|---|',
+  ];
   const runs: Array<{ backbone: string; splits: string[] }> = backbones.map((b) => ({ backbone: b, splits: ['random', 'era'] }));
   for (const [split, id] of tuned) runs.push({ backbone: id, splits: [split] });
   for (const run of runs) {
@@ -56,7 +64,8 @@ async function main(): Promise<void> {
           const row = rep && chooseRow(rep.rows.filter(lever.rows));
           return row ? { f1: row.f1Macro.toFixed(3), ham: row.hamming.toFixed(3), name: `${row.model} ${row.scheme}` } : { f1: '–', ham: '–', name: '–' };
         };
-        const t = cell('random'), e = cell('era');
+        const t = cell('random'),
+          e = cell('era');
         out.push(`| ${lever.name} | ${run.backbone} | ${t.f1} | ${t.ham} | ${e.f1} | ${e.ham} | ${t.name} / ${e.name} |`);
       }
     } finally {

@@ -28,7 +28,8 @@ function machine(): string {
 }
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3));
-const table = (rec: Record<string, number>) => ['| measure | value |', '| --- | --- |', ...Object.entries(rec).map(([k, v]) => `| ${k} | ${fmt(v)} |`)].join('\n');
+const table = (rec: Record<string, number>) =>
+  ['| measure | value |', '| --- | --- |', ...Object.entries(rec).map(([k, v]) => `| ${k} | ${fmt(v)} |`)].join('\n');
 
 async function main(): Promise<void> {
   const only = (arg('only', 'embedding,training,index,api') ?? '').split(',');
@@ -64,23 +65,32 @@ async function main(): Promise<void> {
       const result = await trainGenreModels(data, { seed: 42 });
       const secs = (Date.now() - t) / 1000;
       const chosen = chosenRow(result.report)!;
-      section('training', `## Training (all ${data.n} stored embeddings, seed 42)\n\n${table({
-        'training wall s (split, MLP, logistic regression, kNN, thresholds)': secs,
-        'chosen test macro F1': chosen.f1Macro,
-        'chosen test Hamming loss': chosen.hamming,
-        'peak RSS of the bench process MiB': process.resourceUsage().maxRSS / 1024,
-      })}\n\n\`\`\`\n${formatReport(result.report)}\n\`\`\``);
+      section(
+        'training',
+        `## Training (all ${data.n} stored embeddings, seed 42)\n\n${table({
+          'training wall s (split, MLP, logistic regression, kNN, thresholds)': secs,
+          'chosen test macro F1': chosen.f1Macro,
+          'chosen test Hamming loss': chosen.hamming,
+          'peak RSS of the bench process MiB': process.resourceUsage().maxRSS / 1024,
+        })}\n\n\`\`\`\n${formatReport(result.report)}\n\`\`\``,
+      );
     } finally {
       await app.close();
     }
   }
   if (haveData && only.includes('index')) {
     log('== index');
-    section('index', `## Cosine index (in-process HNSW, M 16, efConstruction 100, efSearch 80; exact scan for small or selective sets)\n\n${table(await benchIndex({ dataDir, modelsDir, postersDir }))}`);
+    section(
+      'index',
+      `## Cosine index (in-process HNSW, M 16, efConstruction 100, efSearch 80; exact scan for small or selective sets)\n\n${table(await benchIndex({ dataDir, modelsDir, postersDir }))}`,
+    );
   }
   if (haveData && only.includes('api')) {
     log('== api');
-    section('api', `## GraphQL API over loopback (server child process, NODE_ENV=production; autocannon, 10 s per row)\n\n${table(await benchApi({ dataDir, modelsDir, postersDir, log }))}`);
+    section(
+      'api',
+      `## GraphQL API over loopback (server child process, NODE_ENV=production; autocannon, 10 s per row)\n\n${table(await benchApi({ dataDir, modelsDir, postersDir, log }))}`,
+    );
   }
 
   const previous = fs.existsSync(DOC) ? fs.readFileSync(DOC, 'utf8') : '';

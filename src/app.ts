@@ -65,7 +65,16 @@ export class App {
     this.embedding = new EmbeddingService(config.ml.backbone, createEmbedder, config.progress, embeddingRepo, this.posters);
     this.posterTexts = new PosterTextService(config.ocr, config.progress, new PosterTextRepository(ds), this.posters);
     const manifest = () => configuredBackbone(config.ml);
-    this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, movieRepo, config.ml.backbone, config.progress, this.posterTexts, manifest);
+    this.models = new GenreModelService(
+      ds,
+      new ModelVersionRepository(ds),
+      embeddingRepo,
+      movieRepo,
+      config.ml.backbone,
+      config.progress,
+      this.posterTexts,
+      manifest,
+    );
     const catalog = new MovieCatalog(movieRepo);
     this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir);
     this.evidence = new GenreEvidenceService(this.similarity);

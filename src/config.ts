@@ -98,7 +98,9 @@ export class ConfigError extends AppError {
 
 export function loadConfig(env: Env = process.env): Config {
   const r = new EnvReader(env);
-  const publicUrl = r.optional('MARQUEE_PUBLIC_URL', (v) => (/^https?:\/\/[^/\s]+/i.test(v) ? undefined : 'must be an http(s) URL such as https://api.example.com'));
+  const publicUrl = r.optional('MARQUEE_PUBLIC_URL', (v) =>
+    /^https?:\/\/[^/\s]+/i.test(v) ? undefined : 'must be an http(s) URL such as https://api.example.com',
+  );
   const config: Config = {
     database: { url: r.optional('DATABASE_URL') },
     storage: { dataDir: r.path('MARQUEE_DATA_DIR', './data') },

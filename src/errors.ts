@@ -2,14 +2,7 @@
  * One error type for the whole service. `code` is what GraphQL clients see in `extensions.code`;
  * `reason` is a finer, stable machine-readable cause (e.g. IMAGE_CORRUPT) that CLI output and logs use too.
  */
-export type ErrorCode =
-  | 'BAD_USER_INPUT'
-  | 'UNAUTHENTICATED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'SERVICE_UNAVAILABLE'
-  | 'INTERNAL_SERVER_ERROR';
+export type ErrorCode = 'BAD_USER_INPUT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'NOT_FOUND' | 'CONFLICT' | 'SERVICE_UNAVAILABLE' | 'INTERNAL_SERVER_ERROR';
 
 export class AppError extends Error {
   constructor(
@@ -23,8 +16,7 @@ export class AppError extends Error {
   }
 }
 
-export const badInput = (reason: string, message: string, details?: Record<string, unknown>) =>
-  new AppError('BAD_USER_INPUT', message, reason, details);
+export const badInput = (reason: string, message: string, details?: Record<string, unknown>) => new AppError('BAD_USER_INPUT', message, reason, details);
 export const notFound = (message: string) => new AppError('NOT_FOUND', message, 'NOT_FOUND');
 
 /** `err` itself when it is an AppError; otherwise an INTERNAL_SERVER_ERROR "<what>: <its message>" with `reason`. */

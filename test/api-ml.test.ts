@@ -26,7 +26,8 @@ let base: string;
 let adminKey: string;
 let userKey: string;
 
-const gql = (query: string, variables?: Record<string, unknown>, key?: string, headers?: Record<string, string>) => graphqlClient(url)(query, variables, key, headers);
+const gql = (query: string, variables?: Record<string, unknown>, key?: string, headers?: Record<string, string>) =>
+  graphqlClient(url)(query, variables, key, headers);
 
 /** A local image host that counts the requests it sees (for URL inputs and the loopback refusal). */
 let imageHost: http.Server;
@@ -67,7 +68,10 @@ describe('genres', () => {
     const active = (await app.models.activeVersion())!;
     for (const e of r.data.movies.edges) {
       const scores = e.node.predictedGenres;
-      assert.deepEqual(scores.map((s: { genre: string }) => s.genre), [...GENRES]);
+      assert.deepEqual(
+        scores.map((s: { genre: string }) => s.genre),
+        [...GENRES],
+      );
       scores.forEach((s: { probability: number; predicted: boolean }, j: number) => {
         assert.ok(s.probability >= 0 && s.probability <= 1);
         assert.equal(s.predicted, s.probability >= active.thresholds[j]);
@@ -129,8 +133,15 @@ describe('genres', () => {
 });
 
 describe('evidence', () => {
-  interface Neighbour { movie: { id: string; genres: string[] }; similarity: number; genres: string[] }
-  interface Support { genre: string; neighbours: number }
+  interface Neighbour {
+    movie: { id: string; genres: string[] };
+    similarity: number;
+    genres: string[];
+  }
+  interface Support {
+    genre: string;
+    neighbours: number;
+  }
   const EVIDENCE = 'k neighbours { movie { id genres } similarity genres } support { genre neighbours }';
   /** Neighbours nearest first, labelled, with their own genres; support counts them, predicted genres included. */
   const checkEvidence = (ev: { k: number; neighbours: Neighbour[]; support: Support[] }, k: number, predicted: string[], self?: string) => {
@@ -149,7 +160,7 @@ describe('evidence', () => {
     for (let i = 1; i < ev.support.length; i++) assert.ok(ev.support[i - 1].neighbours >= ev.support[i].neighbours);
   };
 
-  test('predictGenres returns each genre\'s threshold and the k nearest labelled posters behind it', async () => {
+  test("predictGenres returns each genre's threshold and the k nearest labelled posters behind it", async () => {
     const id = await idOf('tt0116209');
     const q = `query($p: PosterInput!, $k: Int) { predictGenres(poster: $p) { genres { genre probability predicted threshold } evidence(k: $k) { ${EVIDENCE} } } }`;
     const active = (await app.models.activeVersion())!;
@@ -161,10 +172,18 @@ describe('evidence', () => {
         assert.equal(g.threshold, active.thresholds[j]);
         assert.equal(g.predicted, g.probability >= g.threshold);
       });
-      checkEvidence(evidence, 5, genres.filter((g: { predicted: boolean }) => g.predicted).map((g: { genre: string }) => g.genre), id);
+      checkEvidence(
+        evidence,
+        5,
+        genres.filter((g: { predicted: boolean }) => g.predicted).map((g: { genre: string }) => g.genre),
+        id,
+      );
       // The same posters, in the same order, as similarPosters for this poster.
       const similar = await gql('query($id: ID) { similarPosters(poster: {movieId: $id}, k: 5) { movie { id } } }', { id });
-      assert.deepEqual(evidence.neighbours.map((n: Neighbour) => n.movie.id), similar.data.similarPosters.map((h: { movie: { id: string } }) => h.movie.id));
+      assert.deepEqual(
+        evidence.neighbours.map((n: Neighbour) => n.movie.id),
+        similar.data.similarPosters.map((h: { movie: { id: string } }) => h.movie.id),
+      );
     }
     const defaultK = await gql(`query($p: PosterInput!) { predictGenres(poster: $p) { evidence { k neighbours { similarity } } } }`, { p: { movieId: id } });
     assert.equal(defaultK.data.predictGenres.evidence.neighbours.length, 10);
@@ -176,12 +195,20 @@ describe('evidence', () => {
     const r = await gql(`{ movies(first: 2) { edges { node { id predictedGenres { genre predicted } genreEvidence(k: 3) { ${EVIDENCE} } } } } }`);
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
     for (const { node } of r.data.movies.edges) {
-      checkEvidence(node.genreEvidence, 3, node.predictedGenres.filter((g: { predicted: boolean }) => g.predicted).map((g: { genre: string }) => g.genre), node.id);
+      checkEvidence(
+        node.genreEvidence,
+        3,
+        node.predictedGenres.filter((g: { predicted: boolean }) => g.predicted).map((g: { genre: string }) => g.genre),
+        node.id,
+      );
     }
     const dir = tmpDir();
     const csv = path.join(dir, 'one.csv');
     // A poster outside the sample, imported but not embedded (and removed again: other tests count 400 movies).
-    fs.writeFileSync(csv, `imdb_id,name,year,age,time,genre,storyline,img_url\ntt0035423,Kate & Leopold,2001,,,Comedy|Romance,,${path.join(POSTERS_DIR, 'images/tt0035423.jpg')}\n`);
+    fs.writeFileSync(
+      csv,
+      `imdb_id,name,year,age,time,genre,storyline,img_url\ntt0035423,Kate & Leopold,2001,,,Comedy|Romance,,${path.join(POSTERS_DIR, 'images/tt0035423.jpg')}\n`,
+    );
     await app.importer.importCsv(csv, { progress: false });
     const fresh = await gql('{ movie(imdbId: "tt0035423") { id genreEvidence { k } } }');
     try {
@@ -204,11 +231,18 @@ describe('similar posters and recommendations', () => {
     // Ground truth: exact cosine over every stored embedding, through pgvector.
     const exact = await app.db.dataSource.query(
       `SELECT e.movie_id, 1 - (e.embedding <=> q.embedding) AS s FROM poster_embedding e, poster_embedding q
-       WHERE q.movie_id = $1 AND e.movie_id <> $1 ORDER BY e.embedding <=> q.embedding LIMIT 10`, [Number(id)]);
-    assert.deepEqual(hits.map((h: { movie: { id: string } }) => Number(h.movie.id)), exact.map((x: { movie_id: number }) => x.movie_id));
+       WHERE q.movie_id = $1 AND e.movie_id <> $1 ORDER BY e.embedding <=> q.embedding LIMIT 10`,
+      [Number(id)],
+    );
+    assert.deepEqual(
+      hits.map((h: { movie: { id: string } }) => Number(h.movie.id)),
+      exact.map((x: { movie_id: number }) => x.movie_id),
+    );
     hits.forEach((h: { score: number }, i: number) => assert.ok(Math.abs(h.score - Number(exact[i].s)) < 1e-4));
     // The same poster uploaded as bytes is recognised as that movie and excluded too.
-    const up = await gql('query($b: String) { similarPosters(poster: {imageBase64: $b}, k: 3) { movie { id } } }', { b: posterBytes('tt0116209').toString('base64') });
+    const up = await gql('query($b: String) { similarPosters(poster: {imageBase64: $b}, k: 3) { movie { id } } }', {
+      b: posterBytes('tt0116209').toString('base64'),
+    });
     assert.ok(up.data.similarPosters.every((h: { movie: { id: string } }) => h.movie.id !== id));
     for (const k of [0, 101, 100000]) {
       const big = await gql(`query($id: ID) { similarPosters(poster: {movieId: $id}, k: ${k}) { score } }`, { id });
@@ -218,7 +252,10 @@ describe('similar posters and recommendations', () => {
 
   test('filters apply before the top-k cut', async () => {
     const id = await idOf('tt0116209');
-    const mystery = await app.db.dataSource.query(`SELECT count(*)::int AS n FROM movie m JOIN poster_embedding e ON e.movie_id = m.id WHERE 'MYSTERY' = ANY(labels) AND m.id <> $1`, [Number(id)]);
+    const mystery = await app.db.dataSource.query(
+      `SELECT count(*)::int AS n FROM movie m JOIN poster_embedding e ON e.movie_id = m.id WHERE 'MYSTERY' = ANY(labels) AND m.id <> $1`,
+      [Number(id)],
+    );
     const r = await gql('query($id: ID) { similarPosters(poster: {movieId: $id}, k: 100, filter: {genres: [MYSTERY]}) { movie { genres } } }', { id });
     // Post-filtering the unfiltered top 100 would return only the few mystery films among them.
     assert.equal(r.data.similarPosters.length, Math.min(100, mystery[0].n));
@@ -234,7 +271,10 @@ describe('similar posters and recommendations', () => {
     const ids = (await gql('{ movies(first: 6) { edges { node { id } } } }')).data.movies.edges.map((e: { node: { id: string } }) => e.node.id);
     const liked = ids.slice(0, 3);
     const disliked = ids.slice(3, 5);
-    const r = await gql('query($l: [ID!]!, $d: [ID!]) { recommendations(liked: $l, disliked: $d, k: 10) { score movie { id } because { id } } }', { l: liked, d: disliked });
+    const r = await gql('query($l: [ID!]!, $d: [ID!]) { recommendations(liked: $l, disliked: $d, k: 10) { score movie { id } because { id } } }', {
+      l: liked,
+      d: disliked,
+    });
     assert.equal(r.errors, undefined, JSON.stringify(r.errors));
     const recs = r.data.recommendations;
     assert.equal(recs.length, 10);
@@ -246,13 +286,17 @@ describe('similar posters and recommendations', () => {
     // MMR: the list is less redundant than the plain nearest neighbours of the same query.
     const redundancy = async (movieIds: number[]) => {
       const vecs = await Promise.all(movieIds.map((i) => app.similarity.vectorOf(i)));
-      let s = 0, n = 0;
+      let s = 0,
+        n = 0;
       for (let i = 0; i < vecs.length; i++) for (let j = i + 1; j < vecs.length; j++, n++) s += vecs[i].reduce((a, v, d) => a + v * vecs[j][d], 0);
       return s / n;
     };
     const plain = await app.similarity.similarToMovie(Number(liked[0]), 10);
     const single = await gql('query($l: [ID!]!) { recommendations(liked: $l, k: 10) { movie { id } } }', { l: [liked[0]] });
-    assert.ok(await redundancy(single.data.recommendations.map((x: { movie: { id: string } }) => Number(x.movie.id))) <= (await redundancy(plain.map((h) => h.movie.id))) + 1e-9);
+    assert.ok(
+      (await redundancy(single.data.recommendations.map((x: { movie: { id: string } }) => Number(x.movie.id)))) <=
+        (await redundancy(plain.map((h) => h.movie.id))) + 1e-9,
+    );
     const unknown = await gql('{ recommendations(liked: ["987654"]) { score } }');
     assert.equal(code(unknown), 'NOT_FOUND');
   });
@@ -278,7 +322,13 @@ describe('admin', () => {
     assert.equal(second.data.retrain.id, first.data.retrain.id, 'a running job is returned, not a second one');
     let job;
     for (let i = 0; i < 600; i++) {
-      job = (await gql(`{ trainingJob(id: "${first.data.retrain.id}") { status progress stage metrics { f1Macro hamming } modelVersionId error } }`, undefined, adminKey)).data.trainingJob;
+      job = (
+        await gql(
+          `{ trainingJob(id: "${first.data.retrain.id}") { status progress stage metrics { f1Macro hamming } modelVersionId error } }`,
+          undefined,
+          adminKey,
+        )
+      ).data.trainingJob;
       if (job.status === 'SUCCEEDED' || job.status === 'FAILED') break;
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -300,7 +350,10 @@ describe('admin', () => {
     assert.equal((await gql('{ trainingJob(id: "999") { id } }', undefined, adminKey)).data.trainingJob, null);
     // A malformed id is named by its kind.
     assert.match((await gql('{ trainingJob(id: "x") { id } }', undefined, adminKey)).errors?.[0].message ?? '', /malformed training job id "x"/);
-    assert.match((await gql('mutation { activateModelVersion(id: "v1") { id } }', undefined, adminKey)).errors?.[0].message ?? '', /malformed model version id "v1"/);
+    assert.match(
+      (await gql('mutation { activateModelVersion(id: "v1") { id } }', undefined, adminKey)).errors?.[0].message ?? '',
+      /malformed model version id "v1"/,
+    );
   });
 
   test('addMovie embeds and predicts before it returns; deleteMovie removes it everywhere', async () => {
@@ -308,10 +361,15 @@ describe('admin', () => {
     // A re-encoded, slightly cropped copy: a different file that looks the same.
     const sharpMod = (await import('sharp')).default;
     const meta = await sharpMod(bytes).metadata();
-    const flipped = await sharpMod(bytes).extract({ left: 4, top: 4, width: meta.width - 8, height: meta.height - 8 }).jpeg({ quality: 70 }).toBuffer();
+    const flipped = await sharpMod(bytes)
+      .extract({ left: 4, top: 4, width: meta.width - 8, height: meta.height - 8 })
+      .jpeg({ quality: 70 })
+      .toBuffer();
     const add = await gql(
       'mutation($b: String) { addMovie(input: {title: "Patient Copy", year: 2019, genres: ["Comedy", "Sci-Fi"], posterBase64: $b}) { id title genres predictedGenres { genre probability } similar(k: 3) { movie { imdbId } } } }',
-      { b: flipped.toString('base64') }, adminKey);
+      { b: flipped.toString('base64') },
+      adminKey,
+    );
     assert.equal(add.errors, undefined, JSON.stringify(add.errors));
     const m = add.data.addMovie;
     assert.deepEqual(m.genres, ['COMEDY', 'SCIFI']);
@@ -324,7 +382,7 @@ describe('admin', () => {
     const after = await gql('query($b: String) { similarPosters(poster: {imageBase64: $b}, k: 5) { movie { id } } }', { b: bytes.toString('base64') });
     assert.ok(after.data.similarPosters.every((h: { movie: { id: string } }) => h.movie.id !== m.id));
     const again = await gql(`mutation { deleteMovie(id: "${m.id}") }`, undefined, adminKey);
-    assert.equal(code(again), "NOT_FOUND", JSON.stringify(again));
+    assert.equal(code(again), 'NOT_FOUND', JSON.stringify(again));
     const corrupt = await gql('mutation { addMovie(input: {title: "Broken", posterBase64: "aGVsbG8="}) { id } }', undefined, adminKey);
     assert.equal(code(corrupt), 'BAD_USER_INPUT');
     assert.equal((await gql('{ movies(filter: {search: "Broken"}) { totalCount } }')).data.movies.totalCount, 0, 'nothing half-added');
@@ -340,11 +398,23 @@ describe('safety', () => {
     assert.equal(code(await gql('{ movies(first: 1000) { totalCount } }')), 'BAD_USER_INPUT');
     assert.equal(code(await gql('{ movies(first: 1 { totalCount } }')), 'GRAPHQL_PARSE_FAILED');
     assert.equal(code(await gql('{ nope }')), 'GRAPHQL_VALIDATION_FAILED');
-    const huge = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ genres { count } }', pad: 'x'.repeat(17 * 1024 * 1024) }) });
+    const huge = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ genres { count } }', pad: 'x'.repeat(17 * 1024 * 1024) }),
+    });
     assert.equal(huge.status, 413);
-    const batch = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(Array.from({ length: 11 }, () => ({ query: '{ genres { count } }' }))) });
+    const batch = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(Array.from({ length: 11 }, () => ({ query: '{ genres { count } }' }))),
+    });
     assert.equal(batch.status, 400);
-    const okBatch = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ query: '{ genres { count } }' }, { query: '{ movies { totalCount } }' }]) });
+    const okBatch = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ query: '{ genres { count } }' }, { query: '{ movies { totalCount } }' }]),
+    });
     assert.equal(((await okBatch.json()) as unknown[]).length, 2);
     const bad = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query": ' });
     assert.equal(bad.status, 400);
@@ -361,7 +431,8 @@ describe('safety', () => {
       return real(...args);
     }) as typeof ds.query;
     try {
-      const q = (n: number) => `{ movies(first: ${n}) { edges { node { id predictedGenres { genre } similar(k: 3) { movie { title predictedGenres { probability } } } } } } }`;
+      const q = (n: number) =>
+        `{ movies(first: ${n}) { edges { node { id predictedGenres { genre } similar(k: 3) { movie { title predictedGenres { probability } } } } } } }`;
       count = 0;
       assert.equal((await gql(q(5))).errors, undefined);
       const small = count;
@@ -380,7 +451,8 @@ describe('safety', () => {
     const prod = new MarqueeServer(app, { production: true, log: () => undefined });
     const { url: prodUrl } = await prod.start('127.0.0.1', 0);
     try {
-      const post = async (query: string, headers: Record<string, string> = {}) => fetch(prodUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
+      const post = async (query: string, headers: Record<string, string> = {}) =>
+        fetch(prodUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
       const intro = (await (await post('{ __schema { queryType { name } } }')).json()) as GqlResult;
       assert.equal(code(intro), 'GRAPHQL_VALIDATION_FAILED');
       const err = (await (await post('{ movie(id: "abc") { id } }')).json()) as GqlResult;

@@ -37,7 +37,10 @@ for (const kind of DB_KINDS) {
       let after: string | null = null;
       let total: number | undefined;
       for (;;) {
-        const r: GqlResult = await api.gql('query($after: String) { movies(first: 100, after: $after) { totalCount edges { cursor node { id title } } pageInfo { hasNextPage endCursor } } }', { after });
+        const r: GqlResult = await api.gql(
+          'query($after: String) { movies(first: 100, after: $after) { totalCount edges { cursor node { id title } } pageInfo { hasNextPage endCursor } } }',
+          { after },
+        );
         assert.equal(r.errors, undefined);
         total = r.data.movies.totalCount;
         for (const e of r.data.movies.edges) seen.add(e.node.id);
@@ -52,7 +55,9 @@ for (const kind of DB_KINDS) {
       const expected = await app.db.dataSource.query(
         `SELECT count(*)::int AS n FROM movie WHERE 'COMEDY' = ANY(labels) AND 'ROMANCE' = ANY(labels) AND year BETWEEN 2000 AND 2010`,
       );
-      const r = await api.gql('{ movies(first: 100, filter: {genres: [COMEDY, ROMANCE], yearFrom: 2000, yearTo: 2010}) { totalCount edges { node { year genres } } } }');
+      const r = await api.gql(
+        '{ movies(first: 100, filter: {genres: [COMEDY, ROMANCE], yearFrom: 2000, yearTo: 2010}) { totalCount edges { node { year genres } } } }',
+      );
       assert.equal(r.data.movies.totalCount, expected[0].n);
       for (const e of r.data.movies.edges) {
         assert.ok(e.node.genres.includes('COMEDY') && e.node.genres.includes('ROMANCE'));

@@ -13,12 +13,26 @@ after(cleanupAll);
 let dataDir: string;
 let work: string;
 
-interface Run { code: number | null; signal: string | null; stdout: string; stderr: string }
+interface Run {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
 
 function marquee(args: string[], opts: { killWhen?: (out: string) => boolean; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: { ...process.env, MARQUEE_DATA_DIR: dataDir, MARQUEE_MODELS_DIR: MODELS_DIR, DATABASE_URL: '', MARQUEE_DEVICE: 'cpu', MARQUEE_PROGRESS_INTERVAL_MS: '0', CI: 'true', ...opts.env },
+      env: {
+        ...process.env,
+        MARQUEE_DATA_DIR: dataDir,
+        MARQUEE_MODELS_DIR: MODELS_DIR,
+        DATABASE_URL: '',
+        MARQUEE_DEVICE: 'cpu',
+        MARQUEE_PROGRESS_INTERVAL_MS: '0',
+        CI: 'true',
+        ...opts.env,
+      },
     });
     let stdout = '';
     let stderr = '';
@@ -57,7 +71,21 @@ describe('marquee CLI', () => {
   test('train prints the comparison table and stores an active version; evaluate prints and writes it', async () => {
     const t = await marquee(['train', '--epochs', '15']);
     assert.equal(t.code, 0, t.stderr);
-    for (const want of ['F1 macro', 'P macro', 'R macro', 'Hamming', 'mlp', 'logreg', 'knn', 'global-0.25', 'global-0.5', 'global-0.75', 'per-class', 'DRAMA', 'MYSTERY']) {
+    for (const want of [
+      'F1 macro',
+      'P macro',
+      'R macro',
+      'Hamming',
+      'mlp',
+      'logreg',
+      'knn',
+      'global-0.25',
+      'global-0.5',
+      'global-0.75',
+      'per-class',
+      'DRAMA',
+      'MYSTERY',
+    ]) {
       assert.ok(t.stdout.includes(want), `train output has ${want}`);
     }
     assert.match(t.stdout, /stored model version \S+ \(#1\), active/, 'the first version is activated');
@@ -70,7 +98,7 @@ describe('marquee CLI', () => {
     assert.ok(saved.report.perClass.length === 13);
   });
 
-  test('movies imported and embedded after training get the active model\'s predictions', async () => {
+  test("movies imported and embedded after training get the active model's predictions", async () => {
     const imp = await marquee(['import', sampleSubset(work, 230)]);
     assert.match(imp.stdout, /imported 30, updated 0, unchanged 200/);
     const e = await marquee(['embed']);
@@ -81,7 +109,13 @@ describe('marquee CLI', () => {
   test('evaluate --csv scores another labelled file without importing it', async () => {
     const other = path.join(work, 'other.csv');
     const rows = parse<Record<string, string>>(fs.readFileSync(path.join(POSTERS_DIR, 'sample.csv')), { columns: true }).slice(300, 360);
-    fs.writeFileSync(other, stringify(rows.map((r) => ({ ...r, img_url: path.join(POSTERS_DIR, r.img_url) })), { header: true }));
+    fs.writeFileSync(
+      other,
+      stringify(
+        rows.map((r) => ({ ...r, img_url: path.join(POSTERS_DIR, r.img_url) })),
+        { header: true },
+      ),
+    );
     const e = await marquee(['evaluate', '--csv', other]);
     assert.equal(e.code, 0, e.stderr);
     assert.match(e.stdout, /on .*other\.csv: 60 posters/);

@@ -15,27 +15,59 @@ test('defaults: embedded database in ./data, models in ./models, the default bac
 
 test('every variable is read into its section', () => {
   const c = loadConfig({
-    DATABASE_URL: 'postgres://db/x', MARQUEE_DATA_DIR: '/d', MARQUEE_MODELS_DIR: '/m', MARQUEE_BACKBONES_DIR: '/b',
-    MARQUEE_BACKBONE: 'mobilenetv2-fp32-3view', MARQUEE_DEVICE: 'WebGPU', HOST: '0.0.0.0', PORT: '8080', NODE_ENV: 'production',
-    MARQUEE_REQUIRE_KEY: '1', MARQUEE_CORS_ORIGINS: ' https://a.example, ,https://b.example', MARQUEE_PUBLIC_URL: 'https://api.example.com/',
-    MARQUEE_ALLOW_PRIVATE_URLS: '1', MARQUEE_IMPORT_BATCH: '50', MARQUEE_PROGRESS_INTERVAL_MS: '0', CI: 'true',
+    DATABASE_URL: 'postgres://db/x',
+    MARQUEE_DATA_DIR: '/d',
+    MARQUEE_MODELS_DIR: '/m',
+    MARQUEE_BACKBONES_DIR: '/b',
+    MARQUEE_BACKBONE: 'mobilenetv2-fp32-3view',
+    MARQUEE_DEVICE: 'WebGPU',
+    HOST: '0.0.0.0',
+    PORT: '8080',
+    NODE_ENV: 'production',
+    MARQUEE_REQUIRE_KEY: '1',
+    MARQUEE_CORS_ORIGINS: ' https://a.example, ,https://b.example',
+    MARQUEE_PUBLIC_URL: 'https://api.example.com/',
+    MARQUEE_ALLOW_PRIVATE_URLS: '1',
+    MARQUEE_IMPORT_BATCH: '50',
+    MARQUEE_PROGRESS_INTERVAL_MS: '0',
+    CI: 'true',
   });
   assert.equal(c.database.url, 'postgres://db/x');
   assert.deepEqual(c.ml, { modelsDir: '/m', backbonesDir: '/b', backbone: 'mobilenetv2-fp32-3view', device: 'webgpu' });
   assert.deepEqual(c.server, {
-    host: '0.0.0.0', port: 8080, production: true, requireKey: true, corsOrigins: ['https://a.example', 'https://b.example'], publicUrl: 'https://api.example.com',
+    host: '0.0.0.0',
+    port: 8080,
+    production: true,
+    requireKey: true,
+    corsOrigins: ['https://a.example', 'https://b.example'],
+    publicUrl: 'https://api.example.com',
   });
   assert.deepEqual([c.storage.dataDir, c.net.allowPrivateUrls, c.import.batchSize, c.progress.intervalMs, c.progress.ci], ['/d', true, 50, 0, true]);
 });
 
 test('bad values are one BAD_CONFIG error naming every variable and its value', () => {
   assert.throws(
-    () => loadConfig({ MARQUEE_DEVICE: 'tpu', PORT: '80a', MARQUEE_REQUIRE_KEY: 'yes', MARQUEE_IMPORT_BATCH: '0', MARQUEE_PUBLIC_URL: 'api.example.com', MARQUEE_BACKBONE: '../x' }),
+    () =>
+      loadConfig({
+        MARQUEE_DEVICE: 'tpu',
+        PORT: '80a',
+        MARQUEE_REQUIRE_KEY: 'yes',
+        MARQUEE_IMPORT_BATCH: '0',
+        MARQUEE_PUBLIC_URL: 'api.example.com',
+        MARQUEE_BACKBONE: '../x',
+      }),
     (e: unknown) => {
       assert.ok(e instanceof ConfigError);
       assert.equal(e.reason, 'BAD_CONFIG');
       assert.equal(e.problems.length, 6);
-      for (const want of ['MARQUEE_DEVICE must be one of auto, cpu, webgpu, cuda (got "tpu")', 'PORT', 'MARQUEE_REQUIRE_KEY', 'MARQUEE_IMPORT_BATCH', 'MARQUEE_PUBLIC_URL', 'MARQUEE_BACKBONE']) {
+      for (const want of [
+        'MARQUEE_DEVICE must be one of auto, cpu, webgpu, cuda (got "tpu")',
+        'PORT',
+        'MARQUEE_REQUIRE_KEY',
+        'MARQUEE_IMPORT_BATCH',
+        'MARQUEE_PUBLIC_URL',
+        'MARQUEE_BACKBONE',
+      ]) {
         assert.ok(e.message.includes(want), `${want} in ${e.message}`);
       }
       return true;

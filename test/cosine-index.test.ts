@@ -38,7 +38,10 @@ test('graph search and neighbour lists agree with exact search; filters apply be
     const truth = index.exact(v, 10, (x) => x !== id);
     rGraph += recall(index.search(v, 10, undefined, new Set([id])), truth);
     const list = index.similarTo(id, 10);
-    assert.ok(list.every((h) => h.id !== id), 'never the item itself');
+    assert.ok(
+      list.every((h) => h.id !== id),
+      'never the item itself',
+    );
     for (let i = 1; i < list.length; i++) assert.ok(list[i - 1].score >= list[i].score, 'best first');
     rList += recall(list, truth);
   }
@@ -59,7 +62,10 @@ test('graph search and neighbour lists agree with exact search; filters apply be
     const got = index.similarTo(id, 10, even);
     assert.equal(got.length, 10);
     assert.ok(got.every((h) => even(h.id) && h.id !== id));
-    rFiltered += recall(got, index.exact(vectors[id - 1], 10, (x) => even(x) && x !== id));
+    rFiltered += recall(
+      got,
+      index.exact(vectors[id - 1], 10, (x) => even(x) && x !== id),
+    );
     assert.ok(index.similarTo(id, 5, rare).every((h) => rare(h.id)));
   }
   assert.ok(rFiltered / 50 >= 0.95, `filtered recall@10 ${rFiltered / 50}`);

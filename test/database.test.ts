@@ -51,10 +51,18 @@ test('each backbone has its own active model version', async () => {
   const db = await open('pglite', true);
   try {
     const repo = new ModelVersionRepository(db.dataSource);
-    const add = (name: string, backbone: string) => repo.insert({
-      name, backbone, modelKind: 'mlp', artifact: {}, thresholds: [0.5], splitSeed: 1,
-      split: { train: [], val: [], test: [] }, metrics: {}, trainingMs: 1,
-    });
+    const add = (name: string, backbone: string) =>
+      repo.insert({
+        name,
+        backbone,
+        modelKind: 'mlp',
+        artifact: {},
+        thresholds: [0.5],
+        splitSeed: 1,
+        split: { train: [], val: [], test: [] },
+        metrics: {},
+        trainingMs: 1,
+      });
     const a1 = await add('a1', 'a');
     const a2 = await add('a2', 'a');
     const b1 = await add('b1', 'b');
@@ -72,7 +80,7 @@ test('each backbone has its own active model version', async () => {
 });
 
 describe('embedded database isolation', () => {
-  test('concurrent transactions never see each other\'s uncommitted writes, and a rollback loses no one else\'s write', async () => {
+  test("concurrent transactions never see each other's uncommitted writes, and a rollback loses no one else's write", async () => {
     const db = await open('pglite', true);
     try {
       const ds = db.dataSource;
@@ -80,12 +88,14 @@ describe('embedded database isolation', () => {
       const gate = new Promise<void>((r) => (release = r));
       let insertedInTx!: () => void;
       const inserted = new Promise<void>((r) => (insertedInTx = r));
-      const tx = ds.transaction(async (em) => {
-        await em.query(`INSERT INTO movie (title, year) VALUES ('uncommitted', 2000)`);
-        insertedInTx();
-        await gate;
-        throw new Error('roll back on purpose');
-      }).catch((e: Error) => e.message);
+      const tx = ds
+        .transaction(async (em) => {
+          await em.query(`INSERT INTO movie (title, year) VALUES ('uncommitted', 2000)`);
+          insertedInTx();
+          await gate;
+          throw new Error('roll back on purpose');
+        })
+        .catch((e: Error) => e.message);
       await inserted;
       // Other connections, meanwhile: a read that must not see the row, and a write outside any transaction.
       const read = ds.query(`SELECT count(*)::int AS n FROM movie WHERE title = 'uncommitted'`);
@@ -95,7 +105,10 @@ describe('embedded database isolation', () => {
       assert.equal((await read)[0].n, 0);
       await write;
       const after = await ds.query(`SELECT title FROM movie ORDER BY title`);
-      assert.deepEqual(after.map((r: { title: string }) => r.title), ['autocommit']);
+      assert.deepEqual(
+        after.map((r: { title: string }) => r.title),
+        ['autocommit'],
+      );
     } finally {
       await db.close();
     }
@@ -108,7 +121,10 @@ describe('embedded database isolation', () => {
     await a.close();
     const b = await Database.open({ dataDir: dir });
     try {
-      assert.deepEqual((await b.dataSource.query(`SELECT title FROM movie`)).map((r: { title: string }) => r.title), ['kept']);
+      assert.deepEqual(
+        (await b.dataSource.query(`SELECT title FROM movie`)).map((r: { title: string }) => r.title),
+        ['kept'],
+      );
     } finally {
       await b.close();
     }

@@ -10,7 +10,11 @@ import { PosterStore } from '../src/services/poster-store';
 
 const spec = preprocessSpec(loadBackbone());
 const image = () => sharp({ create: { width: 64, height: 96, channels: 3, background: '#446688' } });
-const reasonOf = async (p: Promise<unknown>) => p.then(() => 'accepted', (e: unknown) => (e instanceof AppError ? e.reason : String(e)));
+const reasonOf = async (p: Promise<unknown>) =>
+  p.then(
+    () => 'accepted',
+    (e: unknown) => (e instanceof AppError ? e.reason : String(e)),
+  );
 
 test('every accepted format is stored and decoded; TIFF is refused by both (it used to be stored, then never embedded)', async () => {
   const samples: Record<string, Buffer> = {
@@ -20,7 +24,10 @@ test('every accepted format is stored and decoded; TIFF is refused by both (it u
     gif: await image().gif().toBuffer(),
     avif: await image().avif().toBuffer(),
   };
-  assert.deepEqual(Object.keys(samples), POSTER_FORMATS.map((f) => f.name));
+  assert.deepEqual(
+    Object.keys(samples),
+    POSTER_FORMATS.map((f) => f.name),
+  );
   for (const f of POSTER_FORMATS) {
     assert.equal(await PosterStore.validate(samples[f.name]), f.mime, f.name);
     assert.equal((await preprocess(samples[f.name], spec)).format, f.name);

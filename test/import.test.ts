@@ -60,7 +60,9 @@ for (const kind of DB_KINDS) {
       fs.writeFileSync(path.join(dir, 'truncated.jpg'), jpeg.subarray(0, Math.floor(jpeg.length / 2)));
       fs.writeFileSync(path.join(dir, 'notes.jpg'), 'this is not an image at all\n');
       // 7000 x 7000 = 49 MP: over the 40 MP limit, yet a small file (one flat colour).
-      await sharp({ create: { width: 7000, height: 7000, channels: 3, background: '#808080' } }).png().toFile(path.join(dir, 'huge.png'));
+      await sharp({ create: { width: 7000, height: 7000, channels: 3, background: '#808080' } })
+        .png()
+        .toFile(path.join(dir, 'huge.png'));
       fs.writeFileSync(path.join(dir, 'good.jpg'), jpeg);
       const csv = [
         'imdb_id,name,year,age,time,genre,storyline,img_url',
@@ -80,7 +82,13 @@ for (const kind of DB_KINDS) {
       const s = await app.importer.importCsv(file, { progress: false });
       const reasons = Object.fromEntries(s.skipped.map((r) => [r.line, r.reason]));
       assert.deepEqual(reasons, {
-        3: 'NO_NAME', 4: 'BAD_YEAR', 5: 'IMAGE_MISSING', 6: 'IMAGE_CORRUPT', 7: 'NOT_AN_IMAGE', 8: 'IMAGE_TOO_LARGE', 9: 'MALFORMED_CSV',
+        3: 'NO_NAME',
+        4: 'BAD_YEAR',
+        5: 'IMAGE_MISSING',
+        6: 'IMAGE_CORRUPT',
+        7: 'NOT_AN_IMAGE',
+        8: 'IMAGE_TOO_LARGE',
+        9: 'MALFORMED_CSV',
       });
       assert.equal(s.imported, 3);
       const one = (await app.movies.get(undefined, 'tt9000001'))!;

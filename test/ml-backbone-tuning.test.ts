@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { parse } from 'csv-parse/sync';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test, after } from 'node:test';
@@ -18,7 +19,9 @@ import { cleanupAll, MODELS_DIR, POSTERS_DIR, SAMPLE_CSV, tmpDir } from './suppo
 after(cleanupAll);
 
 const cosine = (a: Float32Array, b: Float32Array) => {
-  let d = 0, na = 0, nb = 0;
+  let d = 0,
+    na = 0,
+    nb = 0;
   for (let i = 0; i < a.length; i++) {
     d += a[i] * b[i];
     na += a[i] * a[i];
@@ -29,8 +32,7 @@ const cosine = (a: Float32Array, b: Float32Array) => {
 
 /** The first n posters of sample.csv with their multi-hot labels. */
 function samplePosters(n: number): { images: string[]; Y: Uint8Array } {
-  const { parse } = require('csv-parse/sync') as typeof import('csv-parse/sync');
-  const rows = (parse(fs.readFileSync(SAMPLE_CSV), { columns: true }) as Array<Record<string, string>>).slice(0, n);
+  const rows = parse<Record<string, string>>(fs.readFileSync(SAMPLE_CSV), { columns: true }).slice(0, n);
   const Y = new Uint8Array(n * NUM_LABELS);
   rows.forEach((r, i) => Y.set(multiHot(labelsFromRawGenres(splitRawGenres(r.genre))), i * NUM_LABELS));
   return { images: rows.map((r) => path.join(POSTERS_DIR, r.img_url)), Y };
@@ -50,7 +52,15 @@ test('the TF.js tail from the cut reproduces the ONNX embedding of real posters'
   const base = loadBackbone();
   const model = decodeModel(fs.readFileSync(path.join(MODELS_DIR, base.file)));
   const { images } = samplePosters(4);
-  const cache = await ActivationCache.build({ file: path.join(tmpDir(), 'acts.u8'), key: 'parity', model, cut: '624', spec: preprocessSpec(base, { strategy: 'squash' }), images, threads: 1 });
+  const cache = await ActivationCache.build({
+    file: path.join(tmpDir(), 'acts.u8'),
+    key: 'parity',
+    model,
+    cut: '624',
+    spec: preprocessSpec(base, { strategy: 'squash' }),
+    images,
+    threads: 1,
+  });
   assert.deepEqual(cache.shape, [7, 7, 320]);
   const tail = TailModel.fromOnnx(tf, model, '624', tailOps(model, '624', 'embedding'));
   const embedder = await PosterEmbedder.create({ modelsDir: MODELS_DIR, device: 'cpu', logger: () => undefined });
@@ -113,5 +123,8 @@ test('tune-backbone writes a checksummed ONNX and a manifest that the embedder l
   bytes[bytes.length - 1] ^= 1;
   fs.writeFileSync(file, bytes);
   clearChecksumCache();
-  await assert.rejects(resolveWeights(onDisk, modelsDir), (e: { reason?: string; message: string }) => e.reason === 'MODEL_CHECKSUM_MISMATCH' && e.message.includes(manifest.sha256));
+  await assert.rejects(
+    resolveWeights(onDisk, modelsDir),
+    (e: { reason?: string; message: string }) => e.reason === 'MODEL_CHECKSUM_MISMATCH' && e.message.includes(manifest.sha256),
+  );
 });

@@ -26,7 +26,13 @@ const garbage = (seed: number, n: number) => {
 };
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
 const settledNow = <T>(p: Promise<T>) =>
-  Promise.race([p.then(() => 'resolved', (e: unknown) => e), new Promise((r) => setImmediate(() => r('pending')))]);
+  Promise.race([
+    p.then(
+      () => 'resolved',
+      (e: unknown) => e,
+    ),
+    new Promise((r) => setImmediate(() => r('pending'))),
+  ]);
 
 describe('EmbeddingBatcher', { skip }, () => {
   let emb: PosterEmbedder;
@@ -36,7 +42,12 @@ describe('EmbeddingBatcher', { skip }, () => {
 
   before(async () => {
     emb = await PosterEmbedder.create({ modelsDir: MODELS_DIR, device: 'cpu', threads: 2, decodeWorkers: 2, logger: () => {} });
-    files = fs.readdirSync(POSTERS).filter((f) => f.endsWith('.jpg')).sort().slice(100, 124).map((f) => path.join(POSTERS, f));
+    files = fs
+      .readdirSync(POSTERS)
+      .filter((f) => f.endsWith('.jpg'))
+      .sort()
+      .slice(100, 124)
+      .map((f) => path.join(POSTERS, f));
     images = files.map((f) => fs.readFileSync(f));
     singles = [];
     for (const img of images) {
@@ -148,13 +159,19 @@ describe('EmbeddingBatcher', { skip }, () => {
     const batches: PipelineResult<string>[][] = [];
     const runs = emb.runCount;
     for await (const batch of embedPipeline(emb, source(), { batchSize: 8, total: 26, onProgress: (p) => progress.push(p) })) batches.push(batch);
-    assert.deepEqual(batches.map((b) => b.length), [8, 8, 8, 2]);
+    assert.deepEqual(
+      batches.map((b) => b.length),
+      [8, 8, 8, 2],
+    );
     assert.equal(emb.runCount - runs, 4);
     const flat = batches.flat();
     assert.equal(flat.find((r) => r.key === 'missing')?.error?.reason, 'IMAGE_UNREADABLE');
     assert.equal(flat.find((r) => r.key === 'text')?.error?.reason, 'NOT_AN_IMAGE');
     const ok = flat.filter((r) => r.vector);
-    assert.deepEqual(ok.map((r) => r.key), files.map((_, i) => `p${i}`));
+    assert.deepEqual(
+      ok.map((r) => r.key),
+      files.map((_, i) => `p${i}`),
+    );
     ok.forEach((r, i) => assert.ok(dot(r.vector!, singles[i]) > 0.9999));
     const last = progress[progress.length - 1];
     assert.equal(last.done, 26);

@@ -24,7 +24,12 @@ const HAVE_MODELS = fs.existsSync(path.join(MODELS_DIR, 'mobilenetv2-fp32'));
 const skip = HAVE_MODELS ? false : `no model weights in ${MODELS_DIR} (set MARQUEE_MODELS_DIR)`;
 
 const posterFiles = (n: number) =>
-  fs.readdirSync(POSTERS).filter((f) => f.endsWith('.jpg')).sort().slice(0, n).map((f) => path.join(POSTERS, f));
+  fs
+    .readdirSync(POSTERS)
+    .filter((f) => f.endsWith('.jpg'))
+    .sort()
+    .slice(0, n)
+    .map((f) => path.join(POSTERS, f));
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
 const norm = (a: Float32Array) => Math.sqrt(dot(a, a));
 
@@ -66,9 +71,18 @@ describe('backbone manifests', () => {
     const dirs = manifestDirs(dir); // MARQUEE_BACKBONES_DIR=dir
     assert.deepEqual(loadBackbone('other-net', dirs).embedding, { name: 'feat', dim: 512 });
     assert.ok(listBackbones(dirs).some((b) => b.id === DEFAULT_BACKBONE));
-    assert.throws(() => loadBackbone('nope'), (e: unknown) => e instanceof AppError && e.reason === 'UNKNOWN_BACKBONE' && /mobilenetv2-fp32/.test(e.message));
-    assert.throws(() => validateManifest({ ...other, sha256: 'abc' }, 'x.json'), (e: unknown) => e instanceof AppError && e.reason === 'BAD_MANIFEST' && /sha256/.test(e.message));
-    assert.throws(() => validateManifest({ ...other, file: '../etc/passwd' }, 'x.json'), (e: unknown) => e instanceof AppError && e.reason === 'BAD_MANIFEST');
+    assert.throws(
+      () => loadBackbone('nope'),
+      (e: unknown) => e instanceof AppError && e.reason === 'UNKNOWN_BACKBONE' && /mobilenetv2-fp32/.test(e.message),
+    );
+    assert.throws(
+      () => validateManifest({ ...other, sha256: 'abc' }, 'x.json'),
+      (e: unknown) => e instanceof AppError && e.reason === 'BAD_MANIFEST' && /sha256/.test(e.message),
+    );
+    assert.throws(
+      () => validateManifest({ ...other, file: '../etc/passwd' }, 'x.json'),
+      (e: unknown) => e instanceof AppError && e.reason === 'BAD_MANIFEST',
+    );
   });
 });
 
@@ -169,7 +183,10 @@ describe('providers', { skip }, () => {
       assert.equal(lines.length, 1);
       assert.match(lines[0], new RegExp(`on ${emb.info.provider}`));
       if (emb.info.provider === 'cpu') {
-        assert.deepEqual(emb.info.skipped.map((s) => s.provider), ['cuda', 'webgpu']);
+        assert.deepEqual(
+          emb.info.skipped.map((s) => s.provider),
+          ['cuda', 'webgpu'],
+        );
         for (const s of emb.info.skipped) assert.ok(s.reason.length > 5 && !s.reason.includes('\n'), s.reason);
         assert.match(lines[0], /skipped cuda: .*webgpu: /);
       }
@@ -233,7 +250,10 @@ describe('embeddings', { skip }, () => {
     const r = await preprocessInto(f, tb, out, 7); // at an offset
     assert.equal(r.crops, 2);
     // Compare with sharp's own cover crops (allow resampling noise).
-    for (const [k, position] of [[0, 'top'], [1, 'bottom']] as const) {
+    for (const [k, position] of [
+      [0, 'top'],
+      [1, 'bottom'],
+    ] as const) {
       const ref = await sharp(f).resize(224, 224, { fit: 'cover', position }).raw().toBuffer();
       let diff = 0;
       for (let i = 0; i < 224 * 224; i++) diff += Math.abs((out[7 + k * n + i] * 0.229 + 0.485) * 255 - ref[i * 3]);

@@ -21,7 +21,11 @@ function synth(n: number, dim: number, seed: number, noise = 0.5) {
   const Y = new Uint8Array(n * L);
   for (let i = 0; i < n; i++) {
     let any = false;
-    for (let j = 0; j < L; j++) if (rng() < prev[j]) { Y[i * L + j] = 1; any = true; }
+    for (let j = 0; j < L; j++)
+      if (rng() < prev[j]) {
+        Y[i * L + j] = 1;
+        any = true;
+      }
     if (!any) Y[i * L + Math.floor(rng() * L)] = 1;
     let s = 0;
     for (let k = 0; k < dim; k++) {
@@ -107,7 +111,14 @@ test('trainGenreModels: split, all models and schemes, validation-chosen deploya
   const stages = new Set<string>();
   const res = await trainGenreModels(
     { X: data.X, dim, Y: data.Y, n: data.n },
-    { seed: 3, epochs: 20, head: { hidden: [32], learningRate: 3e-3, batchSize: 128 }, logistic: { maxEpochs: 20, learningRate: 3e-3 }, knnK: [5, 20], onProgress: (p) => stages.add(p.stage) },
+    {
+      seed: 3,
+      epochs: 20,
+      head: { hidden: [32], learningRate: 3e-3, batchSize: 128 },
+      logistic: { maxEpochs: 20, learningRate: 3e-3 },
+      knnK: [5, 20],
+      onProgress: (p) => stages.add(p.stage),
+    },
   );
   const { report, artifact, split } = res;
   assert.deepEqual([...stages].sort(), ['knn', 'logistic', 'mlp', 'models', 'split']);

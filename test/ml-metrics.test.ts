@@ -13,7 +13,11 @@ test('hand-computed macro/micro/hamming with a label that never occurs (zero_div
   // a: tp1 fp1 fn1 -> P .5 R .5 F1 .5; b: tp2 -> 1 1 1; c: nothing -> 0 0 0
   assert.deepEqual(
     m.perClass.map((c) => [c.label, c.precision, c.recall, c.f1, c.support]),
-    [['a', 0.5, 0.5, 0.5, 2], ['b', 1, 1, 1, 2], ['c', 0, 0, 0, 0]],
+    [
+      ['a', 0.5, 0.5, 0.5, 2],
+      ['b', 1, 1, 1, 2],
+      ['c', 0, 0, 0, 0],
+    ],
   );
   close(m.f1Macro, 0.5);
   close(m.precisionMacro, 0.5);

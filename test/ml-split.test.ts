@@ -36,8 +36,14 @@ test('deterministic for a seed, different for another seed', () => {
   const a = iterativeStratifiedSplit(Y, n, L, fractions, 42);
   const b = iterativeStratifiedSplit(Y, n, L, fractions, 42);
   const c = iterativeStratifiedSplit(Y, n, L, fractions, 43);
-  assert.deepEqual(a.map((f) => [...f]), b.map((f) => [...f]));
-  assert.notDeepEqual(a.map((f) => [...f]), c.map((f) => [...f]));
+  assert.deepEqual(
+    a.map((f) => [...f]),
+    b.map((f) => [...f]),
+  );
+  assert.notDeepEqual(
+    a.map((f) => [...f]),
+    c.map((f) => [...f]),
+  );
 });
 
 test('fold sizes respect the fractions', () => {
@@ -63,6 +69,9 @@ test('fold indices are sorted and in range; degenerate inputs work', () => {
   const folds = iterativeStratifiedSplit(Y, n, L, fractions, 1);
   for (const f of folds) for (let k = 1; k < f.length; k++) assert.ok(f[k] > f[k - 1] && f[k] < n);
   const none = iterativeStratifiedSplit(new Uint8Array(10 * 3), 10, 3, [0.5, 0.5], 3);
-  assert.deepEqual(none.map((f) => f.length), [5, 5]);
+  assert.deepEqual(
+    none.map((f) => f.length),
+    [5, 5],
+  );
   assert.throws(() => iterativeStratifiedSplit(new Uint8Array(5), 2, 3, [0.5, 0.5], 1), RangeError);
 });

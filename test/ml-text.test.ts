@@ -21,7 +21,11 @@ test('OCR reads the titles of real posters', async () => {
     for (const [id, words] of cases) {
       const r = await ocr.read(poster(id));
       const text = normaliseText(r.text);
-      for (const w of words) assert.ok(text.split(' ').some((t) => t.includes(w)), `${id}: "${w}" in ${JSON.stringify(r.text)}`);
+      for (const w of words)
+        assert.ok(
+          text.split(' ').some((t) => t.includes(w)),
+          `${id}: "${w}" in ${JSON.stringify(r.text)}`,
+        );
       for (const l of r.lines) {
         assert.ok(l.confidence >= ocr.options.minConfidence);
         assert.ok(l.box.x >= 0 && l.box.y >= 0 && l.box.x + l.box.width <= 182 && l.box.y + l.box.height <= 268, 'boxes lie on the poster');
@@ -46,15 +50,24 @@ test('text features: word, bigram and character n-grams; TF-IDF rows are unit le
 
 test('sparse logistic regression learns which words mean which label, and fusion leaves text-less posters alone', () => {
   const docs = ['blood scream night', 'scream killer', 'night blood', 'love kiss', 'kiss wedding love', 'wedding bride', 'blood bride', 'love night'];
-  const labels = [[1, 0], [1, 0], [1, 0], [0, 1], [0, 1], [0, 1], [1, 1], [0, 1]];
+  const labels = [
+    [1, 0],
+    [1, 0],
+    [1, 0],
+    [0, 1],
+    [0, 1],
+    [0, 1],
+    [1, 1],
+    [0, 1],
+  ];
   const vocab = buildVocabulary(docs, { minDf: 1 });
   const v = new TextVectorizer(vocab);
   const rows = docs.map((d) => v.transform(d));
   const Y = Uint8Array.from(labels.flat());
   const r = trainSparseLogistic({ rows, Y }, { rows, Y }, v.dim, 2, { maxEpochs: 200, patience: 200, learningRate: 0.05, batchSize: 4 });
   const p = predictSparseLogistic(r.model, [v.transform('scream blood'), v.transform('kiss love')]);
-  assert.ok(p[0] > 0.5 && p[1] < 0.5, `horror words -> label 0: ${p.slice(0, 2)}`);
-  assert.ok(p[2] < 0.5 && p[3] > 0.5, `romance words -> label 1: ${p.slice(2)}`);
+  assert.ok(p[0] > 0.5 && p[1] < 0.5, `horror words -> label 0: ${Array.from(p.slice(0, 2)).join(', ')}`);
+  assert.ok(p[2] < 0.5 && p[3] > 0.5, `romance words -> label 1: ${Array.from(p.slice(2)).join(', ')}`);
 
   const scorer = new TextScorer(textMemberArtifact(vocab, r.model, 1), 2);
   const image = Float32Array.from([0.3, 0.6, 0.3, 0.6]);

@@ -94,22 +94,79 @@ const servePng: http.RequestListener = (_req, res) => {
 
 describe('isForbiddenAddress', () => {
   const forbidden = [
-    '127.0.0.1', '127.255.255.254', '10.0.0.1', '10.255.255.255', '172.16.0.1', '172.31.255.255',
-    '192.168.1.1', '100.64.0.1', '100.127.255.255', '169.254.169.254', '0.0.0.0', '0.1.2.3',
-    '224.0.0.1', '239.255.255.250', '255.255.255.255', '240.0.0.1', '192.0.2.10', '198.51.100.7',
-    '203.0.113.9', '198.18.0.1', '192.0.0.8',
-    '::', '::1', '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.1.2.3', '::ffff:169.254.169.254',
-    '0:0:0:0:0:ffff:192.168.0.1', '::127.0.0.1', 'fe80::1', 'fe80::1%eth0', 'febf::1', 'fc00::1',
-    'fd12:3456:789a::1', 'ff02::1', 'ff05::2', 'fec0::1', '2001:db8::1', '64:ff9b::7f00:1',
-    '64:ff9b::10.0.0.1', '2002:7f00:1::1', '2002:c0a8:101::', '2001::1', '100::1', '3fff::1',
+    '127.0.0.1',
+    '127.255.255.254',
+    '10.0.0.1',
+    '10.255.255.255',
+    '172.16.0.1',
+    '172.31.255.255',
+    '192.168.1.1',
+    '100.64.0.1',
+    '100.127.255.255',
+    '169.254.169.254',
+    '0.0.0.0',
+    '0.1.2.3',
+    '224.0.0.1',
+    '239.255.255.250',
+    '255.255.255.255',
+    '240.0.0.1',
+    '192.0.2.10',
+    '198.51.100.7',
+    '203.0.113.9',
+    '198.18.0.1',
+    '192.0.0.8',
+    '::',
+    '::1',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '::ffff:10.1.2.3',
+    '::ffff:169.254.169.254',
+    '0:0:0:0:0:ffff:192.168.0.1',
+    '::127.0.0.1',
+    'fe80::1',
+    'fe80::1%eth0',
+    'febf::1',
+    'fc00::1',
+    'fd12:3456:789a::1',
+    'ff02::1',
+    'ff05::2',
+    'fec0::1',
+    '2001:db8::1',
+    '64:ff9b::7f00:1',
+    '64:ff9b::10.0.0.1',
+    '2002:7f00:1::1',
+    '2002:c0a8:101::',
+    '2001::1',
+    '100::1',
+    '3fff::1',
     '[::1]',
-    'not-an-ip', '', '1.2.3', '256.1.1.1', 'localhost', '::ffff:999.1.1.1',
+    'not-an-ip',
+    '',
+    '1.2.3',
+    '256.1.1.1',
+    'localhost',
+    '::ffff:999.1.1.1',
   ];
   const allowed = [
-    '8.8.8.8', '1.1.1.1', '93.184.216.34', '172.15.255.255', '172.32.0.1', '100.63.255.255',
-    '100.128.0.1', '169.253.255.255', '192.169.0.1', '11.0.0.1', '223.255.255.254',
-    '2606:4700:4700::1111', '2001:4860:4860::8888', '2a00:1450:4001:80b::200e', '::ffff:8.8.8.8',
-    '::ffff:808:808', '64:ff9b::8.8.8.8', '2002:808:808::1', '[2606:4700:4700::1111]',
+    '8.8.8.8',
+    '1.1.1.1',
+    '93.184.216.34',
+    '172.15.255.255',
+    '172.32.0.1',
+    '100.63.255.255',
+    '100.128.0.1',
+    '169.253.255.255',
+    '192.169.0.1',
+    '11.0.0.1',
+    '223.255.255.254',
+    '2606:4700:4700::1111',
+    '2001:4860:4860::8888',
+    '2a00:1450:4001:80b::200e',
+    '::ffff:8.8.8.8',
+    '::ffff:808:808',
+    '64:ff9b::8.8.8.8',
+    '2002:808:808::1',
+    '[2606:4700:4700::1111]',
   ];
   for (const ip of forbidden) test(`forbidden: ${JSON.stringify(ip)}`, () => assert.equal(isForbiddenAddress(ip), true));
   for (const ip of allowed) test(`allowed: ${ip}`, () => assert.equal(isForbiddenAddress(ip), false));
@@ -125,9 +182,17 @@ describe('assertSafeUrl', () => {
 
   test('literal forbidden addresses, in every spelling the URL parser accepts', async () => {
     for (const u of [
-      'http://127.0.0.1/', 'http://[::1]:8080/', 'http://[::ffff:127.0.0.1]/', 'http://0x7f.1/',
-      'http://2130706433/', 'http://017700000001/', 'https://169.254.169.254/latest/meta-data/',
-      'http://0.0.0.0/', 'http://[::]/', 'http://10.1.1.1/', 'http://[fd00::1]/',
+      'http://127.0.0.1/',
+      'http://[::1]:8080/',
+      'http://[::ffff:127.0.0.1]/',
+      'http://0x7f.1/',
+      'http://2130706433/',
+      'http://017700000001/',
+      'https://169.254.169.254/latest/meta-data/',
+      'http://0.0.0.0/',
+      'http://[::]/',
+      'http://10.1.1.1/',
+      'http://[fd00::1]/',
     ]) {
       await expectReason(assertSafeUrl(u, false), 'URL_FORBIDDEN');
     }
@@ -188,7 +253,12 @@ describe('fetchImage', () => {
     assert.ok(png.bytes.equals(pngBytes));
     assert.equal(png.contentType, 'image/png');
     assert.equal(png.finalUrl, `${s.url}/a.png`);
-    assert.deepEqual(await sharp(png.bytes).metadata().then((m) => [m.format, m.width, m.height]), ['png', 8, 12]);
+    assert.deepEqual(
+      await sharp(png.bytes)
+        .metadata()
+        .then((m) => [m.format, m.width, m.height]),
+      ['png', 8, 12],
+    );
 
     const jpg = await fetchImage(`${s.url}/b.jpg?size=large`, { allowPrivate: true });
     assert.ok(jpg.bytes.equals(jpegBytes));
@@ -233,14 +303,20 @@ describe('fetchImage', () => {
       const got = await fetchImage(`${s.url}/r/3`, { allowPrivate: true });
       assert.ok(got.bytes.equals(pngBytes));
       assert.equal(got.finalUrl, `${s.url}/r/0`);
-      assert.deepEqual(s.requests.map((r) => r.url), ['/r/3', '/r/2', '/r/1', '/r/0']);
+      assert.deepEqual(
+        s.requests.map((r) => r.url),
+        ['/r/3', '/r/2', '/r/1', '/r/0'],
+      );
     });
 
     test('a 4th redirect is refused, and not followed', async () => {
       await ready;
       const s = await serve(chain);
       await expectReason(fetchImage(`${s.url}/r/4`, { allowPrivate: true }), 'TOO_MANY_REDIRECTS');
-      assert.deepEqual(s.requests.map((r) => r.url), ['/r/4', '/r/3', '/r/2', '/r/1']);
+      assert.deepEqual(
+        s.requests.map((r) => r.url),
+        ['/r/4', '/r/3', '/r/2', '/r/1'],
+      );
       await expectReason(fetchImage(`${s.url}/r/1`, { allowPrivate: true, maxRedirects: 0 }), 'TOO_MANY_REDIRECTS');
     });
 

@@ -83,9 +83,7 @@ const fmtRatio = (x: number) => (x >= 10 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) 
 export function report(work: string, devices: string[]): string {
   const torch = readJson<TorchResult>(path.join(work, 'torch.json'));
   const marquee = new Map(devices.map((d) => [d, readJson<GpuBenchResult>(path.join(work, `marquee-${d}.json`))]));
-  const batches = [
-    ...new Set([...(torch?.batch_sizes ?? []), ...[...marquee.values()].flatMap((m) => m?.batch_sizes ?? [])]),
-  ].sort((a, b) => a - b);
+  const batches = [...new Set([...(torch?.batch_sizes ?? []), ...[...marquee.values()].flatMap((m) => m?.batch_sizes ?? [])])].sort((a, b) => a - b);
   const torchFp32 = (b: number): number | undefined => {
     const c = torch?.results?.fp32?.[String(b)];
     return c && 'img_s' in c ? c.img_s : undefined;
@@ -139,12 +137,21 @@ export function report(work: string, devices: string[]): string {
     row(
       `${name}${threads} | end to end (embedPipeline: read + decode + resize in ${m.decode_workers} workers, inference, normalise)`,
       e2e.cells,
-      [cut, ...e2e.errors, imgs ? `${m.posters} real posters cycled to about ${imgs.images} per run (whole batches)` : '', cores.length ? `process used ${Math.min(...cores)}–${Math.max(...cores)} cores` : '']
-          .filter(Boolean)
-          .join('; '),
+      [
+        cut,
+        ...e2e.errors,
+        imgs ? `${m.posters} real posters cycled to about ${imgs.images} per run (whole batches)` : '',
+        cores.length ? `process used ${Math.min(...cores)}–${Math.max(...cores)} cores` : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
     );
-    if (m.decode_img_s !== undefined) notes.push(`Marquee decode pool alone (${m.decode_workers} workers, during the ${d} run): ${fmtRate(m.decode_img_s)} img/s — the ceiling for end to end.`);
-    if (m.cosine_vs_cpu_min !== undefined) notes.push(`${d} embeddings vs the cpu provider on ${m.check_posters} posters: cosine min ${m.cosine_vs_cpu_min}, mean ${m.cosine_vs_cpu_mean}.`);
+    if (m.decode_img_s !== undefined)
+      notes.push(
+        `Marquee decode pool alone (${m.decode_workers} workers, during the ${d} run): ${fmtRate(m.decode_img_s)} img/s — the ceiling for end to end.`,
+      );
+    if (m.cosine_vs_cpu_min !== undefined)
+      notes.push(`${d} embeddings vs the cpu provider on ${m.check_posters} posters: cosine min ${m.cosine_vs_cpu_min}, mean ${m.cosine_vs_cpu_mean}.`);
     if (m.check_error) notes.push(`${d} vs cpu check failed: ${m.check_error}`);
     if (m.setup_s !== undefined) notes.push(`${d}: session create + first run ${m.setup_s} s.`);
   }
@@ -169,7 +176,9 @@ export function report(work: string, devices: string[]): string {
     '',
     `Card: ${card}${smi ? ` (nvidia-smi: ${clean(smi.split('\n')[0])})` : ''}.`,
     `Host: ${first?.cpu_model ?? 'unknown CPU'}, ${first?.cores ?? '?'} cores. Node ${first?.node ?? '?'}, onnxruntime-node ${first?.onnxruntime ?? '?'}` +
-      (torch?.torch ? `, PyTorch ${torch.torch} (torchvision ${torch.torchvision}, CUDA ${torch.cuda}, cuDNN ${torch.cudnn}, cudnn.benchmark on, cuDNN TF32 ${torch.cudnn_allow_tf32 ? 'allowed (default)' : 'off'})` : '') +
+      (torch?.torch
+        ? `, PyTorch ${torch.torch} (torchvision ${torch.torchvision}, CUDA ${torch.cuda}, cuDNN ${torch.cudnn}, cudnn.benchmark on, cuDNN TF32 ${torch.cudnn_allow_tf32 ? 'allowed (default)' : 'off'})`
+        : '') +
       '.',
     `Date: ${new Date().toISOString().slice(0, 10)} (UTC). Command: device \`run\` with carry \`[".gpu", ".gl"]\` and \`bash bench/gpu/run.sh\` after \`bash bench/gpu/pack.sh\` (bench/gpu/README.md).`,
     '',

@@ -71,7 +71,9 @@ export const COMMANDS: Record<string, Command> = {
       const r = await app.embedding.embedMissing({ limit: intFlag(args, 'limit'), batchSize: intFlag(args, 'batch'), progress: !args.flags.has('quiet') });
       for (const f of r.failed) out(`failed movie ${f.movieId}: ${f.reason}: ${f.message}`);
       const info = await app.embedding.info();
-      out(`embedded ${r.embedded}, failed ${r.failed.length} (${r.seconds.toFixed(1)} s, ${r.rate.toFixed(1)} img/s, backbone ${info.backbone} on ${info.provider})`);
+      out(
+        `embedded ${r.embedded}, failed ${r.failed.length} (${r.seconds.toFixed(1)} s, ${r.rate.toFixed(1)} img/s, backbone ${info.backbone} on ${info.provider})`,
+      );
       // Newly embedded movies get the active model's predictions right away.
       const predicted = await app.models.predictMissing();
       if (predicted) out(`stored predictions of the active model for ${predicted} movies`);
@@ -83,7 +85,9 @@ export const COMMANDS: Record<string, Command> = {
     async run(app, args) {
       const r = await app.posterTexts.readMissing({ limit: intFlag(args, 'limit'), progress: !args.flags.has('quiet') });
       for (const f of r.failed) out(`failed movie ${f.movieId}: ${f.reason}: ${f.message}`);
-      out(`read ${r.read} posters (${r.withText} with text), failed ${r.failed.length} (${r.seconds.toFixed(1)} s, ${r.rate.toFixed(1)} posters/s, ${app.posterTexts.engine})`);
+      out(
+        `read ${r.read} posters (${r.withText} with text), failed ${r.failed.length} (${r.seconds.toFixed(1)} s, ${r.rate.toFixed(1)} posters/s, ${app.posterTexts.engine})`,
+      );
     },
   },
 
@@ -92,8 +96,16 @@ export const COMMANDS: Record<string, Command> = {
     async run(app, args) {
       const split = stringFlag(args, 'split') ?? 'random';
       if (split !== 'random' && split !== 'era') throw new UsageError('--split must be random or era');
-      const m = await app.tuning.tune({ split, id: stringFlag(args, 'id'), epochs: intFlag(args, 'epochs'), seed: intFlag(args, 'seed'), progress: !args.flags.has('quiet') });
-      out(`wrote backbone ${m.id}: ${m.file} (sha256 ${m.sha256}), tuned on split ${m.tuning.split}; validation macro F1 ${m.tuning.frozenValF1Macro.toFixed(4)} frozen -> ${m.tuning.valF1Macro.toFixed(4)} (epoch ${m.tuning.bestEpoch})`);
+      const m = await app.tuning.tune({
+        split,
+        id: stringFlag(args, 'id'),
+        epochs: intFlag(args, 'epochs'),
+        seed: intFlag(args, 'seed'),
+        progress: !args.flags.has('quiet'),
+      });
+      out(
+        `wrote backbone ${m.id}: ${m.file} (sha256 ${m.sha256}), tuned on split ${m.tuning.split}; validation macro F1 ${m.tuning.frozenValF1Macro.toFixed(4)} frozen -> ${m.tuning.valF1Macro.toFixed(4)} (epoch ${m.tuning.bestEpoch})`,
+      );
       out(`use it: MARQUEE_BACKBONE=${m.id} npx marquee embed && MARQUEE_BACKBONE=${m.id} npx marquee ${split === 'era' ? 'evaluate --split era' : 'train'}`);
     },
   },
@@ -102,10 +114,16 @@ export const COMMANDS: Record<string, Command> = {
     booleanFlags: ['activate', 'quiet', 'no-text'],
     async run(app, args) {
       const outcome = await app.models.train({
-        epochs: intFlag(args, 'epochs'), seed: intFlag(args, 'seed'), activate: args.flags.has('activate'), text: !args.flags.has('no-text'), progress: !args.flags.has('quiet'),
+        epochs: intFlag(args, 'epochs'),
+        seed: intFlag(args, 'seed'),
+        activate: args.flags.has('activate'),
+        text: !args.flags.has('no-text'),
+        progress: !args.flags.has('quiet'),
       });
       out(formatReport(outcome.report));
-      out(`stored model version ${outcome.name} (#${outcome.versionId})${outcome.activated ? ', active' : ''}; trained in ${(outcome.report.trainingMs / 1000).toFixed(1)} s`);
+      out(
+        `stored model version ${outcome.name} (#${outcome.versionId})${outcome.activated ? ', active' : ''}; trained in ${(outcome.report.trainingMs / 1000).toFixed(1)} s`,
+      );
     },
   },
 
@@ -132,7 +150,11 @@ export const COMMANDS: Record<string, Command> = {
         }
         if (split !== 'random') {
           // The active model saw 1996-1999 posters in training: the era split trains afresh (nothing stored).
-          const { report } = await app.models.evaluateSplit('era', { seed: intFlag(args, 'seed'), text: !args.flags.has('no-text'), progress: !args.flags.has('quiet') });
+          const { report } = await app.models.evaluateSplit('era', {
+            seed: intFlag(args, 'seed'),
+            text: !args.flags.has('no-text'),
+            progress: !args.flags.has('quiet'),
+          });
           out(`\nera split (trained on movies from ${ERA_TEST_BEFORE} on, tested on the ones before; the same models and selection, nothing stored)`);
           out(formatReport(report));
           results.era = { report };
@@ -156,12 +178,21 @@ export const COMMANDS: Record<string, Command> = {
       const p = await app.models.predictPoster({ vector, bytes });
       if (args.flags.has('verbose')) {
         const info = await app.embedding.info();
-        out(`backbone ${info.backbone} on ${info.provider}${info.skipped.map((s) => ` (skipped ${s.provider}: ${s.reason})`).join('')}; model ${p.modelVersion}`);
+        out(
+          `backbone ${info.backbone} on ${info.provider}${info.skipped.map((s) => ` (skipped ${s.provider}: ${s.reason})`).join('')}; model ${p.modelVersion}`,
+        );
       }
       for (const g of [...p.genres].sort((a, b) => b.probability - a.probability)) {
         out(`${g.predicted ? '*' : ' '} ${g.genre.padEnd(12)} ${g.probability.toFixed(3)}`);
       }
-      out(`predicted: ${p.genres.filter((g) => g.predicted).map((g) => g.genre).join(', ') || '(none)'}`);
+      out(
+        `predicted: ${
+          p.genres
+            .filter((g) => g.predicted)
+            .map((g) => g.genre)
+            .join(', ') || '(none)'
+        }`,
+      );
     },
   },
 
@@ -177,11 +208,18 @@ export const COMMANDS: Record<string, Command> = {
   },
 };
 
-function formatEvaluation(e: { rows: Array<{ scheme: string; f1Macro: number; precisionMacro: number; recallMacro: number; hamming: number }>; metrics: { perClass: Array<{ label: string; precision: number; recall: number; f1: number; support: number }> } }): string {
+function formatEvaluation(e: {
+  rows: Array<{ scheme: string; f1Macro: number; precisionMacro: number; recallMacro: number; hamming: number }>;
+  metrics: { perClass: Array<{ label: string; precision: number; recall: number; f1: number; support: number }> };
+}): string {
   const f = (x: number) => x.toFixed(3);
   const lines = ['scheme           F1 macro  P macro  R macro  Hamming'];
-  for (const r of e.rows) lines.push(`${r.scheme.padEnd(16)} ${f(r.f1Macro).padStart(8)} ${f(r.precisionMacro).padStart(8)} ${f(r.recallMacro).padStart(8)} ${f(r.hamming).padStart(8)}`);
+  for (const r of e.rows)
+    lines.push(
+      `${r.scheme.padEnd(16)} ${f(r.f1Macro).padStart(8)} ${f(r.precisionMacro).padStart(8)} ${f(r.recallMacro).padStart(8)} ${f(r.hamming).padStart(8)}`,
+    );
   lines.push('', 'label         precision  recall      F1  support');
-  for (const c of e.metrics.perClass) lines.push(`${c.label.padEnd(12)} ${f(c.precision).padStart(10)} ${f(c.recall).padStart(7)} ${f(c.f1).padStart(7)} ${String(c.support).padStart(8)}`);
+  for (const c of e.metrics.perClass)
+    lines.push(`${c.label.padEnd(12)} ${f(c.precision).padStart(10)} ${f(c.recall).padStart(7)} ${f(c.f1).padStart(7)} ${String(c.support).padStart(8)}`);
   return lines.join('\n');
 }

@@ -1,9 +1,7 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import {
-  ApiKeyEntity, ModelVersionEntity, MovieEntity, MoviePredictionEntity, PosterEmbeddingEntity, PosterTextEntity, TrainingJobEntity,
-} from './entities';
+import { ApiKeyEntity, ModelVersionEntity, MovieEntity, MoviePredictionEntity, PosterEmbeddingEntity, PosterTextEntity, TrainingJobEntity } from './entities';
 import { EmbeddedPostgres } from './embedded-postgres';
 
 export interface DatabaseOptions {

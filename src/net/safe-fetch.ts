@@ -102,7 +102,7 @@ const FORBIDDEN_V4: V4Range[] = (
 
 function inV4Range(addr: number, [base, prefix]: V4Range): boolean {
   const mask = prefix === 0 ? 0 : (~0 << (32 - prefix)) >>> 0;
-  return ((addr & mask) >>> 0) === base;
+  return (addr & mask) >>> 0 === base;
 }
 
 function isForbiddenV4(addr: number): boolean {
@@ -178,8 +178,7 @@ const systemResolver: Resolver = async (hostname) => {
 };
 
 /** The hostname as the socket layer wants it: IPv6 literals without brackets. */
-const bareHost = (url: URL) =>
-  url.hostname.startsWith('[') && url.hostname.endsWith(']') ? url.hostname.slice(1, -1) : url.hostname;
+const bareHost = (url: URL) => (url.hostname.startsWith('[') && url.hostname.endsWith(']') ? url.hostname.slice(1, -1) : url.hostname);
 
 /** Display form of a URL for messages: no credentials, no query string. */
 const shown = (url: URL) => `${url.protocol}//${url.host}${url.pathname}`;
@@ -198,11 +197,7 @@ function parseUrl(input: string | URL): URL {
  * public unicast address. Returns the address to connect to. Throws AppError BAD_USER_INPUT with reason
  * URL_INVALID, URL_SCHEME, URL_UNRESOLVABLE or URL_FORBIDDEN.
  */
-export async function assertSafeUrl(
-  input: string | URL,
-  allowPrivate = false,
-  resolve: Resolver = systemResolver,
-): Promise<SafeTarget> {
+export async function assertSafeUrl(input: string | URL, allowPrivate = false, resolve: Resolver = systemResolver): Promise<SafeTarget> {
   const url = parseUrl(input);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw badInput('URL_SCHEME', `Only http and https URLs can be fetched, not ${url.protocol}`);
@@ -266,11 +261,7 @@ function send(target: SafeTarget, signal: AbortSignal): Promise<http.IncomingMes
   const { url, address, family } = target;
   const host = bareHost(url);
   // Whatever name the socket layer asks for, it gets the address that was checked.
-  const pinnedLookup = (
-    _hostname: string,
-    options: { all?: boolean },
-    callback: (...args: unknown[]) => void,
-  ) => {
+  const pinnedLookup = (_hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
     if (options?.all) callback(null, [{ address, family }]);
     else callback(null, address, family);
   };
@@ -316,8 +307,7 @@ async function readCapped(res: http.IncomingMessage, maxBytes: number, url: URL)
   return Buffer.concat(chunks, total);
 }
 
-const tooLarge = (url: URL, maxBytes: number) =>
-  badInput('PAYLOAD_TOO_LARGE', `The image at ${shown(url)} is larger than ${maxBytes} bytes`, { maxBytes });
+const tooLarge = (url: URL, maxBytes: number) => badInput('PAYLOAD_TOO_LARGE', `The image at ${shown(url)} is larger than ${maxBytes} bytes`, { maxBytes });
 
 /**
  * Fetches an image from a user-supplied http(s) URL under the SSRF rules above. Resolves with the body,
@@ -345,11 +335,7 @@ export async function fetchImage(url: string, opts: FetchImageOptions = {}): Pro
       if (REDIRECTS.has(status) && res.headers.location) {
         res.destroy(); // the redirect's body is not needed
         if (hop >= maxRedirects) {
-          throw badInput(
-            'TOO_MANY_REDIRECTS',
-            `Too many redirects (more than ${maxRedirects}) fetching ${shown(parseUrl(url))}`,
-            { maxRedirects },
-          );
+          throw badInput('TOO_MANY_REDIRECTS', `Too many redirects (more than ${maxRedirects}) fetching ${shown(parseUrl(url))}`, { maxRedirects });
         }
         try {
           current = new URL(res.headers.location, current);
@@ -368,11 +354,7 @@ export async function fetchImage(url: string, opts: FetchImageOptions = {}): Pro
       const contentType = (res.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
       if (!contentType.startsWith('image/')) {
         res.destroy();
-        throw badInput(
-          'NOT_AN_IMAGE',
-          `${shown(current)} is not an image (Content-Type: ${contentType || 'none'})`,
-          { contentType },
-        );
+        throw badInput('NOT_AN_IMAGE', `${shown(current)} is not an image (Content-Type: ${contentType || 'none'})`, { contentType });
       }
       const declared = Number(res.headers['content-length']);
       if (res.headers['content-length'] !== undefined && Number.isFinite(declared) && declared > maxBytes) {
@@ -390,10 +372,7 @@ export async function fetchImage(url: string, opts: FetchImageOptions = {}): Pro
     }
     if (e instanceof AppError) throw e;
     const err = e as NodeJS.ErrnoException;
-    throw badInput(
-      'URL_UNREACHABLE',
-      `Could not fetch ${shown(current)}: ${err?.code ?? err?.message ?? String(e)}`,
-    );
+    throw badInput('URL_UNREACHABLE', `Could not fetch ${shown(current)}: ${err?.code ?? err?.message ?? String(e)}`);
   } finally {
     clearTimeout(timer);
     deadline.abort(); // no-op when already aborted; tears down any socket still open

@@ -14,7 +14,17 @@ export class ModelVersionRepository {
     const rows = await em.query<Array<{ id: number }>>(
       `INSERT INTO model_version (name, backbone, model_kind, artifact, thresholds, split_seed, split, metrics, training_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-      [v.name, v.backbone, v.modelKind, JSON.stringify(v.artifact), v.thresholds, v.splitSeed, JSON.stringify(v.split), JSON.stringify(v.metrics), v.trainingMs],
+      [
+        v.name,
+        v.backbone,
+        v.modelKind,
+        JSON.stringify(v.artifact),
+        v.thresholds,
+        v.splitSeed,
+        JSON.stringify(v.split),
+        JSON.stringify(v.metrics),
+        v.trainingMs,
+      ],
     );
     return rows[0].id;
   }
@@ -29,7 +39,9 @@ export class ModelVersionRepository {
 
   /** The active version for a backbone (each backbone has its own). */
   async active(backbone: string): Promise<ModelVersionEntity | null> {
-    return (await this.ds.query<ModelVersionEntity[]>(`SELECT ${COLUMNS}, artifact, split FROM model_version WHERE active AND backbone = $1`, [backbone]))[0] ?? null;
+    return (
+      (await this.ds.query<ModelVersionEntity[]>(`SELECT ${COLUMNS}, artifact, split FROM model_version WHERE active AND backbone = $1`, [backbone]))[0] ?? null
+    );
   }
 
   /** Makes `id` the only active version of its backbone, atomically. */
@@ -51,7 +63,13 @@ export class ModelVersionRepository {
     return `${prefix}-v${rows[0].n + 1}`;
   }
 
-  async upsertPredictions(versionId: number, movieIds: ArrayLike<number>, scores: Float32Array, numLabels: number, em: EntityManager = this.ds.manager): Promise<void> {
+  async upsertPredictions(
+    versionId: number,
+    movieIds: ArrayLike<number>,
+    scores: Float32Array,
+    numLabels: number,
+    em: EntityManager = this.ds.manager,
+  ): Promise<void> {
     const ids: number[] = [];
     const literals: string[] = [];
     for (let i = 0; i < movieIds.length; i++) {

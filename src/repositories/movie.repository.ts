@@ -130,10 +130,17 @@ export class MovieRepository {
     const run = async (batch: ReadonlyArray<readonly [MovieWrite, number]>, conflict: string, key: (r: MovieWrite) => string) => {
       if (!batch.length) return;
       const params = [
-        batch.map(([r]) => r.imdbId), batch.map(([r]) => r.title), batch.map(([r]) => r.year),
-        batch.map(([r]) => r.ageRating), batch.map(([r]) => r.runtimeMinutes), batch.map(([r]) => r.storyline),
-        batch.map(([r]) => JSON.stringify(r.rawGenres)), batch.map(([r]) => JSON.stringify(r.labels)),
-        batch.map(([r]) => r.posterSha256), batch.map(([r]) => r.posterMime), batch.map(([r]) => r.posterSource),
+        batch.map(([r]) => r.imdbId),
+        batch.map(([r]) => r.title),
+        batch.map(([r]) => r.year),
+        batch.map(([r]) => r.ageRating),
+        batch.map(([r]) => r.runtimeMinutes),
+        batch.map(([r]) => r.storyline),
+        batch.map(([r]) => JSON.stringify(r.rawGenres)),
+        batch.map(([r]) => JSON.stringify(r.labels)),
+        batch.map(([r]) => r.posterSha256),
+        batch.map(([r]) => r.posterMime),
+        batch.map(([r]) => r.posterSource),
       ];
       const inserted = await em.query<Array<{ id: number; imdb_id: string | null; title: string; year: number | null; inserted: boolean }>>(
         `INSERT INTO movie (${WRITE_COLUMNS})

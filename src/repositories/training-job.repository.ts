@@ -15,7 +15,9 @@ export class TrainingJobRepository {
       await em.query(`SELECT pg_advisory_xact_lock(4242)`);
       const busy = await em.query<TrainingJobEntity[]>(`SELECT ${COLUMNS} FROM training_job WHERE status IN ('QUEUED', 'RUNNING') ORDER BY id LIMIT 1`);
       if (busy.length) return [busy[0], false];
-      const rows = await em.query<TrainingJobEntity[]>(`INSERT INTO training_job (status, params) VALUES ('QUEUED', $1) RETURNING ${COLUMNS}`, [JSON.stringify(params)]);
+      const rows = await em.query<TrainingJobEntity[]>(`INSERT INTO training_job (status, params) VALUES ('QUEUED', $1) RETURNING ${COLUMNS}`, [
+        JSON.stringify(params),
+      ]);
       return [rows[0], true];
     });
   }
@@ -24,7 +26,10 @@ export class TrainingJobRepository {
     return (await this.ds.query<TrainingJobEntity[]>(`SELECT ${COLUMNS} FROM training_job WHERE id = $1`, [id]))[0] ?? null;
   }
 
-  async update(id: number, patch: { status?: TrainingJobStatus; progress?: number; stage?: string; modelVersionId?: number; metrics?: unknown; error?: string }): Promise<void> {
+  async update(
+    id: number,
+    patch: { status?: TrainingJobStatus; progress?: number; stage?: string; modelVersionId?: number; metrics?: unknown; error?: string },
+  ): Promise<void> {
     await this.ds.query(
       `UPDATE training_job SET
          status = coalesce($2, status), progress = coalesce($3, progress), stage = coalesce($4, stage),
@@ -32,8 +37,15 @@ export class TrainingJobRepository {
          started_at = CASE WHEN $2 = 'RUNNING' THEN now() ELSE started_at END,
          finished_at = CASE WHEN $2 IN ('SUCCEEDED', 'FAILED') THEN now() ELSE finished_at END
        WHERE id = $1`,
-      [id, patch.status ?? null, patch.progress ?? null, patch.stage ?? null, patch.modelVersionId ?? null,
-        patch.metrics === undefined ? null : JSON.stringify(patch.metrics), patch.error ?? null],
+      [
+        id,
+        patch.status ?? null,
+        patch.progress ?? null,
+        patch.stage ?? null,
+        patch.modelVersionId ?? null,
+        patch.metrics === undefined ? null : JSON.stringify(patch.metrics),
+        patch.error ?? null,
+      ],
     );
   }
 

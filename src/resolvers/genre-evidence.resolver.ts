@@ -30,10 +30,21 @@ export class MovieEvidenceResolver {
     private readonly mapper: SchemaMapper,
   ) {}
 
-  @FieldResolver(() => PredictionEvidence, { nullable: true, description: 'The k nearest labelled posters to this one and how many of them carry each genre; null when the poster has no embedding' })
-  async genreEvidence(@Root() movie: Movie, @Ctx() ctx: RequestContext, @Arg('k', () => Int, { nullable: true, defaultValue: 10 }) k: number): Promise<PredictionEvidence | null> {
+  @FieldResolver(() => PredictionEvidence, {
+    nullable: true,
+    description: 'The k nearest labelled posters to this one and how many of them carry each genre; null when the poster has no embedding',
+  })
+  async genreEvidence(
+    @Root() movie: Movie,
+    @Ctx() ctx: RequestContext,
+    @Arg('k', () => Int, { nullable: true, defaultValue: 10 }) k: number,
+  ): Promise<PredictionEvidence | null> {
     const scores = (await ctx.loaders.prediction.load(Number(movie.id))) ?? [];
-    const found = await this.evidenceService.forMovie(Number(movie.id), checkK(k), scores.filter((s) => s.predicted).map((s) => s.genre));
+    const found = await this.evidenceService.forMovie(
+      Number(movie.id),
+      checkK(k),
+      scores.filter((s) => s.predicted).map((s) => s.genre),
+    );
     return found && this.mapper.evidence(found);
   }
 }

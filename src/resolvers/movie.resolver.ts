@@ -27,10 +27,7 @@ export class MovieResolver {
   }
 
   @Query(() => Movie, { nullable: true })
-  async movie(
-    @Arg('id', () => ID, { nullable: true }) id?: string,
-    @Arg('imdbId', () => String, { nullable: true }) imdbId?: string,
-  ): Promise<Movie | null> {
+  async movie(@Arg('id', () => ID, { nullable: true }) id?: string, @Arg('imdbId', () => String, { nullable: true }) imdbId?: string): Promise<Movie | null> {
     const m = await this.movieService.get(id ?? undefined, imdbId ?? undefined);
     return m && this.mapper.movie(m);
   }

@@ -4,7 +4,12 @@ import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from '
 import { IMDB_ID } from '../domain/movie';
 import { MAX_IMAGE_BASE64_LENGTH } from '../ml/image/formats';
 
-export enum TrainingJobStatus { QUEUED = 'QUEUED', RUNNING = 'RUNNING', SUCCEEDED = 'SUCCEEDED', FAILED = 'FAILED' }
+export enum TrainingJobStatus {
+  QUEUED = 'QUEUED',
+  RUNNING = 'RUNNING',
+  SUCCEEDED = 'SUCCEEDED',
+  FAILED = 'FAILED',
+}
 registerEnumType(TrainingJobStatus, { name: 'TrainingJobStatus' });
 
 @InputType()
@@ -62,7 +67,10 @@ export class AddMovieInput {
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(20) ageRating?: string;
   @Field(() => Int, { nullable: true }) @IsOptional() @Min(1) @Max(2000) runtimeMinutes?: number;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(10_000) storyline?: string;
-  @Field(() => [String], { nullable: true, description: 'Raw genre names (e.g. "Sci-Fi"); mapped to labels' }) @IsOptional() @ArrayMaxSize(30) genres?: string[];
+  @Field(() => [String], { nullable: true, description: 'Raw genre names (e.g. "Sci-Fi"); mapped to labels' })
+  @IsOptional()
+  @ArrayMaxSize(30)
+  genres?: string[];
   // Room for a data: URL prefix; the service's own check of the decoded size is exact.
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(MAX_IMAGE_BASE64_LENGTH + 1024) posterBase64?: string;
   @Field(() => String, { nullable: true }) @IsOptional() @MaxLength(2048) posterUrl?: string;

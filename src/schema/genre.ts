@@ -2,9 +2,19 @@ import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { GENRES } from '../ml/genre/labels';
 
 export enum Genre {
-  ACTION = 'ACTION', ADVENTURE = 'ADVENTURE', COMEDY = 'COMEDY', CRIME = 'CRIME', DOCUMENTARY = 'DOCUMENTARY',
-  DRAMA = 'DRAMA', FANTASY = 'FANTASY', HORROR = 'HORROR', MYSTERY = 'MYSTERY', THRILLER = 'THRILLER',
-  ROMANCE = 'ROMANCE', SCIFI = 'SCIFI', OTHERS = 'OTHERS',
+  ACTION = 'ACTION',
+  ADVENTURE = 'ADVENTURE',
+  COMEDY = 'COMEDY',
+  CRIME = 'CRIME',
+  DOCUMENTARY = 'DOCUMENTARY',
+  DRAMA = 'DRAMA',
+  FANTASY = 'FANTASY',
+  HORROR = 'HORROR',
+  MYSTERY = 'MYSTERY',
+  THRILLER = 'THRILLER',
+  ROMANCE = 'ROMANCE',
+  SCIFI = 'SCIFI',
+  OTHERS = 'OTHERS',
 }
 // The GraphQL enum and the ML label order must never drift apart.
 if (Object.keys(Genre).join() !== GENRES.join()) throw new Error('Genre enum out of step with GENRES');

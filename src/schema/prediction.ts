@@ -25,4 +25,3 @@ export class Recommendation {
   @Field(() => Float) score: number;
   @Field(() => [Movie], { description: 'The liked movies that led to this one' }) because: Movie[];
 }
-

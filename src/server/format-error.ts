@@ -2,8 +2,19 @@ import { GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError, AuthenticationError, AuthorizationError } from 'type-graphql';
 import { AppError } from '../errors';
 
-const KNOWN = new Set(['BAD_USER_INPUT', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'SERVICE_UNAVAILABLE',
-  'GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST', 'PERSISTED_QUERY_NOT_FOUND', 'OPERATION_RESOLUTION_FAILURE']);
+const KNOWN = new Set([
+  'BAD_USER_INPUT',
+  'UNAUTHENTICATED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'CONFLICT',
+  'SERVICE_UNAVAILABLE',
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'BAD_REQUEST',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'OPERATION_RESOLUTION_FAILURE',
+]);
 
 /**
  * Every error leaves with a code in `extensions.code`: our AppErrors keep theirs, type-graphql's
@@ -15,11 +26,19 @@ export function makeFormatError(production: boolean, log: (msg: string) => void)
     const original = rootCause(error);
     const ext = { ...(formatted.extensions ?? {}) } as Record<string, unknown>;
     if (original instanceof AppError) {
-      return { ...formatted, message: original.message, extensions: { ...ext, code: original.code, reason: original.reason, ...(original.details ? { details: original.details } : {}) } };
+      return {
+        ...formatted,
+        message: original.message,
+        extensions: { ...ext, code: original.code, reason: original.reason, ...(original.details ? { details: original.details } : {}) },
+      };
     }
     if (original instanceof ArgumentValidationError) {
       const details = original.extensions?.validationErrors;
-      return { ...formatted, message: 'Argument validation failed', extensions: { ...ext, code: 'BAD_USER_INPUT', reason: 'VALIDATION_FAILED', ...(details ? { validationErrors: details } : {}) } };
+      return {
+        ...formatted,
+        message: 'Argument validation failed',
+        extensions: { ...ext, code: 'BAD_USER_INPUT', reason: 'VALIDATION_FAILED', ...(details ? { validationErrors: details } : {}) },
+      };
     }
     if (original instanceof AuthenticationError) {
       return { ...formatted, extensions: { ...ext, code: 'UNAUTHENTICATED' } };

@@ -116,7 +116,9 @@ export class MarqueeServer {
           return sendJson(res, 400, { errors: [{ message: 'malformed JSON body', extensions: { code: 'BAD_USER_INPUT', reason: 'MALFORMED_JSON' } }] });
         }
         if (Array.isArray(body) && body.length > MAX_BATCH) {
-          return sendJson(res, 400, { errors: [{ message: `at most ${MAX_BATCH} operations per batch`, extensions: { code: 'BAD_USER_INPUT', reason: 'BATCH_TOO_LARGE' } }] });
+          return sendJson(res, 400, {
+            errors: [{ message: `at most ${MAX_BATCH} operations per batch`, extensions: { code: 'BAD_USER_INPUT', reason: 'BATCH_TOO_LARGE' } }],
+          });
         }
       } else {
         body = raw.toString('utf8');
@@ -169,7 +171,12 @@ export class MarqueeServer {
       return sendJson(res, 404, { error: 'not found' });
     }
     // Content-addressed: the bytes behind a name never change.
-    res.writeHead(200, { 'content-type': served.mime, 'content-length': stat.size, 'cache-control': 'public, max-age=31536000, immutable', etag: `"${served.sha256}"` });
+    res.writeHead(200, {
+      'content-type': served.mime,
+      'content-length': stat.size,
+      'cache-control': 'public, max-age=31536000, immutable',
+      etag: `"${served.sha256}"`,
+    });
     if (req.method === 'HEAD') return void res.end();
     fs.createReadStream(served.path).pipe(res);
   }
@@ -222,4 +229,3 @@ async function readBody(req: http.IncomingMessage, max: number): Promise<Buffer>
   }
   return Buffer.concat(chunks);
 }
-

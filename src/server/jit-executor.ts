@@ -30,9 +30,14 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
     if (result.errors) {
       return {
         ...result,
-        errors: result.errors.map((e) => new GraphQLError(e.message, {
-          path: e.path, originalError: e.originalError ?? e, extensions: e.extensions ?? {},
-        })),
+        errors: result.errors.map(
+          (e) =>
+            new GraphQLError(e.message, {
+              path: e.path,
+              originalError: e.originalError ?? e,
+              extensions: e.extensions ?? {},
+            }),
+        ),
       };
     }
     return result;

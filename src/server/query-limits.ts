@@ -1,6 +1,4 @@
-import {
-  ASTVisitor, FieldNode, FragmentDefinitionNode, GraphQLError, Kind, OperationDefinitionNode, SelectionSetNode, ValidationContext,
-} from 'graphql';
+import { ASTVisitor, FieldNode, FragmentDefinitionNode, GraphQLError, Kind, OperationDefinitionNode, SelectionSetNode, ValidationContext } from 'graphql';
 
 export interface QueryLimits {
   maxDepth: number;
@@ -65,13 +63,19 @@ export function queryLimitsRule(limits: QueryLimits) {
       OperationDefinition(op: OperationDefinitionNode) {
         const { depth, cost } = walk(op.selectionSet, 1, 1, new Set());
         if (depth > limits.maxDepth) {
-          context.reportError(new GraphQLError(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`, {
-            nodes: [op], extensions: { code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_DEEP' },
-          }));
+          context.reportError(
+            new GraphQLError(`query depth ${depth} exceeds the limit of ${limits.maxDepth}`, {
+              nodes: [op],
+              extensions: { code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_DEEP' },
+            }),
+          );
         } else if (cost > limits.maxCost) {
-          context.reportError(new GraphQLError(`query cost ${cost} exceeds the limit of ${limits.maxCost}`, {
-            nodes: [op], extensions: { code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_COSTLY' },
-          }));
+          context.reportError(
+            new GraphQLError(`query cost ${cost} exceeds the limit of ${limits.maxCost}`, {
+              nodes: [op],
+              extensions: { code: 'BAD_USER_INPUT', reason: 'QUERY_TOO_COSTLY' },
+            }),
+          );
         }
       },
     };

@@ -48,7 +48,12 @@ export class BackboneTuningService {
     rows.forEach((r, i) => Y.set(multiHot(labelsOf.get(r.movieId) ?? []), i * NUM_LABELS));
     const parts =
       opts.split === 'era'
-        ? eraSplit(Int32Array.from(rows, (r) => yearOf.get(r.movieId) ?? 0), Y, NUM_LABELS, seed)
+        ? eraSplit(
+            Int32Array.from(rows, (r) => yearOf.get(r.movieId) ?? 0),
+            Y,
+            NUM_LABELS,
+            seed,
+          )
         : (([train, val, test]) => ({ train, val, test }))(iterativeStratifiedSplit(Y, n, NUM_LABELS, [...SPLIT_FRACTIONS], seed));
     // Only the training and validation posters are read: the test posters stay unseen.
     const used = Int32Array.from([...parts.train, ...parts.val]).sort();
@@ -75,7 +80,10 @@ export class BackboneTuningService {
       tuning: { seed, ...(opts.epochs ? { epochs: opts.epochs } : {}) },
       onProgress: (stage, done, total, epoch) => {
         bar(stage, total)?.update(done);
-        if (epoch) process.stderr.write(`tune-backbone epoch ${epoch.epoch}: loss ${epoch.loss.toFixed(4)}, validation macro F1 ${epoch.valF1Macro.toFixed(4)} (${epoch.seconds.toFixed(0)} s)\n`);
+        if (epoch)
+          process.stderr.write(
+            `tune-backbone epoch ${epoch.epoch}: loss ${epoch.loss.toFixed(4)}, validation macro F1 ${epoch.valF1Macro.toFixed(4)} (${epoch.seconds.toFixed(0)} s)\n`,
+          );
       },
     });
   }

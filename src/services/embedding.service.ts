@@ -80,7 +80,10 @@ export class EmbeddingService {
     const batchSize = opts.batchSize ?? Math.max(1, Math.floor(32 / embedder.info.cropsPerImage));
     for await (const results of embedder.embedBatches(source(), { batchSize, total })) {
       const ok = results.filter((r) => r.vector);
-      await repo.upsertMany(backbone, ok.map((r) => ({ movieId: r.key, posterSha256: shaOf.get(r.key)!, vector: r.vector! })));
+      await repo.upsertMany(
+        backbone,
+        ok.map((r) => ({ movieId: r.key, posterSha256: shaOf.get(r.key)!, vector: r.vector! })),
+      );
       summary.embedded += ok.length;
       for (const r of results) {
         if (r.error) summary.failed.push({ movieId: r.key, reason: r.error.reason ?? r.error.code, message: r.error.message });
@@ -115,4 +118,3 @@ export class EmbeddingService {
     if (this.embedder) await (await this.embedder.catch(() => undefined))?.close();
   }
 }
-

@@ -6,7 +6,14 @@ import { GenrePredictor, GenreModelArtifact } from '../ml/genre/genre-predictor'
 import { GENRES, NUM_LABELS, multiHot } from '../ml/genre/labels';
 import type { BackboneManifest } from '../ml/backbone/manifest';
 import { eraSplit, ERA_TEST_BEFORE } from '../ml/genre/training/era-split';
-import { evaluateArtifact, trainGenreModels, type ArtifactEvaluation, type ExplicitSplit, type TrainingProgress, type TrainingReport } from '../ml/genre/training/trainer';
+import {
+  evaluateArtifact,
+  trainGenreModels,
+  type ArtifactEvaluation,
+  type ExplicitSplit,
+  type TrainingProgress,
+  type TrainingReport,
+} from '../ml/genre/training/trainer';
 import { Progress } from '../progress';
 import type { EmbeddingRepository } from '../repositories/embedding.repository';
 import type { ModelVersionRepository, ModelVersionSummary } from '../repositories/model-version.repository';
@@ -91,7 +98,8 @@ export class GenreModelService {
 
   private async requireActive(): Promise<ActiveModel> {
     const a = await this.active();
-    if (!a) throw new AppError('SERVICE_UNAVAILABLE', 'no genre model is active yet: run `marquee train --activate` or the retrain mutation', 'NO_ACTIVE_MODEL');
+    if (!a)
+      throw new AppError('SERVICE_UNAVAILABLE', 'no genre model is active yet: run `marquee train --activate` or the retrain mutation', 'NO_ACTIVE_MODEL');
     return a;
   }
 
@@ -136,7 +144,12 @@ export class GenreModelService {
   async predictAndStore(movieId: number, vector: Float32Array): Promise<void> {
     const active = await this.active();
     if (!active) return;
-    await this.versions.upsertPredictions(active.version.id, [movieId], active.predictor.predict(vector, 1, await this.textsFor(active.predictor, [movieId])), NUM_LABELS);
+    await this.versions.upsertPredictions(
+      active.version.id,
+      [movieId],
+      active.predictor.predict(vector, 1, await this.textsFor(active.predictor, [movieId])),
+      NUM_LABELS,
+    );
   }
 
   /**
@@ -196,18 +209,31 @@ export class GenreModelService {
     const name = split === 'era' ? `era-${ERA_TEST_BEFORE}-${seed}` : `random-${seed}`;
     const tuning = this.manifest().tuning;
     if (tuning?.split && tuning.split !== name) {
-      throw new AppError('BAD_USER_INPUT', `backbone ${this.backbone} was tuned on split ${tuning.split}: its scores on ${name} would be leaked; evaluate it on ${tuning.split}, or tune one on ${name}`, 'BACKBONE_TUNED_ON_OTHER_SPLIT', { backbone: this.backbone, tunedOn: tuning.split, split: name });
+      throw new AppError(
+        'BAD_USER_INPUT',
+        `backbone ${this.backbone} was tuned on split ${tuning.split}: its scores on ${name} would be leaked; evaluate it on ${tuning.split}, or tune one on ${name}`,
+        'BACKBONE_TUNED_ON_OTHER_SPLIT',
+        { backbone: this.backbone, tunedOn: tuning.split, split: name },
+      );
     }
     return split === 'era' ? { name, ...eraSplit(data.years, data.Y, NUM_LABELS, seed) } : undefined;
   }
 
   /** Trains (without storing anything) on a split and returns the comparison table; `marquee evaluate` and the lever table. */
-  async evaluateSplit(split: EvaluationSplit, opts: { text?: boolean; seed?: number; epochs?: number; progress?: boolean } = {}): Promise<{ report: TrainingReport }> {
+  async evaluateSplit(
+    split: EvaluationSplit,
+    opts: { text?: boolean; seed?: number; epochs?: number; progress?: boolean } = {},
+  ): Promise<{ report: TrainingReport }> {
     const seed = opts.seed ?? 42;
     const data = await this.loadLabelledSet({ text: opts.text ?? true });
     const explicit = this.splitFor(split, data, seed);
     const bar = opts.progress ? new Progress(`evaluate ${split}`, undefined, 'steps', this.progress) : undefined;
-    const result = await trainGenreModels(data, { seed, epochs: opts.epochs, split: explicit, onProgress: (p) => bar?.update(p.done, p.total ? p.done / p.total : undefined) });
+    const result = await trainGenreModels(data, {
+      seed,
+      epochs: opts.epochs,
+      split: explicit,
+      onProgress: (p) => bar?.update(p.done, p.total ? p.done / p.total : undefined),
+    });
     return { report: result.report };
   }
 
@@ -216,7 +242,9 @@ export class GenreModelService {
    * movie's predictions, and activates it when asked (or when no version is active yet).
    * Nothing becomes visible unless all of it succeeds.
    */
-  async train(opts: { epochs?: number; seed?: number; activate?: boolean; text?: boolean; onProgress?: (p: TrainingProgress) => void; progress?: boolean } = {}): Promise<TrainOutcome> {
+  async train(
+    opts: { epochs?: number; seed?: number; activate?: boolean; text?: boolean; onProgress?: (p: TrainingProgress) => void; progress?: boolean } = {},
+  ): Promise<TrainOutcome> {
     const data = await this.loadLabelledSet({ text: opts.text ?? true });
     this.splitFor('random', data, opts.seed ?? 42);
     const bar = opts.progress ? new Progress('train', undefined, 'steps', this.progress) : undefined;
@@ -235,11 +263,20 @@ export class GenreModelService {
     const hadActive = (await this.active()) !== null;
     const activate = opts.activate || !hadActive;
     const versionId = await this.ds.transaction(async (em) => {
-      const id = await this.versions.insert({
-        name, backbone: this.backbone, modelKind: artifact.type, artifact, thresholds: artifact.thresholds,
-        splitSeed: result.split.seed, split: { train: ids(result.split.train), val: ids(result.split.val), test: ids(result.split.test) },
-        metrics: result.report, trainingMs: Math.round(result.trainingMs),
-      }, em);
+      const id = await this.versions.insert(
+        {
+          name,
+          backbone: this.backbone,
+          modelKind: artifact.type,
+          artifact,
+          thresholds: artifact.thresholds,
+          splitSeed: result.split.seed,
+          split: { train: ids(result.split.train), val: ids(result.split.val), test: ids(result.split.test) },
+          metrics: result.report,
+          trainingMs: Math.round(result.trainingMs),
+        },
+        em,
+      );
       const CHUNK = 2000;
       for (let s = 0; s < data.n; s += CHUNK) {
         const e = Math.min(data.n, s + CHUNK);

@@ -44,9 +44,17 @@ export class MovieAdminService {
     const [poster, vector] = await Promise.all([this.posters.put(bytes), this.embedding.embedImage(bytes)]);
     const rawGenres = (spec.genres ?? []).map((g) => g.trim()).filter(Boolean);
     const movie = await this.movies.insertOne({
-      imdbId: spec.imdbId ?? null, title: spec.title.trim(), year: spec.year ?? null, ageRating: spec.ageRating ?? null,
-      runtimeMinutes: spec.runtimeMinutes ?? null, storyline: spec.storyline ?? null, rawGenres,
-      labels: labelsFromRawGenres(rawGenres), posterSha256: poster.sha256, posterMime: poster.mime, posterSource: spec.posterUrl ?? 'upload',
+      imdbId: spec.imdbId ?? null,
+      title: spec.title.trim(),
+      year: spec.year ?? null,
+      ageRating: spec.ageRating ?? null,
+      runtimeMinutes: spec.runtimeMinutes ?? null,
+      storyline: spec.storyline ?? null,
+      rawGenres,
+      labels: labelsFromRawGenres(rawGenres),
+      posterSha256: poster.sha256,
+      posterMime: poster.mime,
+      posterSource: spec.posterUrl ?? 'upload',
     });
     await this.embedding.store(movie.id, poster.sha256, vector);
     await this.models.predictAndStore(movie.id, vector);

@@ -15,8 +15,7 @@ export interface OcrRunSummary {
   rate: number;
 }
 
-const toLines = (r: OcrResult): PosterTextLine[] =>
-  r.lines.map((l) => ({ text: l.text, confidence: Math.round(l.confidence * 1000) / 1000, box: l.box }));
+const toLines = (r: OcrResult): PosterTextLine[] => r.lines.map((l) => ({ text: l.text, confidence: Math.round(l.confidence * 1000) / 1000, box: l.box }));
 
 /**
  * The text on posters: bulk reading of stored posters (`marquee ocr`, resumable, every batch

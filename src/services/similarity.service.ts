@@ -171,7 +171,11 @@ export class SimilarityService {
     return chosen.flatMap((i) => {
       const sims = likedVecs.map((v, j) => ({ id: liked[j], s: dot(vecs[i], 0, v, 0, dim) }));
       const top = Math.max(...sims.map((x) => x.s));
-      const because = sims.filter((x) => x.s >= top - 0.05).sort((a, b) => b.s - a.s).slice(0, 3).flatMap((x) => this.catalog.get(x.id) ?? []);
+      const because = sims
+        .filter((x) => x.s >= top - 0.05)
+        .sort((a, b) => b.s - a.s)
+        .slice(0, 3)
+        .flatMap((x) => this.catalog.get(x.id) ?? []);
       const movie = this.catalog.get(pool[i].id);
       return movie ? [{ movie, score: relevance[i], because }] : [];
     });

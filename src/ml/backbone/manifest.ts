@@ -58,8 +58,7 @@ export const DEFAULT_BACKBONE = 'mobilenetv2-fp32';
 /** What a manifest id looks like (it names files and is stored with every embedding). */
 export const BACKBONE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-const invalid = (source: string, what: string) =>
-  new AppError('INTERNAL_SERVER_ERROR', `Backbone manifest ${source}: ${what}`, 'BAD_MANIFEST', { source });
+const invalid = (source: string, what: string) => new AppError('INTERNAL_SERVER_ERROR', `Backbone manifest ${source}: ${what}`, 'BAD_MANIFEST', { source });
 
 const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 const isTriple = (x: unknown): x is [number, number, number] => Array.isArray(x) && x.length === 3 && x.every(isNum);
@@ -134,7 +133,10 @@ export function manifestDirs(extraDir?: string, modelsDir?: string): string[] {
 export function listBackbones(dirs: string[] = manifestDirs()): BackboneManifest[] {
   const byId = new Map<string, BackboneManifest>();
   for (const dir of dirs) {
-    for (const name of fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort()) {
+    for (const name of fs
+      .readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort()) {
       const file = path.join(dir, name);
       let raw: unknown;
       try {

@@ -137,13 +137,22 @@ export async function downloadWeights(manifest: BackboneManifest, modelsDir: str
   }
   const url = opts.url ?? manifest.url;
   if (!url) {
-    throw new AppError('SERVICE_UNAVAILABLE', `Backbone "${manifest.id}" has no download url in its manifest; place ${manifest.file} (sha256 ${manifest.sha256}) in ${dir} by hand`, 'MODEL_NO_URL', { backbone: manifest.id });
+    throw new AppError(
+      'SERVICE_UNAVAILABLE',
+      `Backbone "${manifest.id}" has no download url in its manifest; place ${manifest.file} (sha256 ${manifest.sha256}) in ${dir} by hand`,
+      'MODEL_NO_URL',
+      { backbone: manifest.id },
+    );
   }
   const fetchImpl = opts.fetchImpl ?? fetch;
   await fsp.mkdir(path.dirname(target), { recursive: true });
   const tmp = `${target}.download-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
   const fail = (why: string, details: Record<string, unknown> = {}) =>
-    new AppError('SERVICE_UNAVAILABLE', `Downloading weights for backbone "${manifest.id}" from ${url} failed: ${why}`, 'MODEL_DOWNLOAD_FAILED', { backbone: manifest.id, url, ...details });
+    new AppError('SERVICE_UNAVAILABLE', `Downloading weights for backbone "${manifest.id}" from ${url} failed: ${why}`, 'MODEL_DOWNLOAD_FAILED', {
+      backbone: manifest.id,
+      url,
+      ...details,
+    });
   try {
     const res = await fetchImpl(url, { signal: AbortSignal.timeout(opts.timeoutMs ?? 10 * 60_000), redirect: 'follow' });
     if (!res.ok || !res.body) throw fail(`HTTP ${res.status}`);

@@ -71,6 +71,16 @@ export async function openBackboneSession(manifest: BackboneManifest, weightsPat
   );
 }
 
+/**
+ * A CPU session over any ONNX model (a file or its bytes): the OCR models, and a backbone with an
+ * inner tensor exposed for tuning. Same settings as a backbone's CPU session, without spinning
+ * (these run beside other work).
+ */
+export function openCpuSession(model: string | Uint8Array, threads: number): Promise<ort.InferenceSession> {
+  const options = sessionOptions('cpu', threads, false);
+  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+}
+
 /** The first meaningful line of an ONNX Runtime error (its messages start with a source location). */
 export const firstLine = (err: unknown): string =>
   String((err as Error)?.message ?? err)
@@ -126,7 +136,12 @@ function checkModel(s: ort.InferenceSession, m: BackboneManifest): void {
   const inMeta = s.inputMetadata.find((x) => x.name === m.input.name);
   if (inMeta?.isTensor) {
     const [, c, h, w] = inMeta.shape;
-    if (inMeta.shape.length !== 4 || (typeof c === 'number' && c !== 3) || (typeof h === 'number' && h !== m.input.height) || (typeof w === 'number' && w !== m.input.width)) {
+    if (
+      inMeta.shape.length !== 4 ||
+      (typeof c === 'number' && c !== 3) ||
+      (typeof h === 'number' && h !== m.input.height) ||
+      (typeof w === 'number' && w !== m.input.width)
+    ) {
       throw bad(`input shape [${inMeta.shape.join(',')}] is not [N,3,${m.input.height},${m.input.width}]`);
     }
   }

@@ -63,7 +63,7 @@ export async function* embedPipeline<K>(
   const pool = embedder.pool;
   const runner = new BatchRunner(embedder);
   const it: AsyncIterator<PipelineItem<K>> | Iterator<PipelineItem<K>> =
-    Symbol.asyncIterator in source ? (source)[Symbol.asyncIterator]() : (source)[Symbol.iterator]();
+    Symbol.asyncIterator in source ? source[Symbol.asyncIterator]() : source[Symbol.iterator]();
   let exhausted = false;
 
   const start = async (): Promise<Pending<K> | undefined> => {
@@ -78,7 +78,8 @@ export async function* embedPipeline<K>(
     const decoded = Promise.all(
       items.map((item): Promise<Settled> => {
         const input = item.image ?? item.imagePath;
-        if (input === undefined) return Promise.resolve({ ok: false, error: new AppError('BAD_USER_INPUT', 'Item has neither image nor imagePath', 'NOT_AN_IMAGE') });
+        if (input === undefined)
+          return Promise.resolve({ ok: false, error: new AppError('BAD_USER_INPUT', 'Item has neither image nor imagePath', 'NOT_AN_IMAGE') });
         return pool.decode(input).then(
           (d) => ({ ok: true, d }),
           (err) => ({ ok: false, error: asAppError(err, 'DECODE_FAILED', 'Embedding failed') }),

@@ -60,7 +60,9 @@ export class EmbeddingBatcher {
     if (this.closing) return Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'Embedding service is shutting down', 'SHUTTING_DOWN'));
     if (this.admitted >= this.maxQueue) {
       return Promise.reject(
-        new AppError('SERVICE_UNAVAILABLE', `Embedding queue is full (${this.maxQueue} requests pending); retry shortly`, 'QUEUE_FULL', { maxQueue: this.maxQueue }),
+        new AppError('SERVICE_UNAVAILABLE', `Embedding queue is full (${this.maxQueue} requests pending); retry shortly`, 'QUEUE_FULL', {
+          maxQueue: this.maxQueue,
+        }),
       );
     }
     this.admitted++;

@@ -23,7 +23,10 @@ export interface ImageEmbedder {
   /** The unit vector of one image; concurrent calls share runs. Rejects with the image's AppError. */
   embed(image: ImageInput): Promise<Float32Array>;
   /** Many images in large batches: one array of results per batch, in input order; a bad image is a result with its error. */
-  embedBatches<K>(items: AsyncIterable<PipelineItem<K>> | Iterable<PipelineItem<K>>, opts: { batchSize?: number; total?: number }): AsyncGenerator<PipelineResult<K>[]>;
+  embedBatches<K>(
+    items: AsyncIterable<PipelineItem<K>> | Iterable<PipelineItem<K>>,
+    opts: { batchSize?: number; total?: number },
+  ): AsyncGenerator<PipelineResult<K>[]>;
   /** Answers what was admitted, then releases the model. */
   close(): Promise<void>;
 }

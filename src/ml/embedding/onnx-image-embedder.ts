@@ -23,7 +23,10 @@ export class OnnxImageEmbedder implements ImageEmbedder {
     return this.batcher.embed(image);
   }
 
-  embedBatches<K>(items: AsyncIterable<PipelineItem<K>> | Iterable<PipelineItem<K>>, opts: { batchSize?: number; total?: number }): AsyncGenerator<PipelineResult<K>[]> {
+  embedBatches<K>(
+    items: AsyncIterable<PipelineItem<K>> | Iterable<PipelineItem<K>>,
+    opts: { batchSize?: number; total?: number },
+  ): AsyncGenerator<PipelineResult<K>[]> {
     return embedPipeline(this.embedder, items, opts);
   }
 

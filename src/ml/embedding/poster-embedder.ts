@@ -156,12 +156,18 @@ export class PosterEmbedder {
     try {
       out = await this.session.run({ [this.manifest.input.name]: input }, [this.manifest.embedding.name]);
     } catch (err) {
-      throw new AppError('SERVICE_UNAVAILABLE', `Inference failed on ${this.info.provider}: ${firstLine(err)}`, 'INFERENCE_FAILED', { provider: this.info.provider });
+      throw new AppError('SERVICE_UNAVAILABLE', `Inference failed on ${this.info.provider}: ${firstLine(err)}`, 'INFERENCE_FAILED', {
+        provider: this.info.provider,
+      });
     }
     const t = out[this.manifest.embedding.name];
     const dim = this.info.dim;
     if (!(t.data instanceof Float32Array) || t.data.length !== n * dim) {
-      throw new AppError('INTERNAL_SERVER_ERROR', `Backbone output ${this.manifest.embedding.name} has ${t.data.length} values, expected ${n}x${dim}`, 'MODEL_MISMATCH');
+      throw new AppError(
+        'INTERNAL_SERVER_ERROR',
+        `Backbone output ${this.manifest.embedding.name} has ${t.data.length} values, expected ${n}x${dim}`,
+        'MODEL_MISMATCH',
+      );
     }
     return l2NormalizeRows(t.data, n, dim);
   }
@@ -173,7 +179,9 @@ export class PosterEmbedder {
   async embedImages(images: ImageInput[]): Promise<EmbedImageResult[]> {
     const decoded = await Promise.allSettled(images.map((img) => this.pool.decode(img)));
     const ok = decoded.flatMap((d, i) => (d.status === 'fulfilled' ? [{ i, data: d.value.data }] : []));
-    const results: EmbedImageResult[] = decoded.map((d) => (d.status === 'rejected' ? { error: asAppError(d.reason, 'DECODE_FAILED', 'Decoding failed') } : (undefined as never)));
+    const results: EmbedImageResult[] = decoded.map((d) =>
+      d.status === 'rejected' ? { error: asAppError(d.reason, 'DECODE_FAILED', 'Decoding failed') } : (undefined as never),
+    );
     if (ok.length === 0) return results;
     const vectors = await new BatchRunner(this).run(ok.map((o) => o.data));
     ok.forEach(({ i }, k) => (results[i] = { vector: vectors[k] }));

@@ -157,7 +157,8 @@ export class GenrePredictor {
     let text: TextScorer | undefined;
     if (a.text !== undefined) {
       const t = a.text;
-      if (!t || !Array.isArray(t.vocabulary?.terms) || !Array.isArray(t.vocabulary?.idf) || t.vocabulary.terms.length !== t.vocabulary.idf.length) throw invalid('text vocabulary');
+      if (!t || !Array.isArray(t.vocabulary?.terms) || !Array.isArray(t.vocabulary?.idf) || t.vocabulary.terms.length !== t.vocabulary.idf.length)
+        throw invalid('text vocabulary');
       if (!Array.isArray(t.bias) || t.bias.length !== L || !(typeof t.weight === 'number' && t.weight >= 0)) throw invalid('text bias or weight');
       try {
         text = new TextScorer(t, L);

@@ -48,7 +48,11 @@ export class DecodePool {
     this.spec = opts.spec;
     this.size = Math.max(1, Math.floor(opts.size ?? os.availableParallelism()));
     if (!fs.existsSync(WORKER_FILE)) {
-      throw new AppError('INTERNAL_SERVER_ERROR', `Decode worker ${WORKER_FILE} not found; run the compiled build (npx tsc -p tsconfig.json) and load dist/`, 'DECODE_WORKER_MISSING');
+      throw new AppError(
+        'INTERNAL_SERVER_ERROR',
+        `Decode worker ${WORKER_FILE} not found; run the compiled build (npx tsc -p tsconfig.json) and load dist/`,
+        'DECODE_WORKER_MISSING',
+      );
     }
     for (let i = 0; i < this.size; i++) this.slots.push(this.spawn());
   }
@@ -69,7 +73,12 @@ export class DecodePool {
     else {
       // Copy exactly the view's bytes (a Buffer may be a slice of a larger pool) and transfer the copy.
       if (input.byteLength > this.spec.maxBytes) {
-        return Promise.reject(new AppError('BAD_USER_INPUT', `Image is ${input.byteLength} bytes; the limit is ${this.spec.maxBytes}`, 'IMAGE_TOO_LARGE', { bytes: input.byteLength, maxBytes: this.spec.maxBytes }));
+        return Promise.reject(
+          new AppError('BAD_USER_INPUT', `Image is ${input.byteLength} bytes; the limit is ${this.spec.maxBytes}`, 'IMAGE_TOO_LARGE', {
+            bytes: input.byteLength,
+            maxBytes: this.spec.maxBytes,
+          }),
+        );
       }
       const copy = new Uint8Array(input.byteLength);
       copy.set(input);

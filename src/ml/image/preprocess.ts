@@ -11,7 +11,6 @@ import type { BackboneManifest } from '../backbone/manifest';
 import { MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, POSTER_FORMATS, sniffFormat, type PosterFormat } from './formats';
 import { cropsFor, DEFAULT_RESIZE_STRATEGY, RESIZE_STRATEGIES, type ResizeStrategy } from './resize-strategy';
 
-
 /** Everything a decoder needs; plain data so it can be handed to worker threads. */
 export interface PreprocessSpec {
   width: number;
@@ -142,7 +141,10 @@ export async function preprocessInto(input: ImageInput, spec: PreprocessSpec, ou
   const H = spec.height;
   const lut = lutFor(spec);
   // 'topbottom' runs two small pipelines (top and bottom cover crops) exactly as sharp defines them.
-  const topBottom: sharp.ResizeOptions[] = [{ fit: 'cover', position: 'top' }, { fit: 'cover', position: 'bottom' }];
+  const topBottom: sharp.ResizeOptions[] = [
+    { fit: 'cover', position: 'top' },
+    { fit: 'cover', position: 'bottom' },
+  ];
   const resizes: sharp.ResizeOptions[] =
     spec.strategy === 'squash'
       ? [{ fit: 'fill' }]
@@ -152,12 +154,15 @@ export async function preprocessInto(input: ImageInput, spec: PreprocessSpec, ou
           ? topBottom
           : [{ fit: 'fill' }, ...topBottom];
   const outputs = await Promise.allSettled(
-    resizes.map((resize) => sharp(bytes, opts).flatten({ background: '#ffffff' }).resize(W, H, resize).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true })),
+    resizes.map((resize) =>
+      sharp(bytes, opts).flatten({ background: '#ffffff' }).resize(W, H, resize).toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }),
+    ),
   );
   for (const [k, o] of outputs.entries()) {
     if (o.status === 'rejected') throw await explain(o.reason, bytes, spec);
     const { data, info } = o.value;
-    if (info.width !== W || info.height !== H) throw new AppError('INTERNAL_SERVER_ERROR', `Resize produced ${info.width}x${info.height}, expected ${W}x${H}`, 'PREPROCESS_FAILED');
+    if (info.width !== W || info.height !== H)
+      throw new AppError('INTERNAL_SERVER_ERROR', `Resize produced ${info.width}x${info.height}, expected ${W}x${H}`, 'PREPROCESS_FAILED');
     writeCHW(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.channels, spec, lut, out, offset + k * cropLength(spec));
   }
   return { crops, format: format.name };

@@ -46,7 +46,10 @@ export class CosineIndex {
   private neighbours?: { ids: Int32Array; scores: Float32Array; fresh: Uint8Array; count: number };
   readonly opts: Required<CosineIndexOptions>;
 
-  constructor(readonly dim: number, opts: CosineIndexOptions = {}) {
+  constructor(
+    readonly dim: number,
+    opts: CosineIndexOptions = {},
+  ) {
     this.opts = { exactBelow: 1500, m: 16, efConstruction: 100, efSearch: 80, ...opts };
     this.vectors = new Float32Array(1024 * dim);
     this.slotIds = new Int32Array(1024).fill(-1);
@@ -209,7 +212,17 @@ export class CosineIndex {
       shared.set(this.vectors.subarray(0, used * this.dim));
       const out = file ?? path.join(os.tmpdir(), `marquee-hnsw-${process.pid}-${Date.now()}.bin`);
       if (file) fs.mkdirSync(path.dirname(file), { recursive: true });
-      await runBuildWorker({ vectors: shared, slotIds, dim: this.dim, m: this.opts.m, efConstruction: this.opts.efConstruction, file: `${out}.tmp`, neighbours: NEIGHBOURS, nbIds, nbScores });
+      await runBuildWorker({
+        vectors: shared,
+        slotIds,
+        dim: this.dim,
+        m: this.opts.m,
+        efConstruction: this.opts.efConstruction,
+        file: `${out}.tmp`,
+        neighbours: NEIGHBOURS,
+        nbIds,
+        nbScores,
+      });
       fs.renameSync(`${out}.tmp`, out);
       await index.readIndex(out, true);
       index.resizeIndex(capacity);

@@ -1,7 +1,10 @@
 /** Small dense-vector helpers shared by the index, the embedder and the genre models. */
 
 export function dot(a: Float32Array, aOff: number, b: Float32Array, bOff: number, dim: number): number {
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  let s0 = 0,
+    s1 = 0,
+    s2 = 0,
+    s3 = 0;
   let j = 0;
   for (; j + 3 < dim; j += 4) {
     s0 += a[aOff + j] * b[bOff + j];

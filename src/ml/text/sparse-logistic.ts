@@ -49,7 +49,8 @@ export function predictSparseLogistic(m: SparseLogisticModel, rows: readonly Spa
   rows.forEach((r, i) => {
     for (let j = 0; j < L; j++) z[j] = m.bias[j];
     for (let k = 0; k < r.index.length; k++) {
-      const o = r.index[k] * L, v = r.value[k];
+      const o = r.index[k] * L,
+        v = r.value[k];
       for (let j = 0; j < L; j++) z[j] += v * m.weights[o + j];
     }
     for (let j = 0; j < L; j++) out[i * L + j] = 1 / (1 + Math.exp(-z[j]));
@@ -76,9 +77,13 @@ export function trainSparseLogistic(
     b[j] = Math.log(p / (1 - p));
   }
   // Adam state; sparse (lazy) updates for weights touched by the batch, with L2 folded into their gradient.
-  const mW = new Float32Array(W.length), vW = new Float32Array(W.length);
-  const mb = new Float32Array(L), vb = new Float32Array(L);
-  const b1 = 0.9, b2 = 0.999, eps = 1e-8;
+  const mW = new Float32Array(W.length),
+    vW = new Float32Array(W.length);
+  const mb = new Float32Array(L),
+    vb = new Float32Array(L);
+  const b1 = 0.9,
+    b2 = 0.999,
+    eps = 1e-8;
   const rng = mulberry32(o.seed);
   const order = Int32Array.from({ length: n }, (_, i) => i);
   const gW = new Map<number, Float64Array>();
@@ -100,13 +105,15 @@ export function trainSparseLogistic(
         const r = train.rows[i];
         for (let j = 0; j < L; j++) z[j] = b[j];
         for (let k = 0; k < r.index.length; k++) {
-          const off = r.index[k] * L, v = r.value[k];
+          const off = r.index[k] * L,
+            v = r.value[k];
           for (let j = 0; j < L; j++) z[j] += v * W[off + j];
         }
         for (let j = 0; j < L; j++) z[j] = 1 / (1 + Math.exp(-z[j])) - train.Y[i * L + j]; // dLoss/dz
         for (let j = 0; j < L; j++) gb[j] += z[j];
         for (let k = 0; k < r.index.length; k++) {
-          const f = r.index[k], v = r.value[k];
+          const f = r.index[k],
+            v = r.value[k];
           let g = gW.get(f);
           if (!g) gW.set(f, (g = new Float64Array(L)));
           for (let j = 0; j < L; j++) g[j] += v * z[j];
@@ -114,7 +121,8 @@ export function trainSparseLogistic(
       }
       const m = e - s;
       step++;
-      const c1 = 1 - b1 ** step, c2 = 1 - b2 ** step;
+      const c1 = 1 - b1 ** step,
+        c2 = 1 - b2 ** step;
       const lr = o.learningRate;
       for (let j = 0; j < L; j++) {
         const g = gb[j] / m;

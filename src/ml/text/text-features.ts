@@ -54,7 +54,10 @@ export function buildVocabulary(texts: readonly string[], opts: Partial<Vocabula
   const o = { ...DEFAULT_VOCABULARY_OPTIONS, ...opts };
   const df = new Map<string, number>();
   for (const t of texts) for (const term of new Set(textTerms(t))) df.set(term, (df.get(term) ?? 0) + 1);
-  const kept = [...df.entries()].filter(([, c]) => c >= o.minDf).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, o.maxFeatures);
+  const kept = [...df.entries()]
+    .filter(([, c]) => c >= o.minDf)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, o.maxFeatures);
   const N = texts.length;
   return { terms: kept.map(([t]) => t), idf: kept.map(([, c]) => Math.log((1 + N) / (1 + c)) + 1) };
 }

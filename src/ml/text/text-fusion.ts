@@ -23,7 +23,8 @@ export interface TextMemberArtifact {
 export function textShift(row: SparseRow, weights: ArrayLike<number>, labels: number, out: Float32Array = new Float32Array(labels)): Float32Array {
   out.fill(0);
   for (let k = 0; k < row.index.length; k++) {
-    const o = row.index[k] * labels, v = row.value[k];
+    const o = row.index[k] * labels,
+      v = row.value[k];
     for (let j = 0; j < labels; j++) out[j] += v * weights[o + j];
   }
   return out;
@@ -54,7 +55,8 @@ export class TextScorer {
   ) {
     this.vectorizer = new TextVectorizer(artifact.vocabulary);
     this.weights = Float32Array.from(artifact.weights);
-    if (this.weights.length !== this.vectorizer.dim * labels) throw new RangeError(`text member has ${this.weights.length} weights for ${this.vectorizer.dim} terms x ${labels} labels`);
+    if (this.weights.length !== this.vectorizer.dim * labels)
+      throw new RangeError(`text member has ${this.weights.length} weights for ${this.vectorizer.dim} terms x ${labels} labels`);
   }
 
   /** n x labels shifts for n texts (null or empty: zeros). */

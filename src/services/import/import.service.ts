@@ -87,12 +87,7 @@ export class ImportService {
     return summary;
   }
 
-  private async processBatch(
-    batch: Array<{ line: number; row: ScrapeRow }>,
-    baseDir: string,
-    opts: ImportOptions,
-    summary: ImportSummary,
-  ): Promise<void> {
+  private async processBatch(batch: Array<{ line: number; row: ScrapeRow }>, baseDir: string, opts: ImportOptions, summary: ImportSummary): Promise<void> {
     const prepared = new Array<{ line: number; write: MovieWrite } | undefined>(batch.length);
     let next = 0;
     const worker = async () => {
@@ -127,9 +122,17 @@ export class ImportService {
 
 function toWrite(input: MovieInput, sha256: string, mime: string): MovieWrite {
   return {
-    imdbId: input.imdbId, title: input.title, year: input.year, ageRating: input.ageRating,
-    runtimeMinutes: input.runtimeMinutes, storyline: input.storyline, rawGenres: input.rawGenres,
-    labels: input.labels, posterSha256: sha256, posterMime: mime, posterSource: input.imgUrl,
+    imdbId: input.imdbId,
+    title: input.title,
+    year: input.year,
+    ageRating: input.ageRating,
+    runtimeMinutes: input.runtimeMinutes,
+    storyline: input.storyline,
+    rawGenres: input.rawGenres,
+    labels: input.labels,
+    posterSha256: sha256,
+    posterMime: mime,
+    posterSource: input.imgUrl,
   };
 }
 

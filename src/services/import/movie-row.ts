@@ -19,7 +19,10 @@ export interface MovieInput extends MovieFields {
 }
 
 export class RowError extends Error {
-  constructor(readonly reason: string, message: string) {
+  constructor(
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
   }
 }

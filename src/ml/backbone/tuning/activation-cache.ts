@@ -11,6 +11,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AppError } from '../../../errors';
+import { openCpuSession } from '../onnx-session';
 import { preprocess, type ImageInput, type PreprocessSpec } from '../../image/preprocess';
 import { encodeModel, withOutputs, type OnnxModel } from './onnx-graph';
 import type { ActivationSource } from './tail-tuner';
@@ -99,13 +100,7 @@ export class ActivationCache implements ActivationSource {
     } catch {
       meta = undefined;
     }
-    const session = await ort.InferenceSession.create(encodeModel(withOutputs(model, [cut])), {
-      executionProviders: ['cpu'],
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: opts.threads,
-      interOpNumThreads: 1,
-      logSeverityLevel: 3,
-    });
+    const session = await openCpuSession(encodeModel(withOutputs(model, [cut])), opts.threads);
     try {
       await fsp.mkdir(path.dirname(file), { recursive: true });
       const plane = spec.width * spec.height;

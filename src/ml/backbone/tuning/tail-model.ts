@@ -6,6 +6,7 @@
  * ONNX layout, under the initializer names they replace.
  */
 import type * as TF from '@tensorflow/tfjs';
+import { denseMatMul } from '../../genre/training/genre-head';
 import type { Tf } from '../../genre/training/tf';
 import { initializer, type OnnxModel, type TailOp } from './onnx-graph';
 
@@ -22,37 +23,22 @@ interface ConvParams {
 }
 
 /**
- * x . W with gradients from plain matMuls only (the wasm backend's transposed-operand matMul is
- * several times slower than an explicit transpose); `needInputGrad` false skips dX for a frozen input.
- */
-function matMulFast(tf: Tf, x: TF.Tensor2D, w: TF.Tensor2D, needInputGrad: boolean): TF.Tensor2D {
-  const f = tf.customGrad(((...args: Array<TF.Tensor | TF.GradSaveFunc>) => {
-    const [a, b, save] = args as [TF.Tensor2D, TF.Tensor2D, TF.GradSaveFunc];
-    save([a, b]);
-    return {
-      value: tf.matMul(a, b),
-      gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => {
-        const [sa, sb] = saved as TF.Tensor2D[];
-        const dA = needInputGrad ? tf.matMul(dy as TF.Tensor2D, tf.transpose(sb)) : tf.zerosLike(sa);
-        return [dA, tf.matMul(tf.transpose(sa), dy as TF.Tensor2D)];
-      },
-    };
-  }) as unknown as Parameters<Tf['customGrad']>[0]);
-  return f(x, w) as TF.Tensor2D;
-}
-
-/**
  * Depthwise 3x3 'same' convolution as nine shifted products: differentiable with basic ops (the
  * wasm backend has no DepthwiseConv2dNativeBackpropInput kernel).
  */
 function depthwise3x3(tf: Tf, x: TF.Tensor4D, w: TF.Tensor4D, stride: number): TF.Tensor4D {
   const [n, H, W, C] = x.shape;
-  const p = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]);
+  const p = tf.pad(x, [
+    [0, 0],
+    [1, 1],
+    [1, 1],
+    [0, 0],
+  ]);
   let y: TF.Tensor4D | undefined;
   for (let dy = 0; dy < 3; dy++) {
     for (let dx = 0; dx < 3; dx++) {
-      const term = tf.mul(tf.slice(p, [0, dy, dx, 0], [n, H, W, C]), tf.reshape(tf.slice(w, [dy, dx, 0, 0], [1, 1, C, 1]), [C])) as TF.Tensor4D;
-      y = y ? (tf.add(y, term) as TF.Tensor4D) : term;
+      const term = tf.mul<TF.Tensor4D>(tf.slice(p, [0, dy, dx, 0], [n, H, W, C]), tf.reshape(tf.slice(w, [dy, dx, 0, 0], [1, 1, C, 1]), [C]));
+      y = y ? tf.add<TF.Tensor4D>(y, term) : term;
     }
   }
   return stride === 1 ? y! : (tf.stridedSlice(y!, [0, 0, 0, 0], [n, H, W, C], [1, stride, stride, 1]) as TF.Tensor4D);
@@ -124,9 +110,9 @@ export class TailModel {
         const h = values.get(op.input) as TF.Tensor4D;
         if (op.group === 1) {
           const [n, H, W, C] = h.shape;
-          const flat = tf.reshape(h, [n * H * W, C]) as TF.Tensor2D;
+          const flat = tf.reshape<TF.Rank.R2>(h, [n * H * W, C]);
           // The first conv reads the frozen cache: no gradient needed for its input.
-          const m = training ? matMulFast(tf, flat, c.w as TF.Tensor2D, !first) : tf.matMul(flat, c.w as TF.Tensor2D);
+          const m = training ? denseMatMul(tf, flat, c.w as TF.Tensor2D, !first) : tf.matMul(flat, c.w);
           y = tf.reshape(tf.add(m, c.b), [n, H, W, c.outChannels]);
         } else {
           y = tf.add(training ? depthwise3x3(tf, h, c.w as TF.Tensor4D, op.stride) : tf.depthwiseConv2d(h, c.w as TF.Tensor4D, op.stride, 1), c.b);
@@ -154,7 +140,7 @@ export class TailModel {
     let s: TF.Scalar = tf.scalar(0);
     for (const c of this.convs.values()) {
       if (!c.w.trainable) continue;
-      s = tf.add(s, tf.add(tf.sum(tf.square(tf.sub(c.w, c.w0))), tf.sum(tf.square(tf.sub(c.b, c.b0))))) as TF.Scalar;
+      s = tf.add<TF.Scalar>(s, tf.add(tf.sum(tf.square(tf.sub(c.w, c.w0))), tf.sum(tf.square(tf.sub(c.b, c.b0)))));
     }
     return s;
   }
@@ -166,7 +152,8 @@ export class TailModel {
       const w = c.w.dataSync() as Float32Array;
       const t = new Float32Array(w.length);
       if (c.op.group === 1) {
-        const I = c.inChannels, O = c.outChannels;
+        const I = c.inChannels,
+          O = c.outChannels;
         for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) t[o * I + i] = w[i * O + o];
       } else {
         const C = c.outChannels;
@@ -182,11 +169,13 @@ export class TailModel {
   setWeights(weights: Map<string, Float32Array>): void {
     const tf = this.tf;
     for (const c of this.convs.values()) {
-      const w = weights.get(c.op.weight), b = weights.get(c.op.bias);
+      const w = weights.get(c.op.weight),
+        b = weights.get(c.op.bias);
       if (!w || !b) continue;
       const t = new Float32Array(w.length);
       if (c.op.group === 1) {
-        const I = c.inChannels, O = c.outChannels;
+        const I = c.inChannels,
+          O = c.outChannels;
         for (let o = 0; o < O; o++) for (let i = 0; i < I; i++) t[i * O + o] = w[o * I + i];
         c.w.assign(tf.tensor2d(t, [I, O]));
       } else {

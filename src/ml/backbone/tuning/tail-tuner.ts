@@ -73,7 +73,7 @@ export interface TailTuningResult {
 }
 
 function l2rows(tf: Tf, x: TF.Tensor2D): TF.Tensor2D {
-  return tf.div(x, tf.add(tf.norm(x, 2, 1, true), 1e-12)) as TF.Tensor2D;
+  return tf.div<TF.Tensor2D>(x, tf.add(tf.norm(x, 2, 1, true), 1e-12));
 }
 
 function batchTensor(tf: Tf, src: ActivationSource, idx: ArrayLike<number>, views: ArrayLike<number>): TF.Tensor4D {
@@ -88,7 +88,7 @@ export function tailEmbeddings(tf: Tf, tail: TailModel, src: ActivationSource, i
   for (let s = 0; s < idx.length; s += batch) {
     const part = Array.from({ length: Math.min(batch, idx.length - s) }, (_, k) => idx[s + k]);
     const e = tf.tidy(() => l2rows(tf, tail.forward(batchTensor(tf, src, part, new Array<number>(part.length).fill(view)))));
-    out.set(e.dataSync() as Float32Array, s * tail.outputDim);
+    out.set(e.dataSync(), s * tail.outputDim);
     e.dispose();
   }
   return out;
@@ -114,7 +114,7 @@ export async function tuneTail(
   const headForward = (x: TF.Tensor2D, training: boolean): TF.Tensor2D => {
     let h = training && o.inputDropout > 0 ? (tf.dropout(x, o.inputDropout, undefined, seed()) as TF.Tensor2D) : x;
     head.forEach((l, i) => {
-      h = tf.add(tf.matMul(h, Wh[i]), bh[i]) as TF.Tensor2D;
+      h = tf.add<TF.Tensor2D>(tf.matMul(h, Wh[i]), bh[i]);
       if (l.activation === 'relu') {
         h = tf.relu(h);
         if (training && o.dropout > 0) h = tf.dropout(h, o.dropout, undefined, seed()) as TF.Tensor2D;
@@ -141,19 +141,22 @@ export async function tuneTail(
     for (let epoch = 1; epoch <= o.epochs; epoch++) {
       const t0 = Date.now();
       shuffleInPlace(order, rng);
-      let lossSum = 0, batches = 0;
+      let lossSum = 0,
+        batches = 0;
       for (let s = 0; s + o.batchSize <= order.length || (s < order.length && batches === 0); s += o.batchSize) {
         const idx = order.subarray(s, Math.min(order.length, s + o.batchSize));
         const views = Array.from(idx, () => (src.views > 1 && rng() < 0.5 ? 1 : 0));
         const x = batchTensor(tf, src, idx, views);
         const yb = new Float32Array(idx.length * L);
-        idx.forEach((i, k) => { for (let j = 0; j < L; j++) yb[k * L + j] = Y[i * L + j]; });
+        idx.forEach((i, k) => {
+          for (let j = 0; j < L; j++) yb[k * L + j] = Y[i * L + j];
+        });
         const y = tf.tensor2d(yb, [idx.length, L]);
         const { value, grads } = tf.variableGrads(() => {
           const logits = headForward(l2rows(tf, tail.forward(x, true)), true);
           let loss = softF1Loss(tf, y, logits);
-          loss = tf.add(loss, tf.mul(o.l2sp, tail.distanceFromPretrained())) as TF.Scalar;
-          Wh.forEach((w, i) => (loss = tf.add(loss, tf.mul(o.headL2, tf.sum(tf.square(tf.sub(w, Wh0[i]))))) as TF.Scalar));
+          loss = tf.add<TF.Scalar>(loss, tf.mul(o.l2sp, tail.distanceFromPretrained()));
+          Wh.forEach((w, i) => (loss = tf.add<TF.Scalar>(loss, tf.mul(o.headL2, tf.sum(tf.square(tf.sub(w, Wh0[i])))))));
           return loss;
         }, [...tailVars, ...Wh, ...bh]);
         tailOpt.applyGradients(tailVars.map((v) => ({ name: v.name, tensor: grads[v.name] })));

@@ -25,7 +25,16 @@ import { tailEmbeddings, tuneTail, type TailEpoch, type TailTuningOptions } from
 export type TuningSplitName = string;
 
 export interface TunedBackboneManifest extends BackboneManifest {
-  tuning: { base: string; split: TuningSplitName; cut: string; bestEpoch: number; valF1Macro: number; frozenValF1Macro: number; createdAt: string; posters: number };
+  tuning: {
+    base: string;
+    split: TuningSplitName;
+    cut: string;
+    bestEpoch: number;
+    valF1Macro: number;
+    frozenValF1Macro: number;
+    createdAt: string;
+    posters: number;
+  };
 }
 
 export interface TuneBackboneOptions {
@@ -75,9 +84,14 @@ export async function tuneBackbone(o: TuneBackboneOptions): Promise<TunedBackbon
       idx.forEach((i, k) => Y.set(o.Y.subarray(i * L, (i + 1) * L), k * L));
       return { X: tailEmbeddings(tf, tail, cache, idx), Y };
     };
-    const tr = gather(o.split.train), va = gather(o.split.val);
+    const tr = gather(o.split.train),
+      va = gather(o.split.val);
     const seed = o.tuning?.seed ?? 42;
-    const head = await trainHead(tf, { Xtrain: tr.X, Ytrain: tr.Y, ntrain: o.split.train.length, Xval: va.X, Yval: va.Y, nval: o.split.val.length, dim: tail.outputDim, numLabels: L }, { seed });
+    const head = await trainHead(
+      tf,
+      { Xtrain: tr.X, Ytrain: tr.Y, ntrain: o.split.train.length, Xval: va.X, Yval: va.Y, nval: o.split.val.length, dim: tail.outputDim, numLabels: L },
+      { seed },
+    );
     const epochs = o.tuning?.epochs ?? 6;
     const result = await tuneTail(tf, tail, head.layers, cache, o.Y, o.split, o.tuning, (e) => o.onProgress?.('tune', e.epoch, epochs, e));
 

@@ -89,8 +89,9 @@ interface Params {
 /**
  * x . W with a custom gradient that only uses plain (non-transposed-operand) matMuls: the wasm
  * backend's matMul with transposeA/transposeB is several times slower than an explicit transpose.
+ * `needInputGrad` false skips dx (x is a frozen input, e.g. cached backbone activations).
  */
-function denseMatMul(tf: Tf, x: TF.Tensor2D, w: TF.Tensor2D): TF.Tensor2D {
+export function denseMatMul(tf: Tf, x: TF.Tensor2D, w: TF.Tensor2D, needInputGrad = true): TF.Tensor2D {
   const f = tf.customGrad((...args: Array<TF.Tensor | TF.GradSaveFunc>) => {
     const [a, b, save] = args as [TF.Tensor, TF.Tensor, TF.GradSaveFunc];
     save([a, b]);
@@ -98,7 +99,7 @@ function denseMatMul(tf: Tf, x: TF.Tensor2D, w: TF.Tensor2D): TF.Tensor2D {
       value: tf.matMul(a, b),
       gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => {
         const [sa, sb] = saved as TF.Tensor2D[];
-        return [tf.matMul(dy, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy)];
+        return [needInputGrad ? tf.matMul(dy, tf.transpose(sb)) : tf.zerosLike(sa), tf.matMul(tf.transpose(sa), dy)];
       },
     };
   });
@@ -186,12 +187,7 @@ function predictParams(tf: Tf, p: Params, X: TF.Tensor2D, n: number, L: number, 
 }
 
 /** Trains one head; returns the weights of the epoch with the best validation macro F1. */
-export async function trainHead(
-  tf: Tf,
-  data: HeadData,
-  options: Partial<HeadOptions> = {},
-  onEpoch?: (e: HeadEpoch) => void,
-): Promise<TrainedHead> {
+export async function trainHead(tf: Tf, data: HeadData, options: Partial<HeadOptions> = {}, onEpoch?: (e: HeadEpoch) => void): Promise<TrainedHead> {
   const o: HeadOptions = { ...DEFAULT_HEAD_OPTIONS, ...options };
   const { dim, numLabels: L, ntrain, nval } = data;
   if (ntrain === 0) throw new RangeError('trainHead: empty training set');
@@ -202,7 +198,8 @@ export async function trainHead(
   const sizes = [dim, ...o.hidden, L];
   const params: Params = { W: [], b: [], acts: [] };
   for (let i = 0; i < sizes.length - 1; i++) {
-    const fanIn = sizes[i], fanOut = sizes[i + 1];
+    const fanIn = sizes[i],
+      fanOut = sizes[i + 1];
     const w = new Float32Array(fanIn * fanOut);
     const relu = i < sizes.length - 2;
     if (relu) {
@@ -279,21 +276,25 @@ export async function trainHead(
         if (m < Math.min(o.batchSize, ntrain) / 4 && batches > 0) break; // drop a tiny last batch (noisy soft-F1)
         const idx = tf.tensor1d(order.subarray(s, s + m), 'int32');
         const seeds = { inputDropout: o.inputDropout, dropout: o.dropout, seed: seedFn };
-        const lossT = optimizer.minimize(() => {
-          const xb = tf.gather<TF.Tensor2D>(Xtr, idx);
-          const yb = tf.gather<TF.Tensor2D>(Ytr, idx);
-          const logits = forward(tf, params, xb, seeds);
-          let loss: TF.Scalar;
-          if (o.loss === 'softf1') loss = softF1Loss(tf, yb, logits);
-          else if (o.loss === 'bce') loss = bceLoss(tf, yb, logits, posW);
-          else loss = tf.add<TF.Scalar>(softF1Loss(tf, yb, logits), tf.mul(o.bceWeight, bceLoss(tf, yb, logits, posW)));
-          if (o.l2 > 0) {
-            let reg: TF.Scalar = tf.scalar(0);
-            for (const w of params.W) reg = tf.add<TF.Scalar>(reg, tf.sum(tf.square(w)));
-            loss = tf.add<TF.Scalar>(loss, tf.mul(o.l2, reg));
-          }
-          return loss;
-        }, true, vars);
+        const lossT = optimizer.minimize(
+          () => {
+            const xb = tf.gather<TF.Tensor2D>(Xtr, idx);
+            const yb = tf.gather<TF.Tensor2D>(Ytr, idx);
+            const logits = forward(tf, params, xb, seeds);
+            let loss: TF.Scalar;
+            if (o.loss === 'softf1') loss = softF1Loss(tf, yb, logits);
+            else if (o.loss === 'bce') loss = bceLoss(tf, yb, logits, posW);
+            else loss = tf.add<TF.Scalar>(softF1Loss(tf, yb, logits), tf.mul(o.bceWeight, bceLoss(tf, yb, logits, posW)));
+            if (o.l2 > 0) {
+              let reg: TF.Scalar = tf.scalar(0);
+              for (const w of params.W) reg = tf.add<TF.Scalar>(reg, tf.sum(tf.square(w)));
+              loss = tf.add<TF.Scalar>(loss, tf.mul(o.l2, reg));
+            }
+            return loss;
+          },
+          true,
+          vars,
+        );
         idx.dispose();
         if (lossT) {
           lossSum += (await lossT.data())[0];
@@ -328,7 +329,8 @@ export async function trainHead(
     const out = sizes[1];
     const W1 = new Float32Array(W0.length);
     for (let k = 0; k < dim; k++) {
-      const sc = scale[k], mu = mean[k];
+      const sc = scale[k],
+        mu = mean[k];
       for (let j = 0; j < out; j++) {
         const w = W0[k * out + j];
         W1[k * out + j] = w * sc;

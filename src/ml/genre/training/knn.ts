@@ -42,8 +42,8 @@ export async function knnNeighbours(
         const sims = tf.matMul<TF.Tensor2D>(q, T);
         return tf.topk(sims, k, true);
       });
-      sim.set((await values.data()), s * k);
-      index.set((await indices.data()), s * k);
+      sim.set(await values.data(), s * k);
+      index.set(await indices.data(), s * k);
       values.dispose();
       indices.dispose();
     }

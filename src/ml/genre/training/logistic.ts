@@ -27,12 +27,7 @@ export const DEFAULT_LOGISTIC_OPTIONS: LogisticOptions = {
   seed: 1,
 };
 
-export function trainLogistic(
-  tf: Tf,
-  data: HeadData,
-  options: Partial<LogisticOptions> = {},
-  onEpoch?: (e: HeadEpoch) => void,
-): Promise<TrainedHead> {
+export function trainLogistic(tf: Tf, data: HeadData, options: Partial<LogisticOptions> = {}, onEpoch?: (e: HeadEpoch) => void): Promise<TrainedHead> {
   const o = { ...DEFAULT_LOGISTIC_OPTIONS, ...options };
   return trainHead(
     tf,

@@ -28,12 +28,7 @@ export interface MetricsReport {
 
 const div = (a: number, b: number): number => (b === 0 ? 0 : a / b);
 
-export function multilabelMetrics(
-  yTrue: Uint8Array,
-  yPred: Uint8Array,
-  n: number,
-  labels: readonly string[],
-): MetricsReport {
+export function multilabelMetrics(yTrue: Uint8Array, yPred: Uint8Array, n: number, labels: readonly string[]): MetricsReport {
   const L = labels.length;
   if (yTrue.length !== n * L || yPred.length !== n * L) {
     throw new RangeError(`multilabelMetrics: expected ${n}x${L} matrices, got ${yTrue.length} and ${yPred.length}`);
@@ -59,14 +54,23 @@ export function multilabelMetrics(
     if (rowOk) exact++;
   }
   const perClass: ClassMetrics[] = [];
-  let sp = 0, sr = 0, sf = 0, TP = 0, FP = 0, FN = 0;
+  let sp = 0,
+    sr = 0,
+    sf = 0,
+    TP = 0,
+    FP = 0,
+    FN = 0;
   for (let j = 0; j < L; j++) {
     const precision = div(tp[j], tp[j] + fp[j]);
     const recall = div(tp[j], tp[j] + fn[j]);
     const f1 = div(2 * tp[j], 2 * tp[j] + fp[j] + fn[j]);
     perClass.push({ label: labels[j], precision, recall, f1, support: tp[j] + fn[j] });
-    sp += precision; sr += recall; sf += f1;
-    TP += tp[j]; FP += fp[j]; FN += fn[j];
+    sp += precision;
+    sr += recall;
+    sf += f1;
+    TP += tp[j];
+    FP += fp[j];
+    FN += fn[j];
   }
   return {
     n,

@@ -22,13 +22,7 @@ function argmaxTies(values: ArrayLike<number>, candidates: number[]): number[] {
  * fractions (e.g. [0.7, 0.1, 0.2]) so that every label's positives are spread in the same proportions.
  * Every row, including rows with no label, lands in exactly one fold. Returned index arrays are sorted.
  */
-export function iterativeStratifiedSplit(
-  Y: Uint8Array,
-  n: number,
-  numLabels: number,
-  fractions: number[],
-  seed: number,
-): Int32Array[] {
+export function iterativeStratifiedSplit(Y: Uint8Array, n: number, numLabels: number, fractions: number[], seed: number): Int32Array[] {
   if (Y.length !== n * numLabels) throw new RangeError(`iterativeStratifiedSplit: Y is not ${n}x${numLabels}`);
   if (fractions.length === 0 || fractions.some((f) => !(f >= 0))) throw new RangeError('bad fractions');
   const total = fractions.reduce((a, b) => a + b, 0);
@@ -38,7 +32,10 @@ export function iterativeStratifiedSplit(
   const rng = mulberry32(seed);
 
   // Random processing order (the algorithm's only source of randomness besides tie-breaks).
-  const order = shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), rng);
+  const order = shuffleInPlace(
+    Int32Array.from({ length: n }, (_, i) => i),
+    rng,
+  );
 
   const byLabel: number[][] = Array.from({ length: numLabels }, () => []);
   const remaining = new Int32Array(numLabels);

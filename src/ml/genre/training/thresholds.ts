@@ -10,7 +10,9 @@ export interface ThresholdTuning {
 }
 
 function f1At(probs: Float32Array, Y: Uint8Array, n: number, L: number, j: number, t: number): number {
-  let tp = 0, fp = 0, fn = 0;
+  let tp = 0,
+    fp = 0,
+    fn = 0;
   for (let i = 0; i < n; i++) {
     const p = probs[i * L + j] >= t;
     const y = Y[i * L + j] !== 0;

@@ -122,7 +122,12 @@ export interface TrainingResult {
 
 /** A trained text model as an artifact member (floats shortened to what float32 keeps). */
 export function textMemberArtifact(vocabulary: TextVocabulary, model: SparseLogisticModel, weight: number): TextMemberArtifact {
-  return { vocabulary: { terms: vocabulary.terms, idf: compactArray(vocabulary.idf) }, weights: compactArray(model.weights), bias: compactArray(model.bias), weight };
+  return {
+    vocabulary: { terms: vocabulary.terms, idf: compactArray(vocabulary.idf) },
+    weights: compactArray(model.weights),
+    bias: compactArray(model.bias),
+    weight,
+  };
 }
 
 /**
@@ -150,11 +155,15 @@ function schemeThresholds(scheme: string, L: number, tuned: number[]): number[] 
 
 /** Validation metrics of per-class thresholds without fitting and scoring on the same rows: 2-fold cross-fitting. */
 function crossFittedValMetrics(probs: Float32Array, Y: Uint8Array, n: number, L: number, seed: number): MetricsReport {
-  const order = shuffleInPlace(Int32Array.from({ length: n }, (_, i) => i), mulberry32(seed ^ 0x5eed));
+  const order = shuffleInPlace(
+    Int32Array.from({ length: n }, (_, i) => i),
+    mulberry32(seed ^ 0x5eed),
+  );
   const halves = [order.slice(0, n >> 1), order.slice(n >> 1)];
   const pred = new Uint8Array(n * L);
   for (let h = 0; h < 2; h++) {
-    const fit = halves[h], apply = halves[1 - h];
+    const fit = halves[h],
+      apply = halves[1 - h];
     const t = tunePerClassThresholds(
       gatherRows(probs, L, fit, (m) => new Float32Array(m)),
       gatherRows(Y, L, fit, (m) => new Uint8Array(m)),
@@ -192,7 +201,8 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
   progress({ stage: 'split', done: 0, total: 1 });
   const splitName = opts.split?.name ?? `random-${seed}`;
   const [train, val, test] = opts.split ? [opts.split.train, opts.split.val, opts.split.test] : iterativeStratifiedSplit(Y, n, L, [...SPLIT_FRACTIONS], seed);
-  if (train.length === 0 || val.length === 0 || test.length === 0) throw new RangeError(`split ${splitName} has an empty part (${train.length}/${val.length}/${test.length})`);
+  if (train.length === 0 || val.length === 0 || test.length === 0)
+    throw new RangeError(`split ${splitName} has an empty part (${train.length}/${val.length}/${test.length})`);
   progress({ stage: 'split', done: 1, total: 1 });
 
   let Xtr = gatherRows(X, dim, train, (m) => new Float32Array(m));
@@ -201,7 +211,8 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
   const Yv = gatherRows(Y, L, val, (m) => new Uint8Array(m));
   const Xte = gatherRows(X, dim, test, (m) => new Float32Array(m));
   const Yte = gatherRows(Y, L, test, (m) => new Uint8Array(m));
-  const XtrBase = Xtr, YtrBase = Ytr;
+  const XtrBase = Xtr,
+    YtrBase = Ytr;
   let ntr = train.length;
   if (opts.extraTrainViews?.length) {
     const views = opts.extraTrainViews;
@@ -211,7 +222,10 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
     bigY.set(Ytr);
     views.forEach((V, v) => {
       if (V.length !== n * dim) throw new RangeError('extra view has the wrong size');
-      big.set(gatherRows(V, dim, train, (m) => new Float32Array(m)), (v + 1) * ntr * dim);
+      big.set(
+        gatherRows(V, dim, train, (m) => new Float32Array(m)),
+        (v + 1) * ntr * dim,
+      );
       bigY.set(Ytr, (v + 1) * ntr * L);
     });
     Xtr = big;
@@ -283,7 +297,12 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
     for (const base of candidates.filter((c) => c.deployable)) {
       for (const w of opts.knnBlendWeights ?? DEFAULT_KNN_BLEND_WEIGHTS) {
         const mix = (a: Float32Array, b: Float32Array) => a.map((v, i) => (1 - w) * v + w * b[i]);
-        candidates.push({ name: `${base.name}+knn${w}`, deployable: false, valProbs: mix(base.valProbs, knn.valProbs), testProbs: mix(base.testProbs, knn.testProbs) });
+        candidates.push({
+          name: `${base.name}+knn${w}`,
+          deployable: false,
+          valProbs: mix(base.valProbs, knn.valProbs),
+          testProbs: mix(base.testProbs, knn.testProbs),
+        });
       }
     }
   }
@@ -298,7 +317,10 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
     const trText = withText(train);
     if (trText.length > 0) {
       progress({ stage: 'text', done: 0, total: 1 });
-      const vocabulary = buildVocabulary(Array.from(trText, (i) => texts[i]!), textOpts.vocabulary);
+      const vocabulary = buildVocabulary(
+        Array.from(trText, (i) => texts[i]!),
+        textOpts.vocabulary,
+      );
       const vec = new TextVectorizer(vocabulary);
       const rowsOf = (idx: Int32Array) => Array.from(idx, (i) => vec.transform(texts[i] ?? ''));
       const vaText = withText(val);
@@ -309,13 +331,20 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
         L,
         { seed, ...textOpts.logistic },
       );
-      models.text = { terms: vec.dim, trainTexts: trText.length, bestEpoch: lrText.bestEpoch, epochsRun: lrText.epochsRun, bestValF1MacroTuned: lrText.bestValF1Macro };
+      models.text = {
+        terms: vec.dim,
+        trainTexts: trText.length,
+        bestEpoch: lrText.bestEpoch,
+        epochsRun: lrText.epochsRun,
+        bestValF1MacroTuned: lrText.bestValF1Macro,
+      };
       const shiftsOf = (idx: Int32Array) => {
         const out = new Float32Array(idx.length * L);
         rowsOf(idx).forEach((row, k) => textShift(row, lrText.model.weights, L, out.subarray(k * L, (k + 1) * L)));
         return out;
       };
-      const shiftVal = shiftsOf(val), shiftTest = shiftsOf(test);
+      const shiftVal = shiftsOf(val),
+        shiftTest = shiftsOf(test);
       const prior = (shifts: Float32Array) => Float32Array.from(shifts, (z, i) => 1 / (1 + Math.exp(-(z + lrText.model.bias[i % L]))));
       candidates.push({ name: 'text', deployable: false, valProbs: prior(shiftVal), testProbs: prior(shiftTest) });
       for (const base of candidates.filter((c) => c.deployable && !c.text)) {
@@ -344,9 +373,10 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
     tuned.set(c.name, t);
     for (const scheme of schemes) {
       const th = schemeThresholds(scheme, L, t);
-      const valM = scheme === 'per-class'
-        ? crossFittedValMetrics(c.valProbs, Yv, val.length, L, seed)
-        : multilabelMetrics(Yv, binarize(c.valProbs, val.length, th), val.length, GENRES);
+      const valM =
+        scheme === 'per-class'
+          ? crossFittedValMetrics(c.valProbs, Yv, val.length, L, seed)
+          : multilabelMetrics(Yv, binarize(c.valProbs, val.length, th), val.length, GENRES);
       const testM = multilabelMetrics(Yte, binarize(c.testProbs, test.length, th), test.length, GENRES);
       rows.push({
         model: c.name,
@@ -423,7 +453,13 @@ export interface ArtifactEvaluation {
 }
 
 /** Metrics of a stored artifact on an arbitrary labelled set (e.g. `marquee evaluate --csv`). */
-export function evaluateArtifact(artifact: GenreModelArtifact, X: Float32Array, Y: Uint8Array, n: number, texts?: ReadonlyArray<string | null>): ArtifactEvaluation {
+export function evaluateArtifact(
+  artifact: GenreModelArtifact,
+  X: Float32Array,
+  Y: Uint8Array,
+  n: number,
+  texts?: ReadonlyArray<string | null>,
+): ArtifactEvaluation {
   const p = GenrePredictor.fromArtifact(artifact);
   const labels = p.labels;
   if (Y.length !== n * labels.length) throw new RangeError(`Y has ${Y.length} values, expected ${n} x ${labels.length}`);
@@ -452,20 +488,47 @@ export function formatReport(report: TrainingReport): string {
   const s = report.split;
   lines.push(`split ${s.name ?? `random-${s.seed}`}: train ${s.train} / val ${s.val} / test ${s.test}; training ${(report.trainingMs / 1000).toFixed(1)} s`);
   lines.push('');
-  const head = [pad('model', 12), pad('threshold', 11), lpad('F1 macro', 9), lpad('F1 micro', 9), lpad('P macro', 8), lpad('R macro', 8), lpad('Hamming', 8), lpad('val F1', 7)];
+  const head = [
+    pad('model', 12),
+    pad('threshold', 11),
+    lpad('F1 macro', 9),
+    lpad('F1 micro', 9),
+    lpad('P macro', 8),
+    lpad('R macro', 8),
+    lpad('Hamming', 8),
+    lpad('val F1', 7),
+  ];
   lines.push(head.join(' '));
   lines.push('-'.repeat(head.join(' ').length));
   for (const r of report.rows) {
     const mark = r.model === report.chosen.model && r.scheme === report.chosen.scheme ? ' *' : '';
     lines.push(
-      [pad(r.model, 12), pad(r.scheme, 11), lpad(f3(r.f1Macro), 9), lpad(f3(r.f1Micro), 9), lpad(f3(r.precisionMacro), 8), lpad(f3(r.recallMacro), 8), lpad(f3(r.hamming), 8), lpad(f3(r.valF1Macro), 7)].join(' ') + mark,
+      [
+        pad(r.model, 12),
+        pad(r.scheme, 11),
+        lpad(f3(r.f1Macro), 9),
+        lpad(f3(r.f1Micro), 9),
+        lpad(f3(r.precisionMacro), 8),
+        lpad(f3(r.recallMacro), 8),
+        lpad(f3(r.hamming), 8),
+        lpad(f3(r.valF1Macro), 7),
+      ].join(' ') + mark,
     );
   }
   lines.push('');
   lines.push(`chosen (validation macro F1): ${report.chosen.model} / ${report.chosen.scheme}; per-class report on test:`);
   lines.push([pad('label', 12), lpad('precision', 9), lpad('recall', 8), lpad('f1', 7), lpad('support', 8), lpad('thresh', 7)].join(' '));
   report.perClass.forEach((c, j) => {
-    lines.push([pad(c.label, 12), lpad(f3(c.precision), 9), lpad(f3(c.recall), 8), lpad(f3(c.f1), 7), lpad(String(c.support), 8), lpad(report.chosen.thresholds[j].toFixed(2), 7)].join(' '));
+    lines.push(
+      [
+        pad(c.label, 12),
+        lpad(f3(c.precision), 9),
+        lpad(f3(c.recall), 8),
+        lpad(f3(c.f1), 7),
+        lpad(String(c.support), 8),
+        lpad(report.chosen.thresholds[j].toFixed(2), 7),
+      ].join(' '),
+    );
   });
   return lines.join('\n');
 }
