@@ -185,6 +185,7 @@ describe('evidence', () => {
         similar.data.similarPosters.map((h: { movie: { id: string } }) => h.movie.id),
       );
     }
+    assert.equal(app.posterTexts.started, false, 'an image-only model never runs OCR, even on new images');
     const defaultK = await gql(`query($p: PosterInput!) { predictGenres(poster: $p) { evidence { k neighbours { similarity } } } }`, { p: { movieId: id } });
     assert.equal(defaultK.data.predictGenres.evidence.neighbours.length, 10);
     const tooMany = await gql(q, { p: { movieId: id }, k: 101 });

@@ -22,7 +22,9 @@ export class GenreEvidenceService {
     try {
       return this.evidence(await this.similarity.similarToMovie(movieId, this.fetchSize(k)), k, predicted);
     } catch (err) {
-      if ((err as { reason?: string }).reason === 'NO_EMBEDDING') return null;
+      // No vector in the index: not embedded yet (or imported after the catalogue was loaded).
+      const reason = (err as { reason?: string }).reason;
+      if (reason === 'NO_EMBEDDING' || reason === 'NOT_FOUND') return null;
       throw err;
     }
   }

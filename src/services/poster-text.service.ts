@@ -37,8 +37,17 @@ export class PosterTextService {
     return this.settings.enabled;
   }
 
-  private ocr(): OcrPool {
+  /** Whether OCR workers were started (they start on the first poster read). */
+  get started(): boolean {
+    return this.pool !== undefined;
+  }
+
+  private requireEnabled(): void {
     if (!this.settings.enabled) throw new AppError('BAD_USER_INPUT', 'OCR is turned off in this deployment (MARQUEE_OCR=off)', 'OCR_DISABLED');
+  }
+
+  private ocr(): OcrPool {
+    this.requireEnabled();
     this.pool ??= new OcrPool({}, this.settings.workers);
     return this.pool;
   }
@@ -51,6 +60,7 @@ export class PosterTextService {
   /** Reads every stored poster whose text is missing or stale. Safe to stop and run again. */
   async readMissing(opts: { limit?: number; progress?: boolean } = {}): Promise<OcrRunSummary> {
     const started = Date.now();
+    this.requireEnabled();
     const total = Math.min(await this.repo.countMissing(this.engine), opts.limit ?? Infinity);
     const summary: OcrRunSummary = { read: 0, failed: [], withText: 0, seconds: 0, rate: 0 };
     if (total === 0) return summary;
