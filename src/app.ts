@@ -110,6 +110,14 @@ export class App {
     return new App(config, db, opts.embedder ?? onnxEmbedder(config.ml));
   }
 
+  /**
+   * For a server: loads ONNX Runtime in the background now, so the first image query does not also wait
+   * for the library (the model itself still starts on first use).
+   */
+  preloadEmbedderLibrary(): void {
+    void import('./ml/embedding/onnx-image-embedder.js').catch(() => undefined);
+  }
+
   async close(): Promise<void> {
     await this.training.idle();
     await this.embedding.close();

@@ -24,6 +24,7 @@ export const COMMANDS: Record<string, Command> = {
       if (orphans) process.stderr.write(`marquee: marked ${orphans} interrupted training job(s) FAILED\n`);
       // Load the index while the server starts answering; similarity queries wait for it.
       void app.similarity.ready().catch((err) => process.stderr.write(`marquee: index load failed: ${err}\n`));
+      app.preloadEmbedderLibrary();
       const server = new MarqueeServer(app);
       const { url } = await server.start(app.config.server.host, app.config.server.port);
       out(`marquee: GraphQL at ${url} (database: ${app.db.kind})`);

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { GraphQLSchema } from 'graphql';
 import { AuthChecker, buildSchema } from 'type-graphql';
+import type { ServiceContainer } from '../container';
 import { AppError } from '../errors';
 import { AdminResolver } from '../resolvers/admin.resolver';
 import { MovieEvidenceResolver, PredictionEvidenceResolver } from '../resolvers/genre-evidence.resolver';
@@ -8,8 +9,10 @@ import { InfoResolver } from '../resolvers/info.resolver';
 import { MovieFieldsResolver } from '../resolvers/movie-fields.resolver';
 import { MovieResolver } from '../resolvers/movie.resolver';
 import { PosterResolver } from '../resolvers/poster.resolver';
-import type { ServiceContainer } from '../container';
 import type { RequestContext } from './context';
+
+/** Every resolver class of the API. */
+export const RESOLVERS = [MovieResolver, MovieFieldsResolver, PosterResolver, PredictionEvidenceResolver, MovieEvidenceResolver, AdminResolver, InfoResolver] as const;
 
 /** `@Authorized()` needs any key; `@Authorized('admin')` needs an admin key. */
 export const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => {
@@ -18,10 +21,14 @@ export const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => 
   return roles.length === 0 || roles.includes(context.role);
 };
 
-/** The schema; resolvers are built by `container`, which hands them their services. */
+/**
+ * The schema; resolvers are built by `container`, which hands them their services. They are built here,
+ * once, so that a service missing from the container fails the start rather than a first request.
+ */
 export function buildMarqueeSchema(container: ServiceContainer): Promise<GraphQLSchema> {
+  for (const resolver of RESOLVERS) container.get<unknown>(resolver);
   return buildSchema({
-    resolvers: [MovieResolver, MovieFieldsResolver, PosterResolver, PredictionEvidenceResolver, MovieEvidenceResolver, AdminResolver, InfoResolver],
+    resolvers: RESOLVERS,
     container,
     authChecker,
     authMode: 'error',

@@ -500,8 +500,9 @@ export function formatReport(report: TrainingReport): string {
   ];
   lines.push(head.join(' '));
   lines.push('-'.repeat(head.join(' ').length));
+  const chosen = chosenRow(report);
   for (const r of report.rows) {
-    const mark = r.model === report.chosen.model && r.scheme === report.chosen.scheme ? ' *' : '';
+    const mark = r === chosen ? ' *' : '';
     lines.push(
       [
         pad(r.model, 12),
