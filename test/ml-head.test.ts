@@ -175,10 +175,23 @@ test('trainGenreModels with poster texts: a text model, image+text fusions chose
     return [...w, 'starring', 'someone'].join(' ');
   });
   const order = Array.from({ length: data.n }, (_, i) => i);
-  const split = { name: 'first-1000', train: Int32Array.from(order.slice(0, 1000)), val: Int32Array.from(order.slice(1000, 1250)), test: Int32Array.from(order.slice(1250)) };
+  const split = {
+    name: 'first-1000',
+    train: Int32Array.from(order.slice(0, 1000)),
+    val: Int32Array.from(order.slice(1000, 1250)),
+    test: Int32Array.from(order.slice(1250)),
+  };
   const res = await trainGenreModels(
     { X: data.X, dim, Y: data.Y, n: data.n, texts },
-    { seed: 3, epochs: 10, head: { hidden: [16], learningRate: 3e-3, batchSize: 128 }, logistic: { maxEpochs: 10, learningRate: 3e-3 }, knnK: [], split, text: { vocabulary: { minDf: 2 } } },
+    {
+      seed: 3,
+      epochs: 10,
+      head: { hidden: [16], learningRate: 3e-3, batchSize: 128 },
+      logistic: { maxEpochs: 10, learningRate: 3e-3 },
+      knnK: [],
+      split,
+      text: { vocabulary: { minDf: 2 } },
+    },
   );
   const { report, artifact } = res;
   assert.deepEqual(report.split, { name: 'first-1000', seed: 3, train: 1000, val: 250, test: 250 });

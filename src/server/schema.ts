@@ -12,7 +12,15 @@ import { PosterResolver } from '../resolvers/poster.resolver';
 import type { RequestContext } from './context';
 
 /** Every resolver class of the API. */
-export const RESOLVERS = [MovieResolver, MovieFieldsResolver, PosterResolver, PredictionEvidenceResolver, MovieEvidenceResolver, AdminResolver, InfoResolver] as const;
+export const RESOLVERS = [
+  MovieResolver,
+  MovieFieldsResolver,
+  PosterResolver,
+  PredictionEvidenceResolver,
+  MovieEvidenceResolver,
+  AdminResolver,
+  InfoResolver,
+] as const;
 
 /** `@Authorized()` needs any key; `@Authorized('admin')` needs an admin key. */
 export const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => {
