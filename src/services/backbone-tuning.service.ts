@@ -2,11 +2,10 @@ import os from 'node:os';
 import type { MlConfig, ProgressConfig, StorageConfig } from '../config';
 import { AppError } from '../errors';
 import { BACKBONE_ID, type BackboneManifest } from '../ml/backbone/manifest';
-import { tuneBackbone, type TunedBackboneManifest } from '../ml/backbone/tuning/tune-backbone';
+import type { TunedBackboneManifest } from '../ml/backbone/tuning/tune-backbone';
 import { multiHot, NUM_LABELS } from '../ml/genre/labels';
 import { eraSplit, ERA_TEST_BEFORE } from '../ml/genre/training/era-split';
 import { iterativeStratifiedSplit } from '../ml/genre/training/split';
-import { loadTf } from '../ml/genre/training/tf';
 import { SPLIT_FRACTIONS } from '../ml/genre/training/trainer';
 import { preprocessSpec } from '../ml/image/preprocess';
 import { Progress } from '../progress';
@@ -66,8 +65,10 @@ export class BackboneTuningService {
       if (!bars.has(stage)) bars.set(stage, new Progress(`tune-backbone ${stage}`, total, stage === 'cache' ? 'posters' : 'epochs', this.progress));
       return bars.get(stage);
     };
+    // Loaded here: tuning pulls in ONNX Runtime and TF.js, which nothing else at start needs.
+    const { tuneBackbone } = await import('../ml/backbone/tuning/tune-backbone.js');
     return tuneBackbone({
-      tf: await loadTf(),
+      tf: await (await import('../ml/genre/training/tf.js')).loadTf(),
       base,
       modelsDir: this.ml.modelsDir,
       id,

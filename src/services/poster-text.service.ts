@@ -2,7 +2,7 @@ import type { OcrConfig, ProgressConfig } from '../config';
 import type { PosterTextLine } from '../db/entities/poster-text.entity';
 import { AppError } from '../errors';
 import { OcrPool } from '../ml/text/ocr-pool';
-import { ocrEngineId, type OcrResult } from '../ml/text/poster-ocr';
+import { ocrEngineId, type OcrResult } from '../ml/text/ocr-options';
 import { Progress } from '../progress';
 import type { PosterTextRepository } from '../repositories/poster-text.repository';
 import type { PosterStore } from './poster-store';

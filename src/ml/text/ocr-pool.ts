@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { AppError } from '../../errors';
 import type { OcrReply, OcrRequest } from './ocr-worker';
-import { ocrEngineId, type OcrResult, type PosterOcrOptions } from './poster-ocr';
+import { ocrEngineId, type OcrResult, type PosterOcrOptions } from './ocr-options';
 
 const WORKER_FILE = path.join(__dirname, 'ocr-worker.js');
 

