@@ -204,6 +204,15 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
     const next = () => bodies[n++ % bodies.length];
     await cannon(url, 4, 2, next);
     record('predictGenres(new image) c1', await cannon(url, 1, seconds, next));
+    // The same with the evidence behind it (the 10 nearest labelled posters, from the index).
+    const withEvidence = bodies.map((b) =>
+      b.replace(
+        'predicted } }',
+        'predicted threshold } evidence(k: 10) { neighbours { similarity genres movie { id title } } support { genre neighbours } } }',
+      ),
+    );
+    let m = 0;
+    record('predictGenres(new image)+evidence(k:10) c1', await cannon(url, 1, seconds, () => withEvidence[m++ % withEvidence.length]));
     record('predictGenres(new image) c16', await cannon(url, 16, seconds, next));
     out['similarPosters / __typename throughput'] = out['similarPosters(k:10) c16 req/s'] / out['{ __typename } c16 req/s'];
     out['predictGenres c16 / c1 throughput'] = out['predictGenres(new image) c16 req/s'] / out['predictGenres(new image) c1 req/s'];

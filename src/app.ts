@@ -2,17 +2,20 @@ import 'reflect-metadata';
 import type { Config, MlConfig } from './config';
 import { ServiceContainer } from './container';
 import { Database } from './db/database';
-import { loadBackbone, manifestDirs } from './ml/backbone/manifest';
+import { loadBackbone, manifestDirs, type BackboneManifest } from './ml/backbone/manifest';
 import type { ImageEmbedderFactory } from './ml/embedding/image-embedder';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { EmbeddingRepository } from './repositories/embedding.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
 import { MovieRepository } from './repositories/movie.repository';
+import { PosterTextRepository } from './repositories/poster-text.repository';
 import { TrainingJobRepository } from './repositories/training-job.repository';
 import { ApiKeyService } from './services/api-key.service';
 import { DemoService } from './services/demo.service';
+import { BackboneTuningService } from './services/backbone-tuning.service';
 import { EmbeddingService } from './services/embedding.service';
 import { EvaluationService } from './services/evaluation.service';
+import { GenreEvidenceService } from './services/genre-evidence.service';
 import { GenreModelService } from './services/genre-model.service';
 import { ImportService } from './services/import/import.service';
 import { MovieCatalog } from './services/movie-catalog';
@@ -20,6 +23,7 @@ import { MovieAdminService } from './services/movie-admin.service';
 import { MovieService } from './services/movie.service';
 import { PosterQueryService } from './services/poster-query.service';
 import { PosterStore } from './services/poster-store';
+import { PosterTextService } from './services/poster-text.service';
 import { ServerStatusService } from './services/server-status.service';
 import { SimilarityService } from './services/similarity.service';
 import { TrainingJobService } from './services/training-job.service';
@@ -35,14 +39,17 @@ export class App {
   readonly importer: ImportService;
   readonly apiKeys: ApiKeyService;
   readonly embedding: EmbeddingService;
+  readonly posterTexts: PosterTextService;
   readonly models: GenreModelService;
   readonly similarity: SimilarityService;
+  readonly evidence: GenreEvidenceService;
   readonly posterQueries: PosterQueryService;
   readonly movieAdmin: MovieAdminService;
   readonly training: TrainingJobService;
   readonly evaluation: EvaluationService;
   readonly status: ServerStatusService;
   readonly demo: DemoService;
+  readonly tuning: BackboneTuningService;
   readonly container = new ServiceContainer();
 
   private constructor(
@@ -58,13 +65,26 @@ export class App {
     this.importer = new ImportService(ds, movieRepo, this.posters, config.import, config.progress);
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
     this.embedding = new EmbeddingService(config.ml.backbone, createEmbedder, config.progress, embeddingRepo, this.posters);
-    this.models = new GenreModelService(ds, new ModelVersionRepository(ds), embeddingRepo, movieRepo, config.ml.backbone, config.progress);
+    this.posterTexts = new PosterTextService(config.ocr, config.progress, new PosterTextRepository(ds), this.posters);
+    const manifest = () => configuredBackbone(config.ml);
+    this.models = new GenreModelService(
+      ds,
+      new ModelVersionRepository(ds),
+      embeddingRepo,
+      movieRepo,
+      config.ml.backbone,
+      config.progress,
+      this.posterTexts,
+      manifest,
+    );
     const catalog = new MovieCatalog(movieRepo);
     this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir);
+    this.evidence = new GenreEvidenceService(this.similarity);
     this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.net);
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net);
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
+    this.tuning = new BackboneTuningService(config.ml, config.storage, config.progress, embeddingRepo, movieRepo, this.posters, manifest);
     this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
     this.demo = new DemoService(this.importer, this.embedding, this.models);
     this.container
@@ -73,8 +93,10 @@ export class App {
       .register(ImportService, this.importer)
       .register(ApiKeyService, this.apiKeys)
       .register(EmbeddingService, this.embedding)
+      .register(PosterTextService, this.posterTexts)
       .register(GenreModelService, this.models)
       .register(SimilarityService, this.similarity)
+      .register(GenreEvidenceService, this.evidence)
       .register(PosterQueryService, this.posterQueries)
       .register(MovieAdminService, this.movieAdmin)
       .register(TrainingJobService, this.training)
@@ -102,14 +124,20 @@ export class App {
   async close(): Promise<void> {
     await this.training.idle();
     await this.embedding.close();
+    await this.posterTexts.close();
     await this.db.close();
   }
 }
 
 /** The real embedder, loaded on first use: ONNX Runtime is required only when something is embedded. */
+/** The manifest of the configured backbone: built in, in MARQUEE_BACKBONES_DIR, or registered in `<models dir>/manifests`. */
+function configuredBackbone(ml: MlConfig): BackboneManifest {
+  return loadBackbone(ml.backbone, manifestDirs(ml.backbonesDir, ml.modelsDir));
+}
+
 function onnxEmbedder(ml: MlConfig): ImageEmbedderFactory {
   return async () => {
     const { OnnxImageEmbedder } = await import('./ml/embedding/onnx-image-embedder.js');
-    return OnnxImageEmbedder.create({ modelsDir: ml.modelsDir, backbone: loadBackbone(ml.backbone, manifestDirs(ml.backbonesDir)), device: ml.device });
+    return OnnxImageEmbedder.create({ modelsDir: ml.modelsDir, backbone: configuredBackbone(ml), device: ml.device });
   };
 }

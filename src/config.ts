@@ -33,6 +33,17 @@ export interface MlConfig {
   device: Device;
 }
 
+export interface OcrConfig {
+  /**
+   * MARQUEE_OCR (on): reading text from posters (`marquee ocr`, text-fused genre models, OCR of a new
+   * poster in predictGenres when the active model reads text). off: no OCR anywhere; models train on
+   * images alone and a text-fused model predicts from the image alone.
+   */
+  enabled: boolean;
+  /** MARQUEE_OCR_WORKERS (the number of cores): OCR worker threads. */
+  workers: number | undefined;
+}
+
 export interface ServerConfig {
   /** HOST (127.0.0.1) and PORT (4000): where the API listens. */
   host: string;
@@ -75,6 +86,7 @@ export interface Config {
   database: DatabaseConfig;
   storage: StorageConfig;
   ml: MlConfig;
+  ocr: OcrConfig;
   server: ServerConfig;
   net: NetConfig;
   import: ImportConfig;
@@ -108,6 +120,10 @@ export function loadConfig(env: Env = process.env): Config {
       backbonesDir: r.optionalPath('MARQUEE_BACKBONES_DIR'),
       backbone: r.optional('MARQUEE_BACKBONE', (v) => (BACKBONE_ID.test(v) ? undefined : 'must be a backbone manifest id')) ?? DEFAULT_BACKBONE,
       device: r.oneOf('MARQUEE_DEVICE', DEVICES, 'auto'),
+    },
+    ocr: {
+      enabled: r.oneOf('MARQUEE_OCR', ['on', 'off'] as const, 'on') === 'on',
+      workers: r.optionalInt('MARQUEE_OCR_WORKERS', 1, 64),
     },
     server: {
       host: r.optional('HOST') ?? '127.0.0.1',

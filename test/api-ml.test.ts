@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { App } from '../src/app';
 import { GENRES } from '../src/ml/genre/labels';
 import { MarqueeServer } from '../src/server/http-server';
-import { cleanupAll, errorCode, errorReason, GqlResult, graphqlClient, openTrainedSampleApp, POSTERS_DIR } from './support';
+import { cleanupAll, errorCode, errorReason, GqlResult, graphqlClient, openTrainedSampleApp, POSTERS_DIR, tmpDir } from './support';
 
 after(cleanupAll);
 
@@ -124,6 +124,95 @@ describe('genres', () => {
     assert.deepEqual([code(long), reason(long)], ['BAD_USER_INPUT', 'URL_TOO_LONG']);
     const badB64 = await gql(q, { p: { imageBase64: '***not base64***' } });
     assert.deepEqual([code(badB64), reason(badB64)], ['BAD_USER_INPUT', 'BAD_BASE64']);
+  });
+});
+
+describe('evidence', () => {
+  interface Neighbour {
+    movie: { id: string; genres: string[] };
+    similarity: number;
+    genres: string[];
+  }
+  interface Support {
+    genre: string;
+    neighbours: number;
+  }
+  const EVIDENCE = 'k neighbours { movie { id genres } similarity genres } support { genre neighbours }';
+  /** Neighbours nearest first, labelled, with their own genres; support counts them, predicted genres included. */
+  const checkEvidence = (ev: { k: number; neighbours: Neighbour[]; support: Support[] }, k: number, predicted: string[], self?: string) => {
+    assert.equal(ev.k, k);
+    assert.equal(ev.neighbours.length, k);
+    for (let i = 1; i < k; i++) assert.ok(ev.neighbours[i - 1].similarity >= ev.neighbours[i].similarity);
+    for (const n of ev.neighbours) {
+      assert.ok(n.genres.length > 0);
+      assert.deepEqual(n.genres, n.movie.genres);
+      assert.notEqual(n.movie.id, self, 'a stored poster is never its own evidence');
+    }
+    const counts = new Map<string, number>();
+    for (const n of ev.neighbours) for (const g of n.genres) counts.set(g, (counts.get(g) ?? 0) + 1);
+    for (const g of predicted) if (!counts.has(g)) counts.set(g, 0);
+    assert.deepEqual(new Map(ev.support.map((s) => [s.genre, s.neighbours])), counts);
+    for (let i = 1; i < ev.support.length; i++) assert.ok(ev.support[i - 1].neighbours >= ev.support[i].neighbours);
+  };
+
+  test("predictGenres returns each genre's threshold and the k nearest labelled posters behind it", async () => {
+    const id = await idOf('tt0116209');
+    const q = `query($p: PosterInput!, $k: Int) { predictGenres(poster: $p) { genres { genre probability predicted threshold } evidence(k: $k) { ${EVIDENCE} } } }`;
+    const active = (await app.models.activeVersion())!;
+    for (const p of [{ movieId: id }, { imageBase64: posterBytes('tt0116209').toString('base64') }]) {
+      const r = await gql(q, { p, k: 5 });
+      assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      const { genres, evidence } = r.data.predictGenres;
+      genres.forEach((g: { probability: number; predicted: boolean; threshold: number }, j: number) => {
+        assert.equal(g.threshold, active.thresholds[j]);
+        assert.equal(g.predicted, g.probability >= g.threshold);
+      });
+      checkEvidence(
+        evidence,
+        5,
+        genres.filter((g: { predicted: boolean }) => g.predicted).map((g: { genre: string }) => g.genre),
+        id,
+      );
+      // The same posters, in the same order, as similarPosters for this poster.
+      const similar = await gql('query($id: ID) { similarPosters(poster: {movieId: $id}, k: 5) { movie { id } } }', { id });
+      assert.deepEqual(
+        evidence.neighbours.map((n: Neighbour) => n.movie.id),
+        similar.data.similarPosters.map((h: { movie: { id: string } }) => h.movie.id),
+      );
+    }
+    assert.equal(app.posterTexts.started, false, 'an image-only model never runs OCR, even on new images');
+    const defaultK = await gql(`query($p: PosterInput!) { predictGenres(poster: $p) { evidence { k neighbours { similarity } } } }`, { p: { movieId: id } });
+    assert.equal(defaultK.data.predictGenres.evidence.neighbours.length, 10);
+    const tooMany = await gql(q, { p: { movieId: id }, k: 101 });
+    assert.deepEqual([code(tooMany), reason(tooMany)], ['BAD_USER_INPUT', 'BAD_K']);
+  });
+
+  test('Movie.genreEvidence explains its stored prediction; null for a movie without an embedding', async () => {
+    const r = await gql(`{ movies(first: 2) { edges { node { id predictedGenres { genre predicted } genreEvidence(k: 3) { ${EVIDENCE} } } } } }`);
+    assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+    for (const { node } of r.data.movies.edges) {
+      checkEvidence(
+        node.genreEvidence,
+        3,
+        node.predictedGenres.filter((g: { predicted: boolean }) => g.predicted).map((g: { genre: string }) => g.genre),
+        node.id,
+      );
+    }
+    const dir = tmpDir();
+    const csv = path.join(dir, 'one.csv');
+    // A poster outside the sample, imported but not embedded (and removed again: other tests count 400 movies).
+    fs.writeFileSync(
+      csv,
+      `imdb_id,name,year,age,time,genre,storyline,img_url\ntt0035423,Kate & Leopold,2001,,,Comedy|Romance,,${path.join(POSTERS_DIR, 'images/tt0035423.jpg')}\n`,
+    );
+    await app.importer.importCsv(csv, { progress: false });
+    const fresh = await gql('{ movie(imdbId: "tt0035423") { id genreEvidence { k } } }');
+    try {
+      assert.equal(fresh.errors, undefined, JSON.stringify(fresh.errors));
+      assert.equal(fresh.data.movie.genreEvidence, null);
+    } finally {
+      await app.movieAdmin.delete(Number(fresh.data.movie.id));
+    }
   });
 });
 

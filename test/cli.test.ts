@@ -94,9 +94,13 @@ describe('marquee CLI', () => {
     const e = await marquee(['evaluate', '--json', json]);
     assert.equal(e.code, 0, e.stderr);
     assert.match(e.stdout, /F1 macro/);
+    assert.match(e.stdout, /era split \(trained on movies from 2000 on/);
     const saved = JSON.parse(fs.readFileSync(json, 'utf8'));
-    assert.ok(saved.report.rows.length >= 12);
-    assert.ok(saved.report.perClass.length === 13);
+    assert.ok(saved.random.report.rows.length >= 12);
+    assert.ok(saved.random.report.perClass.length === 13);
+    // The era split: trained on 2000 and later, tested on the sample's 1996-1999 movies.
+    assert.equal(saved.era.report.split.name, 'era-2000-42');
+    assert.ok(saved.era.report.split.test > 0 && saved.era.report.split.test < saved.era.report.split.train);
   });
 
   test("movies imported and embedded after training get the active model's predictions", async () => {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import { MIGRATIONS } from '../migrations';
 import { Database } from '../src/db/database';
 import { ModelVersionRepository } from '../src/repositories/model-version.repository';
 import { cleanupAll, DB_KINDS, freshPostgresUrl, tmpDir } from './support';
 
 after(cleanupAll);
 
-const TABLES = ['api_key', 'model_version', 'movie', 'movie_prediction', 'poster_embedding', 'training_job'];
+const TABLES = ['api_key', 'model_version', 'movie', 'movie_prediction', 'poster_embedding', 'poster_text', 'training_job'];
 
 async function open(kind: string, migrate: boolean): Promise<Database> {
   return Database.open({ url: kind === 'postgres' ? await freshPostgresUrl() : undefined, dataDir: tmpDir(), migrate });
@@ -29,8 +30,7 @@ for (const kind of DB_KINDS) {
         const idx = await db.dataSource.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'movie' ORDER BY 1`);
         const names = idx.map((r: { indexname: string }) => r.indexname);
         for (const want of ['movie_labels_gin', 'movie_title_trgm', 'movie_year']) assert.ok(names.includes(want), `${want} in ${names}`);
-        await db.dataSource.undoLastMigration();
-        await db.dataSource.undoLastMigration();
+        for (let i = 0; i < MIGRATIONS.length; i++) await db.dataSource.undoLastMigration();
         assert.deepEqual(await tables(db), []);
         assert.equal(await db.pendingMigrations(), true);
         await db.dataSource.runMigrations();

@@ -123,7 +123,7 @@ test('trainGenreModels: split, all models and schemes, validation-chosen deploya
   const { report, artifact, split } = res;
   assert.deepEqual([...stages].sort(), ['knn', 'logistic', 'mlp', 'models', 'split']);
   assert.equal(split.train.length + split.val.length + split.test.length, data.n);
-  assert.deepEqual(report.split, { seed: 3, train: split.train.length, val: split.val.length, test: split.test.length });
+  assert.deepEqual(report.split, { name: 'random-3', seed: 3, train: split.train.length, val: split.val.length, test: split.test.length });
   assert.ok(Math.abs(split.train.length - 0.7 * data.n) < 0.02 * data.n);
   const models = new Set(report.rows.map((r) => r.model));
   assert.ok(models.has('mlp') && models.has('logreg') && models.has('mlp+logreg') && [...models].some((m) => m.startsWith('knn')));
@@ -160,4 +160,54 @@ test('trainGenreModels: split, all models and schemes, validation-chosen deploya
   assert.match(text, /F1 macro/);
   assert.match(text, /Hamming/);
   assert.match(text, /DRAMA/);
+});
+
+test('trainGenreModels with poster texts: a text model, image+text fusions chosen on validation, an explicit split', async () => {
+  const dim = 32;
+  // Images that say little (heavy noise), texts that name some genres: fusion must win on validation.
+  const data = synth(1500, dim, 5, 3);
+  const rng = mulberry32(9);
+  const words = ['fight', 'quest', 'laugh', 'heist', 'true', 'tears', 'magic', 'scream', 'clue', 'chase', 'kiss', 'space', 'misc'];
+  const texts = Array.from({ length: data.n }, (_, i) => {
+    if (rng() < 0.2) return null; // no OCR text for some posters
+    const w: string[] = [];
+    for (let j = 0; j < L; j++) if (data.Y[i * L + j] && rng() < 0.7) w.push(words[j]);
+    return [...w, 'starring', 'someone'].join(' ');
+  });
+  const order = Array.from({ length: data.n }, (_, i) => i);
+  const split = {
+    name: 'first-1000',
+    train: Int32Array.from(order.slice(0, 1000)),
+    val: Int32Array.from(order.slice(1000, 1250)),
+    test: Int32Array.from(order.slice(1250)),
+  };
+  const res = await trainGenreModels(
+    { X: data.X, dim, Y: data.Y, n: data.n, texts },
+    {
+      seed: 3,
+      epochs: 10,
+      head: { hidden: [16], learningRate: 3e-3, batchSize: 128 },
+      logistic: { maxEpochs: 10, learningRate: 3e-3 },
+      knnK: [],
+      split,
+      text: { vocabulary: { minDf: 2 } },
+    },
+  );
+  const { report, artifact } = res;
+  assert.deepEqual(report.split, { name: 'first-1000', seed: 3, train: 1000, val: 250, test: 250 });
+  assert.deepEqual(Array.from(res.split.test), order.slice(1250));
+  const models = new Set(report.rows.map((r) => r.model));
+  assert.ok(models.has('text') && [...models].some((m) => m.endsWith('+text0.5')));
+  assert.ok(report.chosen.model.includes('+text'), `chosen ${report.chosen.model}`);
+  const best = (pred: (m: string) => boolean) => Math.max(...report.rows.filter((r) => pred(r.model)).map((r) => r.f1Macro));
+  assert.ok(best((m) => m.includes('+text')) > best((m) => m === 'mlp+logreg') + 0.05, 'text helps on test too');
+  // The artifact carries the text model; a poster without text is scored from its image alone.
+  const predictor = GenrePredictor.fromArtifact(JSON.parse(JSON.stringify(artifact)));
+  assert.ok(predictor.usesText);
+  const x = data.X.subarray(0, dim);
+  const imageOnly = predictor.predict(x, 1);
+  assert.deepEqual(Array.from(predictor.predict(x, 1, [null])), Array.from(imageOnly));
+  assert.notDeepEqual(Array.from(predictor.predict(x, 1, ['scream scream clue'])), Array.from(imageOnly));
+  const bad = { ...artifact, text: { ...artifact.text!, bias: [1] } };
+  assert.throws(() => GenrePredictor.fromArtifact(bad), /text/);
 });

@@ -6,6 +6,8 @@ export interface GenreScoreValue {
   genre: string;
   probability: number;
   predicted: boolean;
+  /** The model's threshold for this label. */
+  threshold: number;
 }
 
 export interface GenrePredictionResult {

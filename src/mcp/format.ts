@@ -12,6 +12,12 @@ export interface ScoreRow {
   genre: string;
   probability: number;
   predicted: boolean;
+  threshold: number;
+}
+
+export interface SupportRow {
+  genre: string;
+  neighbours: number;
 }
 
 export const fixed = (x: number, digits = 2): string => x.toFixed(digits);
@@ -26,11 +32,20 @@ export function numbered<T>(items: readonly T[], line: (item: T) => string): str
   return items.map((item, i) => `${i + 1}. ${line(item)}`).join('\n');
 }
 
+/** Predicted genres first, then every probability; thresholds once when the model uses one for all. */
 export function genreScores(scores: readonly ScoreRow[]): string {
   const sorted = [...scores].sort((a, b) => b.probability - a.probability);
   const predicted = sorted.filter((s) => s.predicted);
+  const uniform = sorted.every((s) => s.threshold === sorted[0]?.threshold);
+  const score = (s: ScoreRow) => `${s.genre} ${fixed(s.probability)}${uniform ? '' : ` (threshold ${fixed(s.threshold)})`}`;
   return [
-    `predicted: ${predicted.map((s) => `${s.genre} ${fixed(s.probability)}`).join(', ') || '(none over its threshold)'}`,
-    `all: ${sorted.map((s) => `${s.genre} ${fixed(s.probability)}`).join(', ')}`,
+    `predicted: ${predicted.map(score).join(', ') || '(no genre reaches its threshold)'}`,
+    `all: ${sorted.map(score).join(', ')}${uniform && sorted.length ? ` (threshold ${fixed(sorted[0].threshold)} for every genre)` : ''}`,
   ].join('\n');
+}
+
+/** "evidence: of the 10 nearest labelled posters, 7 DRAMA, 3 ROMANCE". */
+export function evidenceLine(k: number, support: readonly SupportRow[]): string {
+  const carried = support.filter((s) => s.neighbours > 0);
+  return `evidence: of the ${k} nearest labelled posters, ${carried.map((s) => `${s.neighbours} ${s.genre}`).join(', ') || 'none carries a genre'}`;
 }

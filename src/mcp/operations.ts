@@ -3,10 +3,15 @@
  * schema.graphql, so an API change that would break the chatbot fails the tests.
  */
 const MOVIE_FIELDS = 'id title year genres posterUrl';
+const SCORE_FIELDS = 'genre probability predicted threshold';
+const SUPPORT_FIELDS = 'k support { genre neighbours }';
 
 export const PREDICT_GENRES = `
   query McpPredictGenres($poster: PosterInput!, $movieId: ID, $withMovie: Boolean!) {
-    predictGenres(poster: $poster) { modelVersion genres { genre probability predicted } }
+    predictGenres(poster: $poster) {
+      modelVersion genres { ${SCORE_FIELDS} }
+      evidence(k: 10) { ${SUPPORT_FIELDS} neighbours { similarity genres movie { id title year } } }
+    }
     movie(id: $movieId) @include(if: $withMovie) { ${MOVIE_FIELDS} }
   }`;
 
@@ -33,7 +38,8 @@ export const GET_MOVIE = `
   query McpGetMovie($id: ID, $imdbId: String, $similar: Int) {
     movie(id: $id, imdbId: $imdbId) {
       ${MOVIE_FIELDS} imdbId ageRating runtimeMinutes storyline rawGenres
-      predictedGenres { genre probability predicted }
+      predictedGenres { ${SCORE_FIELDS} }
+      genreEvidence(k: 10) { ${SUPPORT_FIELDS} }
       similar(k: $similar) { score movie { id title year genres } }
     }
   }`;

@@ -5,7 +5,7 @@ import * as z from 'zod';
 import { GENRES } from '../ml/genre/labels';
 import { displayTitle } from '../presentation/display-title';
 import { MarqueeApiClient, MarqueeApiError } from './api-client';
-import { fixed, genreScores, movieLine, numbered } from './format';
+import { evidenceLine, fixed, genreScores, movieLine, numbered } from './format';
 import { GET_MOVIE, PREDICT_GENRES, RECOMMEND_MOVIES, SEARCH_MOVIES, SIMILAR_POSTERS } from './operations';
 
 const MAX_IMAGE_BYTES = 10 * 1024 * 1024; // the API's limit for imageBase64
@@ -30,7 +30,8 @@ const ONE_POSTER = { message: 'give exactly one of movieId, imagePath, imageUrl 
 
 // ---- output pieces -----------------------------------------------------------------------------
 const movieOut = z.object({ id: z.string(), title: z.string(), year: z.number().nullable(), genres: z.array(z.string()) });
-const scoreOut = z.object({ genre: z.string(), probability: z.number(), predicted: z.boolean() });
+const scoreOut = z.object({ genre: z.string(), probability: z.number(), predicted: z.boolean(), threshold: z.number() });
+const supportOut = z.object({ genre: z.string(), neighbours: z.number() });
 
 interface ApiMovie {
   id: string;
@@ -91,23 +92,48 @@ export function registerMarqueeTools(server: McpServer, api: MarqueeApiClient): 
         'Genre probabilities for a movie poster under the active model; genres over their threshold are "predicted". ' +
         'Give exactly one of movieId (a catalogue movie), imagePath (local file), imageUrl or imageBase64.',
       inputSchema: z.object(posterShape).refine(exactlyOnePoster, ONE_POSTER),
-      outputSchema: { modelVersion: z.string(), predicted: z.array(z.string()), genres: z.array(scoreOut), movie: movieOut.optional() },
+      outputSchema: {
+        modelVersion: z.string(),
+        predicted: z.array(z.string()),
+        genres: z.array(scoreOut),
+        evidence: z.object({
+          k: z.number(),
+          support: z.array(supportOut),
+          neighbours: z.array(
+            z.object({
+              similarity: z.number(),
+              genres: z.array(z.string()),
+              movie: z.object({ id: z.string(), title: z.string(), year: z.number().nullable() }),
+            }),
+          ),
+        }),
+        movie: movieOut.optional(),
+      },
       annotations: { readOnlyHint: true, openWorldHint: true },
     },
     (args) =>
       run(async () => {
         const poster = await posterInput(args);
-        const d = await api.request<{ predictGenres: { modelVersion: string; genres: z.infer<typeof scoreOut>[] }; movie?: ApiMovie | null }>(PREDICT_GENRES, {
+        type Evidence = {
+          k: number;
+          support: z.infer<typeof supportOut>[];
+          neighbours: Array<{ similarity: number; genres: string[]; movie: { id: string; title: string; year: number | null } }>;
+        };
+        const d = await api.request<{
+          predictGenres: { modelVersion: string; genres: z.infer<typeof scoreOut>[]; evidence: Evidence };
+          movie?: ApiMovie | null;
+        }>(PREDICT_GENRES, {
           poster,
           movieId: args.movieId ?? null,
           withMovie: args.movieId !== undefined,
         });
-        const { modelVersion, genres } = d.predictGenres;
+        const { modelVersion, genres, evidence } = d.predictGenres;
         const head = d.movie ? `${movieLine(d.movie)}\n` : '';
-        return ok(`${head}${genreScores(genres)}\nmodel: ${modelVersion}`, {
+        return ok(`${head}${genreScores(genres)}\n${evidenceLine(evidence.k, evidence.support)}\nmodel: ${modelVersion}`, {
           modelVersion,
           predicted: genres.filter((g) => g.predicted).map((g) => g.genre),
           genres,
+          evidence: { ...evidence, neighbours: evidence.neighbours.map((n) => ({ ...n, movie: { ...n.movie, title: displayTitle(n.movie.title) } })) },
           ...(d.movie ? { movie: movieData(d.movie) } : {}),
         });
       }),
@@ -248,6 +274,7 @@ export function registerMarqueeTools(server: McpServer, api: MarqueeApiClient): 
           storyline: string | null;
           rawGenres: string[];
           predictedGenres: z.infer<typeof scoreOut>[];
+          genreEvidence: { k: number; support: z.infer<typeof supportOut>[] } | null;
           similar: Array<{ score: number; movie: ApiMovie }>;
         };
         const d = await api.request<{ movie: Full | null }>(GET_MOVIE, { id: args.id, imdbId: args.imdbId, similar: 5 });
@@ -260,6 +287,7 @@ export function registerMarqueeTools(server: McpServer, api: MarqueeApiClient): 
           ...(m.ageRating ? [`age rating: ${m.ageRating}`] : []),
           ...(m.storyline ? [`storyline: ${m.storyline}`] : []),
           m.predictedGenres.length ? `genres from the poster, ${genreScores(m.predictedGenres)}` : 'genres from the poster: no active model yet',
+          ...(m.genreEvidence ? [evidenceLine(m.genreEvidence.k, m.genreEvidence.support)] : []),
           ...(m.similar.length ? ['posters most alike:', numbered(m.similar, (s) => `${movieLine(s.movie)} · similarity ${fixed(s.score)}`)] : []),
         ];
         return ok(lines.join('\n'), {

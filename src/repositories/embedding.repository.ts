@@ -65,6 +65,16 @@ export class EmbeddingRepository {
     );
   }
 
+  /** The movies embedded for this backbone, with their current poster, in id order. */
+  async embeddedPosters(backbone: string): Promise<Array<{ movieId: number; posterSha256: string; posterMime: string }>> {
+    return this.ds.query(
+      `SELECT m.id AS "movieId", m.poster_sha256 AS "posterSha256", m.poster_mime AS "posterMime"
+       FROM poster_embedding e JOIN movie m ON m.id = e.movie_id
+       WHERE e.backbone = $1 AND m.poster_sha256 IS NOT NULL ORDER BY m.id`,
+      [backbone],
+    );
+  }
+
   /**
    * Streams every embedding of a backbone in id order, in pages, in pgvector's binary form
    * (text output of 1280 floats is ~4x larger and slow to parse).

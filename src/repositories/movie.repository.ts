@@ -97,6 +97,12 @@ export class MovieRepository {
     return new Map(rows.map((r) => [r.id, r.labels]));
   }
 
+  /** Release year by movie id (movies without a year are absent). */
+  async yearsById(): Promise<Map<number, number>> {
+    const rows: Array<{ id: number; year: number }> = await this.ds.query(`SELECT id, year FROM movie WHERE year IS NOT NULL`);
+    return new Map(rows.map((r) => [r.id, r.year]));
+  }
+
   async allIds(): Promise<number[]> {
     return (await this.ds.query<Array<{ id: number }>>(`SELECT id FROM movie`)).map((r) => r.id);
   }

@@ -21,7 +21,7 @@ export class PosterResolver {
   @Query(() => GenrePrediction, { description: 'Genre probabilities of a poster under the active model' })
   async predictGenres(@Arg('poster', () => PosterInput, { validate: false }) poster: PosterInput): Promise<GenrePrediction> {
     const resolved = await this.posterQueries.resolve(poster);
-    return this.mapper.genrePrediction(await this.models.predictVector(resolved.vector));
+    return this.mapper.genrePrediction(await this.models.predictPoster(resolved), resolved);
   }
 
   @Query(() => [SimilarMovie])

@@ -32,10 +32,15 @@ export class GenreScore {
   @Field(() => Genre) genre: Genre;
   @Field(() => Float) probability: number;
   @Field() predicted: boolean;
+  @Field(() => Float, { description: "The model's decision threshold for this genre: predicted is probability >= threshold" }) threshold: number;
 }
 
 @ObjectType()
 export class GenrePrediction {
   @Field() modelVersion: string;
   @Field(() => [GenreScore]) genres: GenreScore[];
+  /** The poster's embedding, for the evidence field (not part of the schema). */
+  vector: Float32Array;
+  /** The stored movie the poster belongs to, if any: never its own evidence (not part of the schema). */
+  movieId?: number;
 }

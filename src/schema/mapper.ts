@@ -3,10 +3,12 @@
  * service arguments. The one place the API's shape meets the services' (as Immich keeps its mappers
  * beside its response DTOs). Resolvers get it injected.
  */
+import type { PredictionEvidenceResult } from '../domain/evidence';
 import type { GenrePredictionResult, GenreScoreValue, ModelVersionInfo, TrainingJobInfo } from '../domain/model';
 import type { MovieFilterSpec, MovieRecord, RecommendedMovie, ScoredMovie } from '../domain/movie';
 import type { ServerStatus } from '../domain/status';
 import type { ModelMetrics, ModelVersion, ServerInfo, TrainingJob, TrainingJobStatus } from './admin';
+import type { PredictionEvidence } from './evidence';
 import type { Genre, GenreCount, GenrePrediction, GenreScore } from './genre';
 import { Movie, type MovieFilter } from './movie';
 import type { Recommendation, SimilarMovie } from './prediction';
@@ -47,11 +49,20 @@ export class SchemaMapper {
   }
 
   genreScores(scores: GenreScoreValue[]): GenreScore[] {
-    return scores.map((s) => ({ genre: s.genre as Genre, probability: s.probability, predicted: s.predicted }));
+    return scores.map((s) => ({ genre: s.genre as Genre, probability: s.probability, predicted: s.predicted, threshold: s.threshold }));
   }
 
-  genrePrediction(p: GenrePredictionResult): GenrePrediction {
-    return { modelVersion: p.modelVersion, genres: this.genreScores(p.genres) };
+  /** `poster`: the embedding and stored movie behind the prediction, kept for its evidence field. */
+  genrePrediction(p: GenrePredictionResult, poster: { vector: Float32Array; movieId?: number }): GenrePrediction {
+    return { modelVersion: p.modelVersion, genres: this.genreScores(p.genres), vector: poster.vector, movieId: poster.movieId };
+  }
+
+  evidence(e: PredictionEvidenceResult): PredictionEvidence {
+    return {
+      k: e.k,
+      neighbours: e.neighbours.map((n) => ({ movie: this.movie(n.movie), similarity: n.similarity, genres: n.labels as Genre[] })),
+      support: e.support.map((s) => ({ genre: s.genre as Genre, neighbours: s.neighbours })),
+    };
   }
 
   genreCount(c: { label: string; count: number }): GenreCount {

@@ -4,6 +4,7 @@ import { AuthChecker, buildSchema } from 'type-graphql';
 import type { ServiceContainer } from '../container';
 import { AppError } from '../errors';
 import { AdminResolver } from '../resolvers/admin.resolver';
+import { MovieEvidenceResolver, PredictionEvidenceResolver } from '../resolvers/genre-evidence.resolver';
 import { InfoResolver } from '../resolvers/info.resolver';
 import { MovieFieldsResolver } from '../resolvers/movie-fields.resolver';
 import { MovieResolver } from '../resolvers/movie.resolver';
@@ -11,7 +12,15 @@ import { PosterResolver } from '../resolvers/poster.resolver';
 import type { RequestContext } from './context';
 
 /** Every resolver class of the API. */
-export const RESOLVERS = [MovieResolver, MovieFieldsResolver, PosterResolver, AdminResolver, InfoResolver] as const;
+export const RESOLVERS = [
+  MovieResolver,
+  MovieFieldsResolver,
+  PosterResolver,
+  PredictionEvidenceResolver,
+  MovieEvidenceResolver,
+  AdminResolver,
+  InfoResolver,
+] as const;
 
 /** `@Authorized()` needs any key; `@Authorized('admin')` needs an admin key. */
 export const authChecker: AuthChecker<RequestContext> = ({ context }, roles) => {

@@ -4,12 +4,46 @@ import type { GenrePredictionResult, GenreScoreValue, ModelVersionInfo } from '.
 import { AppError, notFound } from '../errors';
 import { GenrePredictor, GenreModelArtifact } from '../ml/genre/genre-predictor';
 import { GENRES, NUM_LABELS, multiHot } from '../ml/genre/labels';
-import { evaluateArtifact, trainGenreModels, type ArtifactEvaluation, type TrainingProgress, type TrainingReport } from '../ml/genre/training/trainer';
+import type { BackboneManifest } from '../ml/backbone/manifest';
+import { eraSplit, ERA_TEST_BEFORE } from '../ml/genre/training/era-split';
+import {
+  evaluateArtifact,
+  trainGenreModels,
+  type ArtifactEvaluation,
+  type ExplicitSplit,
+  type TrainingProgress,
+  type TrainingReport,
+} from '../ml/genre/training/trainer';
 import { Progress } from '../progress';
 import type { EmbeddingRepository } from '../repositories/embedding.repository';
 import type { ModelVersionRepository, ModelVersionSummary } from '../repositories/model-version.repository';
 import type { MovieRepository } from '../repositories/movie.repository';
 import { toModelVersionInfo } from './entity-mappers';
+import type { PosterTextService } from './poster-text.service';
+
+/** The two evaluation splits: random 70/10/20 (seed) and era (train/val from 2000 on, test before). */
+export type EvaluationSplit = 'random' | 'era';
+
+/** A poster to predict: its embedding, and where its text can come from when the model reads text. */
+export interface PosterToPredict {
+  vector: Float32Array;
+  /** A stored movie: its stored OCR text. */
+  movieId?: number;
+  /** A new image: read by OCR when the stored movie (if any) has no text. */
+  bytes?: Buffer;
+}
+
+export interface LabelledSet {
+  X: Float32Array;
+  Y: Uint8Array;
+  n: number;
+  dim: number;
+  movieIds: Int32Array;
+  /** Release year of each row (0 when unknown). */
+  years: Int32Array;
+  /** OCR text of each row (null when not read); undefined when the deployment has OCR off or no text is stored. */
+  texts?: Array<string | null>;
+}
 
 export interface TrainOutcome {
   versionId: number;
@@ -37,6 +71,9 @@ export class GenreModelService {
     private readonly movies: MovieRepository,
     private readonly backbone: string,
     private readonly progress: ProgressConfig,
+    private readonly posterTexts: PosterTextService,
+    /** The backbone's manifest (a tuned backbone's records the split it was tuned on). */
+    private readonly manifest: () => BackboneManifest,
   ) {}
 
   /** The active version and its predictor (cached until the next activation). */
@@ -68,12 +105,31 @@ export class GenreModelService {
 
   /** Scores (all 13 labels, GENRES order) with `predicted` from the model's thresholds. */
   private toScores(predictor: GenrePredictor, probs: ArrayLike<number>): GenreScoreValue[] {
-    return GENRES.map((genre, j) => ({ genre, probability: probs[j], predicted: probs[j] >= predictor.thresholds[j] }));
+    return GENRES.map((genre, j) => ({ genre, probability: probs[j], predicted: probs[j] >= predictor.thresholds[j], threshold: predictor.thresholds[j] }));
   }
 
-  async predictVector(vector: Float32Array): Promise<GenrePredictionResult> {
+  /** Scores a poster with the active model; reads its text (stored, else OCR) only when the model uses text. */
+  async predictPoster(poster: PosterToPredict): Promise<GenrePredictionResult> {
     const { version, predictor } = await this.requireActive();
-    return { modelVersion: version.name, genres: this.toScores(predictor, predictor.predict(vector, 1)) };
+    const text = predictor.usesText ? await this.textOf(poster) : null;
+    return { modelVersion: version.name, genres: this.toScores(predictor, predictor.predict(poster.vector, 1, [text])) };
+  }
+
+  private async textOf(poster: PosterToPredict): Promise<string | null> {
+    if (!this.posterTexts.enabled) return null;
+    if (poster.movieId !== undefined) {
+      const stored = (await this.posterTexts.texts([poster.movieId])).get(poster.movieId);
+      if (stored !== undefined) return stored;
+    }
+    return poster.bytes ? this.posterTexts.readImage(poster.bytes) : null;
+  }
+
+  /** Stored texts of these movies for a model that reads text (null entries otherwise). */
+  private async textsFor(predictor: GenrePredictor, movieIds: ArrayLike<number>): Promise<Array<string | null> | undefined> {
+    if (!predictor.usesText || !this.posterTexts.enabled) return undefined;
+    const ids = Array.from(movieIds);
+    const found = await this.posterTexts.texts(ids);
+    return ids.map((id) => found.get(id) ?? null);
   }
 
   /** Stored predictions of the active version for these movies (absent when a movie has none yet). */
@@ -88,7 +144,12 @@ export class GenreModelService {
   async predictAndStore(movieId: number, vector: Float32Array): Promise<void> {
     const active = await this.active();
     if (!active) return;
-    await this.versions.upsertPredictions(active.version.id, [movieId], active.predictor.predict(vector, 1), NUM_LABELS);
+    await this.versions.upsertPredictions(
+      active.version.id,
+      [movieId],
+      active.predictor.predict(vector, 1, await this.textsFor(active.predictor, [movieId])),
+      NUM_LABELS,
+    );
   }
 
   /**
@@ -100,15 +161,20 @@ export class GenreModelService {
     if (!active) return 0;
     let added = 0;
     for await (const page of this.embeddings.withoutPrediction(this.backbone, active.version.id)) {
-      await this.versions.upsertPredictions(active.version.id, page.ids, active.predictor.predict(page.vectors, page.ids.length), NUM_LABELS);
+      const texts = await this.textsFor(active.predictor, page.ids);
+      await this.versions.upsertPredictions(active.version.id, page.ids, active.predictor.predict(page.vectors, page.ids.length, texts), NUM_LABELS);
       added += page.ids.length;
     }
     return added;
   }
 
-  /** Every stored embedding of the backbone with its movie's labels, in movie-id order. */
-  async loadLabelledSet(): Promise<{ X: Float32Array; Y: Uint8Array; n: number; dim: number; movieIds: Int32Array }> {
+  /**
+   * Every stored embedding of the backbone with its movie's labels and year, in movie-id order, and
+   * the posters' OCR texts when `text` is asked for, OCR is on and any text is stored.
+   */
+  async loadLabelledSet(opts: { text?: boolean } = {}): Promise<LabelledSet> {
     const labelsOf = await this.movies.labelsById();
+    const yearOf = await this.movies.yearsById();
     const parts: Array<{ ids: Int32Array; vectors: Float32Array; dim: number }> = [];
     for await (const page of this.embeddings.loadAll(this.backbone)) parts.push(page);
     const n = parts.reduce((s, p) => s + p.ids.length, 0);
@@ -117,15 +183,58 @@ export class GenreModelService {
     const X = new Float32Array(n * dim);
     const Y = new Uint8Array(n * NUM_LABELS);
     const movieIds = new Int32Array(n);
+    const years = new Int32Array(n);
     let row = 0;
     for (const p of parts) {
       X.set(p.vectors, row * dim);
       for (let i = 0; i < p.ids.length; i++, row++) {
         movieIds[row] = p.ids[i];
+        years[row] = yearOf.get(p.ids[i]) ?? 0;
         Y.set(multiHot(labelsOf.get(p.ids[i]) ?? []), row * NUM_LABELS);
       }
     }
-    return { X, Y, n, dim, movieIds };
+    let texts: Array<string | null> | undefined;
+    if (opts.text && this.posterTexts.enabled) {
+      const stored = await this.posterTexts.allTexts();
+      if (stored.size > 0) texts = Array.from(movieIds, (id) => stored.get(id) ?? null);
+    }
+    return { X, Y, n, dim, movieIds, years, texts };
+  }
+
+  /**
+   * The split named: random (the seeded 70/10/20, undefined here: the trainer's own) or era. A
+   * backbone tuned on one split is refused on the other (its test posters were in the tuning set).
+   */
+  private splitFor(split: EvaluationSplit, data: LabelledSet, seed: number): ExplicitSplit | undefined {
+    const name = split === 'era' ? `era-${ERA_TEST_BEFORE}-${seed}` : `random-${seed}`;
+    const tuning = this.manifest().tuning;
+    if (tuning?.split && tuning.split !== name) {
+      throw new AppError(
+        'BAD_USER_INPUT',
+        `backbone ${this.backbone} was tuned on split ${tuning.split}: its scores on ${name} would be leaked; evaluate it on ${tuning.split}, or tune one on ${name}`,
+        'BACKBONE_TUNED_ON_OTHER_SPLIT',
+        { backbone: this.backbone, tunedOn: tuning.split, split: name },
+      );
+    }
+    return split === 'era' ? { name, ...eraSplit(data.years, data.Y, NUM_LABELS, seed) } : undefined;
+  }
+
+  /** Trains (without storing anything) on a split and returns the comparison table; `marquee evaluate` and the lever table. */
+  async evaluateSplit(
+    split: EvaluationSplit,
+    opts: { text?: boolean; seed?: number; epochs?: number; progress?: boolean } = {},
+  ): Promise<{ report: TrainingReport }> {
+    const seed = opts.seed ?? 42;
+    const data = await this.loadLabelledSet({ text: opts.text ?? true });
+    const explicit = this.splitFor(split, data, seed);
+    const bar = opts.progress ? new Progress(`evaluate ${split}`, undefined, 'steps', this.progress) : undefined;
+    const result = await trainGenreModels(data, {
+      seed,
+      epochs: opts.epochs,
+      split: explicit,
+      onProgress: (p) => bar?.update(p.done, p.total ? p.done / p.total : undefined),
+    });
+    return { report: result.report };
   }
 
   /**
@@ -134,9 +243,10 @@ export class GenreModelService {
    * Nothing becomes visible unless all of it succeeds.
    */
   async train(
-    opts: { epochs?: number; seed?: number; activate?: boolean; onProgress?: (p: TrainingProgress) => void; progress?: boolean } = {},
+    opts: { epochs?: number; seed?: number; activate?: boolean; text?: boolean; onProgress?: (p: TrainingProgress) => void; progress?: boolean } = {},
   ): Promise<TrainOutcome> {
-    const data = await this.loadLabelledSet();
+    const data = await this.loadLabelledSet({ text: opts.text ?? true });
+    this.splitFor('random', data, opts.seed ?? 42);
     const bar = opts.progress ? new Progress('train', undefined, 'steps', this.progress) : undefined;
     const result = await trainGenreModels(data, {
       seed: opts.seed ?? 42,
@@ -148,7 +258,7 @@ export class GenreModelService {
     });
     const ids = (idx: Int32Array) => Array.from(idx, (i) => data.movieIds[i]);
     const artifact = result.artifact;
-    const probs = GenrePredictor.fromArtifact(artifact).predict(data.X, data.n);
+    const probs = GenrePredictor.fromArtifact(artifact).predict(data.X, data.n, data.texts);
     const name = await this.versions.nextName(`${this.backbone}-${result.report.chosen.model}`);
     const hadActive = (await this.active()) !== null;
     const activate = opts.activate || !hadActive;
@@ -195,9 +305,9 @@ export class GenreModelService {
   }
 
   /** Evaluates the active version on labelled embeddings that were never imported. */
-  async evaluateOn(X: Float32Array, Y: Uint8Array, n: number): Promise<{ version: string; evaluation: ArtifactEvaluation }> {
+  async evaluateOn(X: Float32Array, Y: Uint8Array, n: number, texts?: Array<string | null>): Promise<{ version: string; evaluation: ArtifactEvaluation }> {
     const full = await this.versions.active(this.backbone);
     if (!full) throw new AppError('SERVICE_UNAVAILABLE', 'no genre model is active yet', 'NO_ACTIVE_MODEL');
-    return { version: full.name, evaluation: evaluateArtifact(full.artifact as GenreModelArtifact, X, Y, n) };
+    return { version: full.name, evaluation: evaluateArtifact(full.artifact as GenreModelArtifact, X, Y, n, texts) };
   }
 }

@@ -17,6 +17,8 @@ export interface ResolvedPoster {
   vector: Float32Array;
   /** The movie this poster belongs to, when known: never returned as its own look-alike. */
   movieId?: number;
+  /** The image, when it was given as bytes or a URL (OCR reads it when a model needs its text). */
+  bytes?: Buffer;
 }
 
 /** Turns a PosterInput (exactly one of a movie id, base64 bytes or a URL) into an embedding. */
@@ -38,7 +40,7 @@ export class PosterQueryService {
     const vector = await this.embedding.embedImage(bytes);
     // An uploaded copy of a stored poster is that movie: exclude it from its own look-alikes.
     const sha = crypto.createHash('sha256').update(bytes).digest('hex');
-    return { vector, movieId: await this.similarity.movieIdForPoster(sha) };
+    return { vector, movieId: await this.similarity.movieIdForPoster(sha), bytes };
   }
 }
 

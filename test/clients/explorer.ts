@@ -107,7 +107,7 @@ export function explorerSuite(fixture: () => ClientFixture): void {
       await page.locator('.genre-bars').waitFor();
       const id = /\/movie\/(\d+)$/.exec(page.url())?.[1];
       assert.ok(id, page.url());
-      const truth = (await gql(`{ movie(id: "${id}") { title predictedGenres { genre probability predicted } } }`)).data.movie;
+      const truth = (await gql(`{ movie(id: "${id}") { title predictedGenres { genre probability predicted threshold } genreEvidence { k } } }`)).data.movie;
       assert.equal(await page.locator('.genre-bars .bar').count(), 13);
       const shown = await page.locator('.genre-bars .bar-track').evaluateAll((els) => els.map((e) => Number(e.getAttribute('aria-valuenow'))));
       const sorted = [...truth.predictedGenres].sort((a: { probability: number }, b: { probability: number }) => b.probability - a.probability);
@@ -117,7 +117,11 @@ export function explorerSuite(fixture: () => ClientFixture): void {
       );
       const predicted = truth.predictedGenres.filter((g: { predicted: boolean }) => g.predicted).length;
       assert.equal(await page.locator('.genre-bars .bar.predicted').count(), predicted);
-      assert.equal(await page.locator('.evidence .neighbours li').count(), 10);
+      // Each bar is marked at its genre's threshold, at the API's value.
+      const marks = await page.locator('.genre-bars .bar-threshold').evaluateAll((els) => els.map((e) => parseFloat((e as HTMLElement).style.left) / 100));
+      assert.equal(marks.length, 13);
+      marks.forEach((m, i) => assert.ok(Math.abs(m - sorted[i].threshold) < 1e-6, `${sorted[i].genre}: mark at ${m}, threshold ${sorted[i].threshold}`));
+      assert.equal(await page.locator('.evidence .neighbours li').count(), truth.genreEvidence.k);
       await postersLoaded();
       await shot('movie');
     });

@@ -72,6 +72,7 @@ export function mcpSuite(fixture: () => ClientFixture): void {
       assert.ok(!r.isError, text(r));
       assert.match(text(r), /^The English Patient \(1996\) \[id \d+\] · DRAMA, ROMANCE, OTHERS/);
       assert.match(text(r), /genres from the poster, predicted: /);
+      assert.match(text(r), /\nevidence: of the 10 nearest labelled posters, \d+ [A-Z]+/);
       const s = r.structuredContent as { predictedGenres: unknown[]; similar: unknown[] };
       assert.equal(s.predictedGenres.length, 13);
       assert.equal(s.similar.length, 5);
@@ -85,8 +86,9 @@ export function mcpSuite(fixture: () => ClientFixture): void {
           b: fs.readFileSync(UNSEEN_POSTER).toString('base64'),
         })
       ).data.predictGenres;
-      const s = r.structuredContent as { modelVersion: string; predicted: string[] };
+      const s = r.structuredContent as { modelVersion: string; predicted: string[]; evidence: { k: number; neighbours: unknown[] } };
       assert.equal(s.modelVersion, truth.modelVersion);
+      assert.equal(s.evidence.neighbours.length, s.evidence.k);
       assert.deepEqual(
         s.predicted.sort(),
         truth.genres
@@ -94,7 +96,7 @@ export function mcpSuite(fixture: () => ClientFixture): void {
           .map((g: { genre: string }) => g.genre)
           .sort(),
       );
-      assert.match(text(r), /^predicted: .*\nall: /);
+      assert.match(text(r), /^predicted: .*\nall: .*\nevidence: of the 10 nearest labelled posters, /);
     });
 
     test('similar_posters with a genre filter returns only movies of that genre, as the API does', async () => {

@@ -4,3 +4,4 @@ export { ModelVersionEntity } from './model-version.entity';
 export { MoviePredictionEntity } from './movie-prediction.entity';
 export { TrainingJobEntity } from './training-job.entity';
 export { ApiKeyEntity } from './api-key.entity';
+export { PosterTextEntity } from './poster-text.entity';

@@ -5,6 +5,8 @@
  * Where manifests are read from at run time, first hit per id wins:
  *   1. MARQUEE_BACKBONES_DIR (Config ml.backbonesDir), when set (a deployment can add a backbone
  *      without rebuilding);
+ *   1b. `<MARQUEE_MODELS_DIR>/manifests/`, where `marquee tune-backbone` registers the backbones it
+ *      writes next to their weights;
  *   2. src/ml/backbone/manifests/ of the checkout (found from dist/src/ml/backbone as
  *      ../../../../src/ml/backbone/manifests);
  *   3. the folder next to this module (dist/src/ml/backbone/manifests/; tsc copies the default manifest there
@@ -48,6 +50,8 @@ export interface BackboneManifest {
    * because embeddings are stored per manifest id: two preprocessings of one model are two backbones.
    */
   preprocess?: ResizeStrategy;
+  /** Set on backbones made by `marquee tune-backbone`: what they were tuned from and on which split. */
+  tuning?: { base: string; split: string } & Record<string, unknown>;
 }
 
 export const DEFAULT_BACKBONE = 'mobilenetv2-fp32';
@@ -93,13 +97,15 @@ export function validateManifest(raw: unknown, source: string): BackboneManifest
     input: { name: i.name, layout: 'NCHW', width: i.width, height: i.height, mean: [i.mean[0], i.mean[1], i.mean[2]], std: [i.std[0], i.std[1], i.std[2]] },
     embedding: { name: e.name, dim: e.dim },
     preprocess: m.preprocess,
+    tuning: m.tuning && typeof m.tuning === 'object' && typeof m.tuning.split === 'string' && typeof m.tuning.base === 'string' ? m.tuning : undefined,
   };
 }
 
-/** Folders searched for *.json manifests, in priority order (only those that exist); `extraDir` first. */
-export function manifestDirs(extraDir?: string): string[] {
+/** Folders searched for *.json manifests, in priority order (only those that exist); `extraDir` first, then `<modelsDir>/manifests`. */
+export function manifestDirs(extraDir?: string, modelsDir?: string): string[] {
   const candidates = [
     extraDir ? path.resolve(extraDir) : undefined,
+    modelsDir ? path.resolve(modelsDir, 'manifests') : undefined,
     // dist/src/ml/backbone -> <repo>/src/ml/backbone/manifests (the source of truth in a checkout)
     path.resolve(__dirname, '../../../../src/ml/backbone/manifests'),
     path.join(__dirname, 'manifests'),

@@ -71,6 +71,16 @@ export async function openBackboneSession(manifest: BackboneManifest, weightsPat
   );
 }
 
+/**
+ * A CPU session over any ONNX model (a file or its bytes): the OCR models, and a backbone with an
+ * inner tensor exposed for tuning. Same settings as a backbone's CPU session, without spinning
+ * (these run beside other work).
+ */
+export function openCpuSession(model: string | Uint8Array, threads: number): Promise<ort.InferenceSession> {
+  const options = sessionOptions('cpu', threads, false);
+  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+}
+
 /** The first meaningful line of an ONNX Runtime error (its messages start with a source location). */
 export const firstLine = (err: unknown): string =>
   String((err as Error)?.message ?? err)

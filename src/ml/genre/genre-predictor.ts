@@ -4,6 +4,7 @@
  */
 import { AppError } from '../../errors';
 import { l2NormalizeRows } from '../math/vectors';
+import { TextScorer, type TextMemberArtifact } from '../text/text-fusion';
 
 export type Activation = 'linear' | 'relu' | 'sigmoid';
 
@@ -40,6 +41,8 @@ export interface GenreModelArtifact {
   thresholds: number[];
   /** How the thresholds were chosen, e.g. 'per-class' or 'global-0.25'. */
   thresholdScheme: string;
+  /** Poster text fused late with the members' probabilities (text/text-fusion.ts); absent: image only. */
+  text?: TextMemberArtifact;
   createdAt?: string;
   meta?: Record<string, unknown>;
 }
@@ -102,8 +105,9 @@ export class GenrePredictor {
   readonly type: GenreModelType;
   private readonly members: Array<{ weight: number; layers: Layer[] }>;
   private readonly l2: boolean;
+  private readonly text?: TextScorer;
 
-  private constructor(a: GenreModelArtifact, members: Array<{ weight: number; layers: Layer[] }>) {
+  private constructor(a: GenreModelArtifact, members: Array<{ weight: number; layers: Layer[] }>, text?: TextScorer) {
     this.labels = [...a.labels];
     this.thresholds = [...a.thresholds];
     this.thresholdScheme = a.thresholdScheme;
@@ -111,6 +115,12 @@ export class GenrePredictor {
     this.type = a.type;
     this.l2 = a.inputNormalization === 'l2';
     this.members = members;
+    this.text = text;
+  }
+
+  /** Whether the model reads poster text (then predictions want each poster's OCR text). */
+  get usesText(): boolean {
+    return this.text !== undefined;
   }
 
   /** Validates the artifact (e.g. parsed from jsonb) and builds the predictor. Throws AppError MODEL_ARTIFACT_INVALID. */
@@ -144,11 +154,33 @@ export class GenrePredictor {
       return { weight: m.weight, layers };
     });
     for (const m of members) m.weight /= wsum;
-    return new GenrePredictor(a, members);
+    let text: TextScorer | undefined;
+    if (a.text !== undefined) {
+      const t = a.text;
+      if (!t || !Array.isArray(t.vocabulary?.terms) || !Array.isArray(t.vocabulary?.idf) || t.vocabulary.terms.length !== t.vocabulary.idf.length)
+        throw invalid('text vocabulary');
+      if (!Array.isArray(t.bias) || t.bias.length !== L || !(typeof t.weight === 'number' && t.weight >= 0)) throw invalid('text bias or weight');
+      try {
+        text = new TextScorer(t, L);
+      } catch (err) {
+        throw invalid(`text member: ${(err as Error).message}`);
+      }
+    }
+    return new GenrePredictor(a, members, text);
   }
 
-  /** n x labels.length probabilities for the n x embeddingDim row-major embeddings X. */
-  predict(X: Float32Array, n: number): Float32Array {
+  /**
+   * n x labels.length probabilities for the n x embeddingDim row-major embeddings X, fused with each
+   * poster's text when the model reads text and `texts` is given (a poster without text: image only).
+   */
+  predict(X: Float32Array, n: number, texts?: ReadonlyArray<string | null | undefined>): Float32Array {
+    const p = this.predictImage(X, n);
+    if (!this.text || !texts) return p;
+    if (texts.length !== n) throw new RangeError(`${texts.length} texts for ${n} posters`);
+    return this.text.fuse(p, texts);
+  }
+
+  private predictImage(X: Float32Array, n: number): Float32Array {
     const D = this.embeddingDim;
     if (X.length !== n * D) throw new AppError('BAD_USER_INPUT', `Expected ${n} x ${D} embeddings, got ${X.length} values`, 'EMBEDDING_DIM_MISMATCH');
     const x = this.l2 ? l2NormalizeRows(X.slice(), n, D) : X;

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { useAdminKey } from '../admin/admin-key';
-import { EvidencePanel, evidenceFromLookalikes } from '../components/evidence';
+import { EvidencePanel } from '../components/evidence';
 import { GenreFilter, YearRange, type YearRangeValue } from '../components/filters';
 import { GenreBars } from '../components/genre-bars';
 import { MovieCard, MovieGrid } from '../components/movie-card';
@@ -28,12 +28,10 @@ const MoviePageQuery = graphql(`
         genre
         probability
         predicted
+        threshold
       }
-      similar(k: 10) {
-        score
-        movie {
-          ...MovieCard
-        }
+      genreEvidence(k: 10) {
+        ...EvidenceFields
       }
     }
   }
@@ -103,7 +101,11 @@ export function MoviePage({ id }: { id: string }) {
       </div>
       <section aria-labelledby="evidence-title">
         <h2 id="evidence-title">Evidence: the nearest labelled posters</h2>
-        <EvidencePanel evidence={evidenceFromLookalikes(movie.similar)} predicted={predicted} />
+        {movie.genreEvidence ? (
+          <EvidencePanel evidence={movie.genreEvidence} predicted={predicted} />
+        ) : (
+          <p className="empty">This poster has no embedding yet (npx marquee embed), so there is nothing to compare it with.</p>
+        )}
       </section>
       <SimilarPosters movieId={movie.id} title={title} />
     </article>

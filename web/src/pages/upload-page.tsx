@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { useQuery } from 'urql';
-import { EvidencePanel, evidenceFromLookalikes } from '../components/evidence';
+import { EvidencePanel } from '../components/evidence';
 import { GenreBars } from '../components/genre-bars';
 import { MovieCard, MovieGrid } from '../components/movie-card';
 import { ErrorNotice, Loading } from '../components/status';
@@ -17,6 +17,10 @@ const PredictPoster = graphql(`
         genre
         probability
         predicted
+        threshold
+      }
+      evidence(k: 10) {
+        ...EvidenceFields
       }
     }
   }
@@ -130,7 +134,6 @@ export function UploadPage() {
 function PosterResults({ chosen }: { chosen: Chosen }) {
   const [prediction, retryPrediction] = useQuery({ query: PredictPoster, variables: { poster: chosen.input } });
   const [lookalikes, retryLookalikes] = useQuery({ query: LookalikePosters, variables: { poster: chosen.input, k: 12 } });
-  const predicted = new Set(prediction.data?.predictGenres.genres.filter((g) => g.predicted).map((g) => g.genre));
   return (
     <div className="upload-results">
       <figure className="query-poster">
@@ -146,6 +149,11 @@ function PosterResults({ chosen }: { chosen: Chosen }) {
         ) : (
           <>
             <GenreBars scores={prediction.data.predictGenres.genres} label="Probability of each genre for your poster" />
+            <EvidencePanel
+              evidence={prediction.data.predictGenres.evidence}
+              predicted={new Set(prediction.data.predictGenres.genres.filter((g) => g.predicted).map((g) => g.genre))}
+              listed={false}
+            />
             <p className="model-version">model {prediction.data.predictGenres.modelVersion}</p>
           </>
         )}
@@ -157,16 +165,13 @@ function PosterResults({ chosen }: { chosen: Chosen }) {
         ) : !lookalikes.data ? (
           <Loading what="look-alike posters" />
         ) : (
-          <>
-            <EvidencePanel evidence={evidenceFromLookalikes(lookalikes.data.similarPosters.slice(0, 10))} predicted={predicted} listed={false} />
-            <MovieGrid label="Posters like yours">
-              {lookalikes.data.similarPosters.map((s) => (
-                <MovieCard key={s.movie.id} movie={s.movie}>
-                  <span className="score">similarity {percent(s.score)}</span>
-                </MovieCard>
-              ))}
-            </MovieGrid>
-          </>
+          <MovieGrid label="Posters like yours">
+            {lookalikes.data.similarPosters.map((s) => (
+              <MovieCard key={s.movie.id} movie={s.movie}>
+                <span className="score">similarity {percent(s.score)}</span>
+              </MovieCard>
+            ))}
+          </MovieGrid>
         )}
       </section>
     </div>

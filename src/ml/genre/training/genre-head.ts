@@ -89,8 +89,9 @@ interface Params {
 /**
  * x . W with a custom gradient that only uses plain (non-transposed-operand) matMuls: the wasm
  * backend's matMul with transposeA/transposeB is several times slower than an explicit transpose.
+ * `needInputGrad` false skips dx (x is a frozen input, e.g. cached backbone activations).
  */
-function denseMatMul(tf: Tf, x: TF.Tensor2D, w: TF.Tensor2D): TF.Tensor2D {
+export function denseMatMul(tf: Tf, x: TF.Tensor2D, w: TF.Tensor2D, needInputGrad = true): TF.Tensor2D {
   const f = tf.customGrad((...args: Array<TF.Tensor | TF.GradSaveFunc>) => {
     const [a, b, save] = args as [TF.Tensor, TF.Tensor, TF.GradSaveFunc];
     save([a, b]);
@@ -98,7 +99,7 @@ function denseMatMul(tf: Tf, x: TF.Tensor2D, w: TF.Tensor2D): TF.Tensor2D {
       value: tf.matMul(a, b),
       gradFunc: (dy: TF.Tensor, saved: TF.Tensor[]) => {
         const [sa, sb] = saved as TF.Tensor2D[];
-        return [tf.matMul(dy, tf.transpose(sb)), tf.matMul(tf.transpose(sa), dy)];
+        return [needInputGrad ? tf.matMul(dy, tf.transpose(sb)) : tf.zerosLike(sa), tf.matMul(tf.transpose(sa), dy)];
       },
     };
   });

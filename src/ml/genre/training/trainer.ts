@@ -6,7 +6,7 @@
  * the deployable model on VALIDATION macro F1 only.
  */
 import { mulberry32, shuffleInPlace } from '../../math/random';
-import { GenrePredictor, type ArtifactMember, type GenreModelArtifact, type GenreModelType } from '../genre-predictor';
+import { compactArray, GenrePredictor, type ArtifactMember, type GenreModelArtifact, type GenreModelType } from '../genre-predictor';
 import { GENRES } from '../labels';
 import { DEFAULT_HEAD_OPTIONS, predictLayersTf, trainHead, type HeadData, type HeadOptions, type TrainedHead } from './genre-head';
 import { chooseK, DEFAULT_K_GRID, knnNeighbours, knnScores } from './knn';
@@ -15,6 +15,10 @@ import { binarize, multilabelMetrics, type ClassMetrics, type MetricsReport } fr
 import { iterativeStratifiedSplit } from './split';
 import { loadTf } from './tf';
 import { tunePerClassThresholds } from './thresholds';
+import { trainSparseLogistic, type SparseLogisticOptions } from '../../text/sparse-logistic';
+import { buildVocabulary, TextVectorizer, type TextVocabulary, type VocabularyOptions } from '../../text/text-features';
+import { fuseText, textShift, type TextMemberArtifact } from '../../text/text-fusion';
+import type { SparseLogisticModel } from '../../text/sparse-logistic';
 
 export const SPLIT_FRACTIONS = [0.7, 0.1, 0.2] as const;
 export const GLOBAL_SCHEMES = [0.25, 0.5, 0.75] as const;
@@ -28,7 +32,28 @@ export interface TrainingInput {
   /** n x 13 multi-hot labels in GENRES order. */
   Y: Uint8Array;
   n: number;
+  /** The text read from each poster (null when it was not read): adds text models and image+text fusions. */
+  texts?: ReadonlyArray<string | null>;
 }
+
+/** Rows of each part, e.g. the era split (genre/training/era-split.ts); `name` is reported. */
+export interface ExplicitSplit {
+  name: string;
+  train: Int32Array;
+  val: Int32Array;
+  test: Int32Array;
+}
+
+export interface TextTrainingOptions {
+  vocabulary: Partial<VocabularyOptions>;
+  logistic: Partial<SparseLogisticOptions>;
+  /** Fusion weights tried on validation (see text/text-fusion.ts). */
+  weights: number[];
+}
+
+export const DEFAULT_TEXT_FUSION_WEIGHTS = [0.25, 0.5, 0.75, 1];
+/** kNN blend weights tried on validation: p = (1 - w) p_model + w p_knn. */
+export const DEFAULT_KNN_BLEND_WEIGHTS = [0.2, 0.35, 0.5];
 
 export interface TrainingProgress {
   stage: string;
@@ -49,6 +74,11 @@ export interface TrainingOptions {
   knnK?: number[];
   /** Extra embeddings of the same n posters (e.g. a flipped view) added as training rows only. */
   extraTrainViews?: Float32Array[];
+  /** Train/val/test rows to use instead of the seeded random 70/10/20 split (e.g. the era split). */
+  split?: ExplicitSplit;
+  text?: Partial<TextTrainingOptions>;
+  /** Weights of the kNN blends tried on validation; [] skips them. */
+  knnBlendWeights?: number[];
 }
 
 export interface ReportRow {
@@ -71,7 +101,8 @@ export interface TrainingReport {
   /** Per-class test metrics of the chosen model under its scheme. */
   perClass: ClassMetrics[];
   chosen: { model: string; scheme: string; valF1Macro: number; thresholds: number[] };
-  split: { seed: number; train: number; val: number; test: number };
+  /** `name` is absent in reports stored before the era split existed (they are random-<seed>). */
+  split: { name?: string; seed: number; train: number; val: number; test: number };
   models: Record<string, Record<string, unknown>>;
   trainingMs: number;
 }
@@ -87,6 +118,27 @@ export interface TrainingResult {
   report: TrainingReport;
   split: { seed: number; train: Int32Array; val: Int32Array; test: Int32Array };
   trainingMs: number;
+}
+
+/** A trained text model as an artifact member (floats shortened to what float32 keeps). */
+export function textMemberArtifact(vocabulary: TextVocabulary, model: SparseLogisticModel, weight: number): TextMemberArtifact {
+  return {
+    vocabulary: { terms: vocabulary.terms, idf: compactArray(vocabulary.idf) },
+    weights: compactArray(model.weights),
+    bias: compactArray(model.bias),
+    weight,
+  };
+}
+
+/**
+ * The row chosen on validation among `rows`: the best validation macro F1 among those within the
+ * validation Hamming bound (all of them when none is); the first of equals wins. Null for no rows.
+ */
+export function chooseRow(rows: readonly ReportRow[]): ReportRow | null {
+  if (rows.length === 0) return null;
+  const okHamming = rows.filter((r) => r.valHamming <= MAX_HAMMING);
+  const pool = okHamming.length > 0 ? okHamming : rows;
+  return pool.reduce((a, b) => (b.valF1Macro > a.valF1Macro + 1e-9 ? b : a));
 }
 
 function gatherRows<T extends Float32Array | Uint8Array>(src: T, width: number, idx: Int32Array, make: (len: number) => T): T {
@@ -130,6 +182,7 @@ interface Candidate {
   testProbs: Float32Array;
   members?: ArtifactMember[];
   type?: GenreModelType;
+  text?: TextMemberArtifact;
 }
 
 export async function trainGenreModels(input: TrainingInput, opts: TrainingOptions = {}): Promise<TrainingResult> {
@@ -146,7 +199,10 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
   let stage = 0;
 
   progress({ stage: 'split', done: 0, total: 1 });
-  const [train, val, test] = iterativeStratifiedSplit(Y, n, L, [...SPLIT_FRACTIONS], seed);
+  const splitName = opts.split?.name ?? `random-${seed}`;
+  const [train, val, test] = opts.split ? [opts.split.train, opts.split.val, opts.split.test] : iterativeStratifiedSplit(Y, n, L, [...SPLIT_FRACTIONS], seed);
+  if (train.length === 0 || val.length === 0 || test.length === 0)
+    throw new RangeError(`split ${splitName} has an empty part (${train.length}/${val.length}/${test.length})`);
   progress({ stage: 'split', done: 1, total: 1 });
 
   let Xtr = gatherRows(X, dim, train, (m) => new Float32Array(m));
@@ -235,8 +291,78 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
       valProbs: knnScores(nbVal, YtrBase, L, choice.k),
       testProbs: knnScores(nbTest, YtrBase, L, choice.k),
     });
+    // The vote blended into the image models: in the table only (serving it needs each poster's
+    // neighbours at prediction time); docs/ml-levers.md has what validation says about it.
+    const knn = candidates[candidates.length - 1];
+    for (const base of candidates.filter((c) => c.deployable)) {
+      for (const w of opts.knnBlendWeights ?? DEFAULT_KNN_BLEND_WEIGHTS) {
+        const mix = (a: Float32Array, b: Float32Array) => a.map((v, i) => (1 - w) * v + w * b[i]);
+        candidates.push({
+          name: `${base.name}+knn${w}`,
+          deployable: false,
+          valProbs: mix(base.valProbs, knn.valProbs),
+          testProbs: mix(base.testProbs, knn.testProbs),
+        });
+      }
+    }
   }
   progress({ stage: 'models', done: ++stage, total: stagesTotal });
+
+  // 5. Poster text: TF-IDF logistic regression, alone (table only) and fused late with each image model.
+  const texts = input.texts;
+  if (texts) {
+    if (texts.length !== n) throw new RangeError(`texts has ${texts.length} entries, expected ${n}`);
+    const textOpts: TextTrainingOptions = { vocabulary: {}, logistic: {}, weights: DEFAULT_TEXT_FUSION_WEIGHTS, ...opts.text };
+    const withText = (idx: Int32Array) => idx.filter((i) => texts[i] !== null && texts[i] !== '');
+    const trText = withText(train);
+    if (trText.length > 0) {
+      progress({ stage: 'text', done: 0, total: 1 });
+      const vocabulary = buildVocabulary(
+        Array.from(trText, (i) => texts[i]!),
+        textOpts.vocabulary,
+      );
+      const vec = new TextVectorizer(vocabulary);
+      const rowsOf = (idx: Int32Array) => Array.from(idx, (i) => vec.transform(texts[i] ?? ''));
+      const vaText = withText(val);
+      const lrText = trainSparseLogistic(
+        { rows: rowsOf(trText), Y: gatherRows(Y, L, trText, (m) => new Uint8Array(m)) },
+        { rows: rowsOf(vaText), Y: gatherRows(Y, L, vaText, (m) => new Uint8Array(m)) },
+        vec.dim,
+        L,
+        { seed, ...textOpts.logistic },
+      );
+      models.text = {
+        terms: vec.dim,
+        trainTexts: trText.length,
+        bestEpoch: lrText.bestEpoch,
+        epochsRun: lrText.epochsRun,
+        bestValF1MacroTuned: lrText.bestValF1Macro,
+      };
+      const shiftsOf = (idx: Int32Array) => {
+        const out = new Float32Array(idx.length * L);
+        rowsOf(idx).forEach((row, k) => textShift(row, lrText.model.weights, L, out.subarray(k * L, (k + 1) * L)));
+        return out;
+      };
+      const shiftVal = shiftsOf(val),
+        shiftTest = shiftsOf(test);
+      const prior = (shifts: Float32Array) => Float32Array.from(shifts, (z, i) => 1 / (1 + Math.exp(-(z + lrText.model.bias[i % L]))));
+      candidates.push({ name: 'text', deployable: false, valProbs: prior(shiftVal), testProbs: prior(shiftTest) });
+      for (const base of candidates.filter((c) => c.deployable && !c.text)) {
+        for (const w of textOpts.weights) {
+          candidates.push({
+            name: `${base.name}+text${w}`,
+            deployable: true,
+            type: base.type,
+            members: base.members,
+            text: textMemberArtifact(vocabulary, lrText.model, w),
+            valProbs: fuseText(Float32Array.from(base.valProbs), shiftVal, L, w),
+            testProbs: fuseText(Float32Array.from(base.testProbs), shiftTest, L, w),
+          });
+        }
+      }
+      progress({ stage: 'text', done: 1, total: 1 });
+    }
+  }
 
   // Thresholds on validation, evaluation on test.
   const rows: ReportRow[] = [];
@@ -269,10 +395,7 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
   progress({ stage: 'models', done: ++stage, total: stagesTotal });
 
   // Selection on validation only.
-  const deployable = rows.filter((r) => r.deployable);
-  const okHamming = deployable.filter((r) => r.valHamming <= MAX_HAMMING);
-  const pool = okHamming.length > 0 ? okHamming : deployable;
-  const best = pool.reduce((a, b) => (b.valF1Macro > a.valF1Macro + 1e-9 ? b : a));
+  const best = chooseRow(rows.filter((r) => r.deployable))!;
   const chosenCand = candidates.find((c) => c.name === best.model)!;
   const chosenThresholds = schemeThresholds(best.scheme, L, tuned.get(best.model)!);
   const chosenTest = multilabelMetrics(Yte, binarize(chosenCand.testProbs, test.length, chosenThresholds), test.length, GENRES);
@@ -286,12 +409,14 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
     labels: [...GENRES],
     inputNormalization: 'l2',
     members: chosenCand.members!,
+    ...(chosenCand.text ? { text: chosenCand.text } : {}),
     thresholds: chosenThresholds,
     thresholdScheme: best.scheme,
     createdAt: new Date().toISOString(),
     meta: {
       model: best.model,
       splitSeed: seed,
+      split: splitName,
       splitSizes: { train: train.length, val: val.length, test: test.length },
       valF1Macro: best.valF1Macro,
       testF1Macro: chosenTest.f1Macro,
@@ -309,7 +434,7 @@ export async function trainGenreModels(input: TrainingInput, opts: TrainingOptio
       rows,
       perClass: chosenTest.perClass,
       chosen: { model: best.model, scheme: best.scheme, valF1Macro: best.valF1Macro, thresholds: chosenThresholds },
-      split: { seed, train: train.length, val: val.length, test: test.length },
+      split: { name: splitName, seed, train: train.length, val: val.length, test: test.length },
       models,
       trainingMs,
     },
@@ -328,11 +453,17 @@ export interface ArtifactEvaluation {
 }
 
 /** Metrics of a stored artifact on an arbitrary labelled set (e.g. `marquee evaluate --csv`). */
-export function evaluateArtifact(artifact: GenreModelArtifact, X: Float32Array, Y: Uint8Array, n: number): ArtifactEvaluation {
+export function evaluateArtifact(
+  artifact: GenreModelArtifact,
+  X: Float32Array,
+  Y: Uint8Array,
+  n: number,
+  texts?: ReadonlyArray<string | null>,
+): ArtifactEvaluation {
   const p = GenrePredictor.fromArtifact(artifact);
   const labels = p.labels;
   if (Y.length !== n * labels.length) throw new RangeError(`Y has ${Y.length} values, expected ${n} x ${labels.length}`);
-  const probs = p.predict(X, n);
+  const probs = p.predict(X, n, texts);
   const metrics = multilabelMetrics(Y, binarize(probs, n, p.thresholds), n, labels);
   const row = (scheme: string, m: MetricsReport) => ({
     scheme,
@@ -355,7 +486,7 @@ const lpad = (s: string, w: number) => (s.length >= w ? s : ' '.repeat(w - s.len
 export function formatReport(report: TrainingReport): string {
   const lines: string[] = [];
   const s = report.split;
-  lines.push(`split seed ${s.seed}: train ${s.train} / val ${s.val} / test ${s.test}; training ${(report.trainingMs / 1000).toFixed(1)} s`);
+  lines.push(`split ${s.name ?? `random-${s.seed}`}: train ${s.train} / val ${s.val} / test ${s.test}; training ${(report.trainingMs / 1000).toFixed(1)} s`);
   lines.push('');
   const head = [
     pad('model', 12),
