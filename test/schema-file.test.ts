@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { buildSchema, parse, validate } from 'graphql';
 import { MCP_OPERATIONS } from '../src/mcp/operations';
@@ -20,7 +21,7 @@ test(
   'under CI, the build left schema.graphql as committed',
   { skip: process.env.CI !== 'true' && 'CI only: a build rewrites the file before it is committed' },
   () => {
-    const diff = execFileSync('git', ['diff', '--stat', 'HEAD', '--', 'schema.graphql'], { cwd: `${SCHEMA_FILE}/..`, encoding: 'utf8' });
+    const diff = execFileSync('git', ['diff', '--stat', 'HEAD', '--', 'schema.graphql'], { cwd: path.dirname(SCHEMA_FILE), encoding: 'utf8' });
     assert.equal(diff, '', 'the committed schema.graphql differs from the one the build printed: commit the new one');
   },
 );
