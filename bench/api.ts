@@ -173,6 +173,12 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
         variables: { id: String(pick()) },
       });
     record('similarPosters(k:10, HORROR) c16', await cannon(url, 16, seconds, filtered));
+    const years = () =>
+      JSON.stringify({
+        query: 'query($id: ID!) { similarPosters(poster: {movieId: $id}, k: 10, filter: {yearFrom: 2000, yearTo: 2004}) { score movie { id } } }',
+        variables: { id: String(pick()) },
+      });
+    record('similarPosters(k:10, 2000-2004) c16', await cannon(url, 16, seconds, years));
     const recs = () =>
       JSON.stringify({
         query: 'query($l: [ID!]!) { recommendations(liked: $l, k: 10) { score movie { id } because { id } } }',
