@@ -49,6 +49,29 @@ export async function benchIndex(opts: ApiBenchOptions, queries = 1000): Promise
       const truth = new Set(exact.map((h) => h.id));
       recall += approx.filter((h) => truth.has(h.id)).length / exact.length;
     }
+    // Filtered "like this movie" (one genre, a year range) against an exact scan with the same filter.
+    const catalog = (app.similarity as unknown as { catalog: import('../src/services/movie-catalog').MovieCatalog }).catalog;
+    const filtered: Record<string, number> = {};
+    const specs: Array<[string, import('../src/domain/movie').MovieFilterSpec]> = [
+      ['HORROR', { labels: ['HORROR'] }],
+      ['2000-2004', { yearFrom: 2000, yearTo: 2004 }],
+    ];
+    for (const [name, spec] of specs) {
+      const f = catalog.filterFn(spec)!;
+      let r = 0;
+      let ns = 0;
+      const n = Math.min(queries, 300);
+      for (let q = 0; q < n; q++) {
+        const id = ids[(q * 7919) % ids.length];
+        const truth = new Set(index.exact(index.get(id)!, 10, (x) => x !== id && f(x)).map((h) => h.id));
+        const s = process.hrtime.bigint();
+        const got = index.similarTo(id, 10, f);
+        ns += Number(process.hrtime.bigint() - s);
+        r += got.filter((h) => truth.has(h.id)).length / truth.size;
+      }
+      filtered[`filtered (${name}) recall@10 vs exact`] = r / n;
+      filtered[`filtered (${name}) ms/query`] = ns / n / 1e6;
+    }
     return {
       'index posters': index.size,
       'index load ms': loadMs,
@@ -56,6 +79,7 @@ export async function benchIndex(opts: ApiBenchOptions, queries = 1000): Promise
       'recall@10 vs exact': recall / queries,
       'exact top-10 ms/query': exactNs / queries / 1e6,
       'HNSW top-10 ms/query': graphNs / queries / 1e6,
+      ...filtered,
     };
   } finally {
     await app.close();
