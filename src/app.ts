@@ -78,7 +78,7 @@ export class App {
       manifest,
     );
     const catalog = new MovieCatalog(movieRepo);
-    this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir);
+    this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir, config.index);
     this.evidence = new GenreEvidenceService(this.similarity);
     this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.net);
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net);

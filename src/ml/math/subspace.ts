@@ -10,18 +10,13 @@ import { gaussian, mulberry32 } from './random';
  * Cost: sample * dim^2 / 2 for the moment matrix plus `iterations` * dim^2 * d for the subspace
  * iteration (a few seconds on one core for 2,000 samples of 1,280 dimensions and d = 96).
  */
-export function dominantSubspace(
-  vectors: Float32Array,
-  rows: number,
-  dim: number,
-  d: number,
-  opts: { sample?: number; iterations?: number; seed?: number } = {},
-): Float32Array {
-  const sample = Math.min(rows, opts.sample ?? 2000);
-  const iterations = opts.iterations ?? 6;
-  d = Math.min(d, dim);
-  const rng = mulberry32(opts.seed ?? 1234);
-  // Upper triangle of the second-moment matrix over an even sample of rows.
+export function dominantSubspace(vectors: Float32Array, rows: number, dim: number, d: number, opts: { sample?: number; iterations?: number; seed?: number } = {}): Float32Array {
+  return topSubspace(secondMoment(vectors, rows, dim, opts.sample ?? 2000), dim, d, opts);
+}
+
+/** The second-moment matrix (dim x dim) of an even sample of `sample` of the `rows` rows. */
+export function secondMoment(vectors: Float32Array, rows: number, dim: number, sample: number): Float64Array {
+  sample = Math.min(rows, sample);
   const c = new Float64Array(dim * dim);
   const step = rows / sample;
   for (let i = 0; i < sample; i++) {
@@ -34,7 +29,14 @@ export function dominantSubspace(
     }
   }
   for (let a = 0; a < dim; a++) for (let b = 0; b < a; b++) c[a * dim + b] = c[b * dim + a];
-  // Subspace iteration: Q <- orth(C Q), Q held as d rows.
+  return c;
+}
+
+/** The span of the top d eigenvectors of a symmetric dim x dim matrix, by subspace iteration, as d orthonormal rows. */
+export function topSubspace(c: Float64Array, dim: number, d: number, opts: { iterations?: number; seed?: number } = {}): Float32Array {
+  const iterations = opts.iterations ?? 6;
+  d = Math.min(d, dim);
+  const rng = mulberry32(opts.seed ?? 1234);
   let q = new Float64Array(d * dim);
   for (let i = 0; i < q.length; i++) q[i] = gaussian(rng);
   orthonormalizeRows(q, d, dim);
