@@ -239,28 +239,34 @@ async function serve(): Promise<void> {
 async function loadSource(dataDir: string): Promise<Source> {
   const modelsDir = path.resolve(process.env.MARQUEE_MODELS_DIR ?? path.join(ROOT, '../shared/models'));
   const app = await App.open(loadConfig({ ...process.env, MARQUEE_DATA_DIR: dataDir, MARQUEE_MODELS_DIR: modelsDir, DATABASE_URL: '' }));
+  let src: Source;
   try {
-    log('loading the real embeddings and their neighbour lists (builds the index graph unless cached)');
-    await app.similarity.graphBuilt();
-    const rows = await app.db.dataSource.query<Array<{ id: number; labels: string[]; year: number | null }>>(
-      `SELECT m.id, m.labels, m.year FROM movie m JOIN poster_embedding e ON e.movie_id = m.id AND e.backbone = $1 ORDER BY m.id`,
+    log('loading the real embeddings');
+    const rows = await app.db.dataSource.query<Array<{ labels: string[]; year: number | null; v: Buffer }>>(
+      `SELECT m.labels, m.year, vector_send(e.embedding) AS v FROM movie m JOIN poster_embedding e ON e.movie_id = m.id AND e.backbone = $1 ORDER BY m.id`,
       [app.config.ml.backbone],
     );
     const r = rows.length;
-    const at = new Map(rows.map((row, i) => [row.id, i]));
-    const src: Source = { r, vectors: new Float32Array(r * DIM), masks: new Int32Array(r), years: new Int16Array(r), nbs: new Int32Array(r * NB) };
-    const index = (app.similarity as unknown as { index: CosineIndex }).index;
-    for (let i = 0; i < r; i++) {
-      src.vectors.set(index.get(rows[i].id)!, i * DIM);
-      src.masks[i] = labelMask(rows[i].labels);
-      src.years[i] = rows[i].year ?? -1;
-      const nb = index.similarTo(rows[i].id, NB);
-      for (let j = 0; j < NB; j++) src.nbs[i * NB + j] = at.get(nb[j % nb.length].id) ?? i;
-    }
-    return src;
+    src = { r, vectors: new Float32Array(r * DIM), masks: new Int32Array(r), years: new Int16Array(r), nbs: new Int32Array(r * NB) };
+    rows.forEach((row, i) => {
+      // pgvector's binary form: int16 dimensions, int16 unused, then big-endian float32s.
+      for (let j = 0; j < DIM; j++) src.vectors[i * DIM + j] = row.v.readFloatBE(4 + 4 * j);
+      src.masks[i] = labelMask(row.labels);
+      src.years[i] = row.year ?? -1;
+    });
   } finally {
     await app.close();
   }
+  // Each real poster's 10 nearest real posters (for the synthetic items between them), from a compact index.
+  log(`neighbours of the ${src.r} real posters`);
+  const index = new CompactCosineIndex(DIM, { storeDims: 0 });
+  for (let i = 0; i < src.r; i++) index.add(i, src.vectors.subarray(i * DIM, (i + 1) * DIM));
+  await index.buildGraph();
+  for (let i = 0; i < src.r; i++) {
+    const nb = index.similarTo(i, NB);
+    for (let j = 0; j < NB; j++) src.nbs[i * NB + j] = nb[j % nb.length].id;
+  }
+  return src;
 }
 
 /** Exact fp32 top-10 of each query item (never itself) per filter, by one streaming pass over the catalogue. */

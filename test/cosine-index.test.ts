@@ -173,3 +173,27 @@ test('MARQUEE_INDEX_STORAGE: auto picks fp32 up to MARQUEE_INDEX_COMPACT_ABOVE p
   assert.throws(() => loadConfig({ MARQUEE_INDEX_STORAGE: 'fp16' }), /MARQUEE_INDEX_STORAGE must be one of auto, fp32, compact/);
   assert.throws(() => loadConfig({ MARQUEE_INDEX_COMPACT_ABOVE: 'many' }), /MARQUEE_INDEX_COMPACT_ABOVE must be an integer/);
 });
+
+test('the compact index with a stored projection: vectors near a low-dimensional subspace (as poster embeddings are) keep their neighbours', async () => {
+  // Clustered points in a random 16-dimensional subspace of 48, plus a little noise off it.
+  const rng = mulberry32(17);
+  const basis = Array.from({ length: 16 }, () => normalize(Float32Array.from({ length: DIM }, () => rng() - 0.5)));
+  const low = clustered(3000, 19).map((c) => {
+    const v = new Float32Array(DIM);
+    for (let r = 0; r < 16; r++) for (let j = 0; j < DIM; j++) v[j] += c[r] * basis[r][j];
+    for (let j = 0; j < DIM; j++) v[j] += (rng() - 0.5) * 0.01;
+    return normalize(v);
+  });
+  const index = new CompactCosineIndex(DIM, { exactBelow: 300, graphDims: 12, storeDims: 24 });
+  low.forEach((v, i) => index.add(i + 1, v));
+  await index.buildGraph(tmpDir());
+  let r = 0;
+  for (let q = 0; q < 100; q++) {
+    const id = 1 + q * 29;
+    const top = new TopK(10);
+    low.forEach((v, i) => i + 1 !== id && top.push(i + 1, dot(low[id - 1], 0, v, 0, DIM)));
+    r += recall(index.similarTo(id, 10), top.result());
+  }
+  assert.ok(r / 100 >= 0.95, `recall@10 ${r / 100}`);
+  assert.ok(dot(index.get(5)!, 0, low[4], 0, DIM) > 0.99, 'decoded from the projection');
+});
