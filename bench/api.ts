@@ -20,6 +20,8 @@ export interface ApiBenchOptions {
   seconds?: number;
   port?: number;
   log?: (line: string) => void;
+  /** Only the look-alike rows (unfiltered, one genre, a year range) after the `__typename` baseline. */
+  similarOnly?: boolean;
 }
 
 export async function benchIndex(opts: ApiBenchOptions, queries = 1000): Promise<Record<string, number>> {
@@ -208,6 +210,7 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
         query: 'query($l: [ID!]!) { recommendations(liked: $l, k: 10) { score movie { id } because { id } } }',
         variables: { l: [String(pick()), String(pick())] },
       });
+    if (opts.similarOnly) return out;
     record('recommendations(2 liked, k:10) c16', await cannon(url, 16, seconds, recs));
     const page = JSON.stringify({
       query: '{ movies(first: 20, filter: {genres: [COMEDY]}) { totalCount edges { node { title predictedGenres { genre probability } } } } }',
