@@ -145,7 +145,7 @@ export async function startServerProcess(opts: ApiBenchOptions): Promise<{ base:
   };
   const base = `http://127.0.0.1:${port}`;
   try {
-    await waitReady(base, 180_000);
+    await waitReady(base, 600_000); // generous: on a loaded 2-core machine loading 22k vectors alone takes minutes
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\nserver stderr:\n${stderr}`, { cause: err });

@@ -146,7 +146,10 @@ export class CosineIndex {
       if (out.length === k) return out;
     }
     const v = this.vectors.subarray(slot * this.dim, (slot + 1) * this.dim);
-    return this.search(v, k, filter, new Set([id]));
+    // The item's stored projection spares a filtered scan projecting the query.
+    const d = this.opts.projectDims;
+    const qp = this.basis ? this.proj.subarray(slot * d, (slot + 1) * d) : undefined;
+    return this.searchWith(v, qp, k, filter, new Set([id]));
   }
 
   /**
@@ -158,6 +161,11 @@ export class CosineIndex {
    * `rerankPerK * k` reranked at full precision.
    */
   search(query: Float32Array, k: number, filter?: IdFilter, exclude: ReadonlySet<number> = NO_IDS): Hit[] {
+    return this.searchWith(query, undefined, k, filter, exclude);
+  }
+
+  /** `search`, given the query's projection when it is at hand. */
+  private searchWith(query: Float32Array, queryProj: Float32Array | undefined, k: number, filter?: IdFilter, exclude: ReadonlySet<number> = NO_IDS): Hit[] {
     if (k <= 0 || this.size === 0) return [];
     const admit = exclude.size ? (id: number) => !exclude.has(id) && (!filter || filter(id)) : filter;
     if (!this.hnsw || this.size < this.opts.exactBelow) return this.exact(query, k, admit);
@@ -186,7 +194,7 @@ export class CosineIndex {
       }
       if (out.length === k) return out;
     }
-    return this.scanSlots(query, k, this.admitted, n);
+    return this.scanSlots(query, queryProj, k, this.admitted, n);
   }
 
   /** Fills `this.admitted` with the live slots whose ids pass `admit`; returns how many. */
@@ -203,14 +211,17 @@ export class CosineIndex {
   }
 
   /** Top k among `slots[0..n)`: by projection then exact rerank when there are many, else exactly. */
-  private scanSlots(query: Float32Array, k: number, slots: Int32Array, n: number): Hit[] {
+  private scanSlots(query: Float32Array, queryProj: Float32Array | undefined, k: number, slots: Int32Array, n: number): Hit[] {
     const d = this.opts.projectDims;
     const candidates = Math.max(64, this.opts.rerankPerK * k);
     let chosen: ArrayLike<number> = slots;
     let m = n;
     if (this.basis && n > 2 * candidates) {
-      const qp = new Float32Array(d);
-      project(this.basis, d, this.dim, query, 0, qp, 0);
+      let qp = queryProj;
+      if (!qp) {
+        qp = new Float32Array(d);
+        project(this.basis, d, this.dim, query, 0, qp, 0);
+      }
       const top = new TopK(candidates);
       const proj = this.proj;
       for (let i = 0; i < n; i++) {
