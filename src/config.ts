@@ -40,9 +40,9 @@ export type IndexStorage = (typeof INDEX_STORAGES)[number];
 export interface IndexConfig {
   /**
    * MARQUEE_INDEX_STORAGE (auto). fp32: the full vectors, an HNSW graph on them and a precomputed
-   * neighbour list per poster (about 10.6 KB per poster at 1,280 dimensions); compact: int8 codes of a
-   * 256-dimensional projection and an HNSW graph on a 64-dimensional one (about 0.75 KB per poster, no
-   * neighbour lists); auto: fp32 up to `compactAbove` posters, compact above (docs/benchmarks.md).
+   * neighbour list per poster (about 10.6 KB per poster at 1,280 dimensions); compact: int8 codes of the
+   * vectors and an HNSW graph on their 64-dimensional projection (about 1.7 KB per poster, no neighbour
+   * lists); auto: fp32 up to `compactAbove` posters, compact above (docs/benchmarks.md).
    */
   storage: IndexStorage;
   /** MARQUEE_INDEX_COMPACT_ABOVE (150000): where auto switches to compact storage. */
