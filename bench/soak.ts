@@ -53,6 +53,7 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
       PORT: String(port),
       HOST: '127.0.0.1',
       NODE_ENV: 'production',
+      MARQUEE_DEVICE: 'cpu',
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -66,15 +67,16 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
     return j.data as Record<string, unknown>;
   };
   try {
-    const deadline = Date.now() + 300_000;
+    // Ready: the index is loaded and a model is active (/readyz). The HNSW graph may still be building
+    // (exact search until then; its build is part of what the server's memory goes through).
+    const deadline = Date.now() + 900_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`server exited:\n${stderr}`);
-      try {
-        const r = (await post('{ serverInfo { indexGraphReady } }')) as { serverInfo: { indexGraphReady: boolean } };
-        if (r.serverInfo.indexGraphReady) break;
-      } catch {
-        /* not up yet */
-      }
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ok) break;
       if (Date.now() > deadline) throw new Error(`server not ready:\n${stderr}`);
       await new Promise((r) => setTimeout(r, 500));
     }

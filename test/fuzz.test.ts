@@ -87,7 +87,7 @@ before(async () => {
 after(() => server.stop());
 
 describe('fuzzing', () => {
-  test(`schema-driven GraphQL fuzzer: ${CASES} cases, no internal errors, no 5xx, the server alive (seed ${SEED})`, async () => {
+  test(`schema-driven GraphQL fuzzer: ${CASES} cases, no internal errors, no 5xx, the server alive (seed ${SEED})`, async (t) => {
     const schema = buildSchema(fs.readFileSync(path.join(ROOT, 'schema.graphql'), 'utf8'));
     const ids = (await app.db.dataSource.query<Array<{ id: number }>>(`SELECT id FROM movie ORDER BY id LIMIT 20`)).map((r) => String(r.id));
     const cursors = ids.slice(0, 3).map((id) => Buffer.from(`movie:${id}`).toString('base64url'));
@@ -117,6 +117,7 @@ describe('fuzzing', () => {
       }
     };
     await Promise.all([worker(), worker(), worker(), worker()]);
+    t.diagnostic(`FUZZ_SEED=${SEED}: ${CASES} cases, ${counts.data} answered data, ${counts.errors} clear errors, ${failures.length} unclear`);
     assert.equal(failures.length, 0, `${failures.length} of ${CASES} cases unclear (reproduce: FUZZ_SEED=${SEED}):\n${failures.slice(0, 8).join('\n')}`);
     assert.ok(counts.data > CASES / 20, `a fair share of the cases answer data (${counts.data} data, ${counts.errors} errors)`);
     assert.equal((await fetch(url.replace(/graphql$/, 'healthz'))).status, 200);
