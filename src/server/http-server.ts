@@ -95,19 +95,16 @@ export class MarqueeServer {
    * listening socket stays open for the first two seconds: requests a client sent just before the
    * signal may still wait in the accept queue or a socket buffer, and closing the listener would
    * reset them. They are answered as usual (with `Connection: close`); requests that arrive later
-   * get 503 SERVICE_UNAVAILABLE.
+   * get 503 SERVICE_UNAVAILABLE. No connection is closed early as "idle": one whose request bytes
+   * the loop has not parsed yet looks idle, and closing it cut requests already sent.
    */
   async stop(graceMs = 10_000): Promise<void> {
     if (!this.closing) this.closingSince = Date.now();
     this.closing = true;
     if (this.httpServer) {
-      this.httpServer.closeIdleConnections();
       const deadline = Date.now() + graceMs;
       const settle = this.closingSince + ACCEPT_GRACE_MS;
-      while ((this.inFlight > 0 || Date.now() < settle) && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 25));
-        this.httpServer.closeIdleConnections();
-      }
+      while ((this.inFlight > 0 || Date.now() < settle) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
       const closed = new Promise<void>((resolve) => this.httpServer!.close(() => resolve()));
       this.httpServer.closeAllConnections();
       await closed;
