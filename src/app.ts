@@ -24,6 +24,7 @@ import { MovieService } from './services/movie.service';
 import { PosterQueryService } from './services/poster-query.service';
 import { PosterStore } from './services/poster-store';
 import { PosterTextService } from './services/poster-text.service';
+import { RecsEvaluationService } from './services/recs-evaluation.service';
 import { ServerStatusService } from './services/server-status.service';
 import { SimilarityService } from './services/similarity.service';
 import { TrainingJobService } from './services/training-job.service';
@@ -47,6 +48,7 @@ export class App {
   readonly movieAdmin: MovieAdminService;
   readonly training: TrainingJobService;
   readonly evaluation: EvaluationService;
+  readonly recsEvaluation: RecsEvaluationService;
   readonly status: ServerStatusService;
   readonly demo: DemoService;
   readonly tuning: BackboneTuningService;
@@ -84,6 +86,7 @@ export class App {
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net);
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
+    this.recsEvaluation = new RecsEvaluationService(movieRepo, embeddingRepo, config.ml.backbone);
     this.tuning = new BackboneTuningService(config.ml, config.storage, config.progress, embeddingRepo, movieRepo, this.posters, manifest);
     this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
     this.demo = new DemoService(this.importer, this.embedding, this.models);
