@@ -1,0 +1,131 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { InteractionEntity } from '../db/entities';
+
+/** A rating or like/dislike to store, as an import line gives it. */
+export interface InteractionWrite {
+  person: string;
+  movieId: number;
+  rating: number | null;
+  liked: boolean | null;
+  /** When it was given; null when the source has no time (the import's time is stored). */
+  ratedAt: Date | null;
+}
+
+export interface InteractionUpsertCounts {
+  inserted: number;
+  updated: number;
+  unchanged: number;
+  /** Of the unchanged: lines older than the stored rating of the same person and movie (which is kept). */
+  older: number;
+}
+
+/** The fields of a stored interaction, for fitting and for a person's taste. */
+export interface InteractionRow {
+  person: string;
+  movieId: number;
+  rating: number | null;
+  liked: boolean | null;
+  ratedAt: Date;
+}
+
+const COLUMNS = `person, movie_id AS "movieId", rating, liked, rated_at AS "ratedAt", updated_at AS "updatedAt"`;
+
+/** All SQL about interactions (ratings and likes). */
+export class InteractionRepository {
+  constructor(private readonly ds: DataSource) {}
+
+  /**
+   * Upserts a batch (at most one row per person and movie). A line with a time replaces the stored row
+   * only when it is newer (or as new, with other values), so an older line never overwrites a newer
+   * rating; a line without a time replaces it only when its values differ. A row left as it was counts
+   * as unchanged.
+   */
+  async upsertMany(rows: InteractionWrite[], em: EntityManager = this.ds.manager): Promise<InteractionUpsertCounts> {
+    const counts: InteractionUpsertCounts = { inserted: 0, updated: 0, unchanged: 0, older: 0 };
+    const timed = rows.filter((r) => r.ratedAt);
+    const untimed = rows.filter((r) => !r.ratedAt);
+    const run = async (batch: InteractionWrite[], time: string, when: string) => {
+      if (!batch.length) return;
+      const written = await em.query<Array<{ inserted: boolean }>>(
+        `INSERT INTO interaction AS i (person, movie_id, rating, liked, rated_at)
+         SELECT person, movie_id, rating, liked, ${time}
+         FROM unnest($1::text[], $2::int[], $3::real[], $4::boolean[], $5::timestamptz[]) AS t(person, movie_id, rating, liked, rated_at)
+         ON CONFLICT (person, movie_id) DO UPDATE
+           SET rating = EXCLUDED.rating, liked = EXCLUDED.liked, rated_at = EXCLUDED.rated_at, updated_at = now()
+           WHERE ${when}
+         RETURNING (xmax = 0) AS inserted`,
+        [
+          batch.map((r) => r.person),
+          batch.map((r) => r.movieId),
+          batch.map((r) => r.rating),
+          batch.map((r) => r.liked),
+          batch.map((r) => r.ratedAt?.toISOString() ?? null),
+        ],
+      );
+      const inserted = written.filter((w) => w.inserted).length;
+      counts.inserted += inserted;
+      counts.updated += written.length - inserted;
+      counts.unchanged += batch.length - written.length;
+    };
+    const differs = `(i.rating, i.liked) IS DISTINCT FROM (EXCLUDED.rating, EXCLUDED.liked)`;
+    // With a time: newer wins; as new wins only with other values (so a re-run changes nothing).
+    await run(timed, 'rated_at', `EXCLUDED.rated_at > i.rated_at OR (EXCLUDED.rated_at = i.rated_at AND ${differs})`);
+    // Without a time: the line is "now", but the same values again are no change.
+    await run(untimed, 'now()', differs);
+    if (counts.unchanged && timed.length) {
+      const [{ n }] = await em.query<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM interaction i
+         JOIN unnest($1::text[], $2::int[], $3::timestamptz[]) AS t(person, movie_id, rated_at) ON i.person = t.person AND i.movie_id = t.movie_id
+         WHERE i.rated_at > t.rated_at`,
+        [timed.map((r) => r.person), timed.map((r) => r.movieId), timed.map((r) => r.ratedAt!.toISOString())],
+      );
+      counts.older = n;
+    }
+    return counts;
+  }
+
+  /** Stores a person's rating or like/dislike of a movie, given now: it replaces any earlier one. */
+  async set(person: string, movieId: number, rating: number | null, liked: boolean | null): Promise<InteractionEntity> {
+    const rows = await this.ds.query<InteractionEntity[]>(
+      `INSERT INTO interaction AS i (person, movie_id, rating, liked, rated_at) VALUES ($1, $2, $3, $4, now())
+       ON CONFLICT (person, movie_id) DO UPDATE
+         SET rating = EXCLUDED.rating, liked = EXCLUDED.liked, rated_at = greatest(EXCLUDED.rated_at, i.rated_at), updated_at = now()
+       RETURNING ${COLUMNS}`,
+      [person, movieId, rating, liked],
+    );
+    return rows[0];
+  }
+
+  async remove(person: string, movieId: number): Promise<boolean> {
+    // A CTE makes this a SELECT: TypeORM returns [rows, affected] for a bare DELETE.
+    const rows = await this.ds.query<Array<{ n: number }>>(
+      `WITH d AS (DELETE FROM interaction WHERE person = $1 AND movie_id = $2 RETURNING 1) SELECT count(*)::int AS n FROM d`,
+      [person, movieId],
+    );
+    return rows[0].n > 0;
+  }
+
+  /** A person's interactions, newest first. */
+  async byPerson(person: string, limit?: number): Promise<InteractionEntity[]> {
+    return this.ds.query<InteractionEntity[]>(
+      `SELECT ${COLUMNS} FROM interaction WHERE person = $1 ORDER BY rated_at DESC, movie_id ${limit ? 'LIMIT $2' : ''}`,
+      limit ? [person, limit] : [person],
+    );
+  }
+
+  /** Every interaction (fitting the recommender): person, movie, rating or like, time. */
+  async all(): Promise<InteractionRow[]> {
+    return this.ds.query<InteractionRow[]>(`SELECT person, movie_id AS "movieId", rating, liked, rated_at AS "ratedAt" FROM interaction`);
+  }
+
+  /** Changes when any interaction is written or removed (count and latest write): a cheap "did anything change". */
+  async stamp(): Promise<string> {
+    const rows = await this.ds.query<Array<{ n: number; t: Date | null }>>(`SELECT count(*)::int AS n, max(updated_at) AS t FROM interaction`);
+    return `${rows[0].n}:${rows[0].t?.toISOString() ?? ''}`;
+  }
+
+  async count(): Promise<number> {
+    const rows = await this.ds.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM interaction`);
+    return rows[0].n;
+  }
+}
