@@ -41,47 +41,40 @@ export class InteractionRepository {
    * as unchanged.
    */
   async upsertMany(rows: InteractionWrite[], em: EntityManager = this.ds.manager): Promise<InteractionUpsertCounts> {
-    const counts: InteractionUpsertCounts = { inserted: 0, updated: 0, unchanged: 0, older: 0 };
-    const timed = rows.filter((r) => r.ratedAt);
-    const untimed = rows.filter((r) => !r.ratedAt);
-    const run = async (batch: InteractionWrite[], time: string, when: string) => {
-      if (!batch.length) return;
-      const written = await em.query<Array<{ inserted: boolean }>>(
-        `INSERT INTO interaction AS i (person, movie_id, rating, liked, rated_at)
-         SELECT person, movie_id, rating, liked, ${time}
-         FROM unnest($1::text[], $2::int[], $3::real[], $4::boolean[], $5::timestamptz[]) AS t(person, movie_id, rating, liked, rated_at)
+    if (!rows.length) return { inserted: 0, updated: 0, unchanged: 0, older: 0 };
+    // One statement: the stored rows are read once (primary key), and only the lines that change
+    // something reach the INSERT, so a re-run writes nothing.
+    const [r] = await em.query<Array<{ inserted: number; updated: number; older: number }>>(
+      `WITH t AS (
+         SELECT * FROM unnest($1::text[], $2::int[], $3::real[], $4::boolean[], $5::timestamptz[]) AS t(person, movie_id, rating, liked, rated_at)
+       ), c AS (
+         SELECT t.person, t.movie_id, t.rating, t.liked, coalesce(t.rated_at, now()) AS rated_at, t.rated_at IS NULL AS untimed,
+                i.person IS NOT NULL AS stored, i.rated_at AS stored_at,
+                (i.rating, i.liked) IS DISTINCT FROM (t.rating, t.liked) AS differs
+         FROM t LEFT JOIN interaction i ON i.person = t.person AND i.movie_id = t.movie_id
+       ), w AS (
+         INSERT INTO interaction AS i (person, movie_id, rating, liked, rated_at)
+         SELECT person, movie_id, rating, liked, rated_at FROM c
+         WHERE NOT stored
+            OR (untimed AND differs)
+            OR (NOT untimed AND (rated_at > stored_at OR (rated_at = stored_at AND differs)))
          ON CONFLICT (person, movie_id) DO UPDATE
            SET rating = EXCLUDED.rating, liked = EXCLUDED.liked, rated_at = EXCLUDED.rated_at, updated_at = now()
-           WHERE ${when}
-         RETURNING (xmax = 0) AS inserted`,
-        [
-          batch.map((r) => r.person),
-          batch.map((r) => r.movieId),
-          batch.map((r) => r.rating),
-          batch.map((r) => r.liked),
-          batch.map((r) => r.ratedAt?.toISOString() ?? null),
-        ],
-      );
-      const inserted = written.filter((w) => w.inserted).length;
-      counts.inserted += inserted;
-      counts.updated += written.length - inserted;
-      counts.unchanged += batch.length - written.length;
-    };
-    const differs = `(i.rating, i.liked) IS DISTINCT FROM (EXCLUDED.rating, EXCLUDED.liked)`;
-    // With a time: newer wins; as new wins only with other values (so a re-run changes nothing).
-    await run(timed, 'rated_at', `EXCLUDED.rated_at > i.rated_at OR (EXCLUDED.rated_at = i.rated_at AND ${differs})`);
-    // Without a time: the line is "now", but the same values again are no change.
-    await run(untimed, 'now()', differs);
-    if (counts.unchanged && timed.length) {
-      const [{ n }] = await em.query<Array<{ n: number }>>(
-        `SELECT count(*)::int AS n FROM interaction i
-         JOIN unnest($1::text[], $2::int[], $3::timestamptz[]) AS t(person, movie_id, rated_at) ON i.person = t.person AND i.movie_id = t.movie_id
-         WHERE i.rated_at > t.rated_at`,
-        [timed.map((r) => r.person), timed.map((r) => r.movieId), timed.map((r) => r.ratedAt!.toISOString())],
-      );
-      counts.older = n;
-    }
-    return counts;
+           WHERE EXCLUDED.rated_at >= i.rated_at -- a rating written meanwhile that is newer stays
+         RETURNING (xmax = 0) AS inserted
+       )
+       SELECT (SELECT count(*) FILTER (WHERE inserted) FROM w)::int AS inserted,
+              (SELECT count(*) FILTER (WHERE NOT inserted) FROM w)::int AS updated,
+              (SELECT count(*) FROM c WHERE stored AND NOT untimed AND stored_at > rated_at)::int AS older`,
+      [
+        rows.map((x) => x.person),
+        rows.map((x) => x.movieId),
+        rows.map((x) => x.rating),
+        rows.map((x) => x.liked),
+        rows.map((x) => x.ratedAt?.toISOString() ?? null),
+      ],
+    );
+    return { inserted: r.inserted, updated: r.updated, unchanged: rows.length - r.inserted - r.updated, older: r.older };
   }
 
   /** Stores a person's rating or like/dislike of a movie, given now: it replaces any earlier one. */

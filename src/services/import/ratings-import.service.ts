@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import readline from 'node:readline';
 import { parse } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
 import type { DataSource } from 'typeorm';
 import type { ImportConfig, ProgressConfig } from '../../config';
 import { badInput } from '../../errors';
@@ -105,20 +107,8 @@ export class RatingsImportService {
       let s = skips.get(reason);
       if (!s) skips.set(reason, (s = { reason, count: 0, lines: [], example: `line ${line}: ${message}` }));
       s.count++;
-      // The parser reports unreadable records ahead of the lines read, so keep the first line numbers in order.
-      if (s.lines.length < SKIP_LINES_KEPT || line < s.lines[s.lines.length - 1]) {
-        s.lines.push(line);
-        s.lines.sort((x, y) => x - y);
-        if (s.lines.length > SKIP_LINES_KEPT) s.lines.pop();
-        if (line <= s.lines[0]) s.example = `line ${line}: ${message}`;
-      }
+      if (s.lines.length < SKIP_LINES_KEPT) s.lines.push(line);
     };
-
-    const records = fs
-      .createReadStream(file)
-      .pipe(parse({ bom: true, info: true, relax_column_count: true, skip_empty_lines: true, skip_records_with_error: true, trim: true }));
-    // A record the parser cannot read (e.g. an unterminated quote) is skipped with its line.
-    records.on('skip', (err: Error & { lines?: number }) => skip(err.lines ?? 0, 'MALFORMED_LINE', err.message));
 
     let columns: { person: number; movie: number; rating: number; time: number; count: number } | undefined;
     let resolveMovie: (raw: string) => number | string = () => '';
@@ -138,8 +128,18 @@ export class RatingsImportService {
       progress?.update(summary.lines, bytes / size);
     };
 
-    for await (const rec of records as AsyncIterable<{ record: string[]; info: { lines: number; bytes: number } }>) {
-      const { record, info } = rec;
+    for await (const { line, text, bytes: at } of readLines(file)) {
+      let record: string[];
+      try {
+        record = splitCsvLine(text);
+      } catch (err) {
+        if (columns) {
+          summary.lines++;
+          skip(line, 'MALFORMED_LINE', (err as Error).message);
+          continue;
+        }
+        throw badInput('UNKNOWN_RATINGS_FORMAT', `${file}: the header cannot be read: ${(err as Error).message}`);
+      }
       if (!columns) {
         const header = record.map((h) => h.trim().toLowerCase());
         summary.format = detectFormat(header, file);
@@ -171,10 +171,13 @@ export class RatingsImportService {
         continue;
       }
       summary.lines++;
-      bytes = info.bytes;
-      const line = info.lines;
+      bytes = at;
       try {
         const write = parseLine(record, columns, timeRequired, resolveMovie);
+        if (typeof write === 'string') {
+          skip(line, 'UNKNOWN_MOVIE', write);
+          continue;
+        }
         const key = `${write.person}\u0000${write.movieId}`;
         const prev = batch.get(key);
         if (prev) {
@@ -200,6 +203,31 @@ export class RatingsImportService {
   }
 }
 
+/** The file's non-empty lines with their 1-based numbers and the bytes read so far (about: for the ETA). */
+async function* readLines(file: string): AsyncGenerator<{ line: number; text: string; bytes: number }> {
+  const lines = readline.createInterface({ input: fs.createReadStream(file, 'utf8'), crlfDelay: Infinity });
+  let n = 0;
+  let bytes = 0;
+  for await (const raw of lines) {
+    n++;
+    bytes += raw.length + 1;
+    const text = n === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+    if (text.trim()) yield { line: n, text, bytes };
+  }
+}
+
+/**
+ * One CSV line's fields, trimmed. Ratings lines are one record each: the common unquoted line is split
+ * directly (a CSV parser per line would cost several times more), a quoted one goes through csv-parse,
+ * and a quote left open is this line's error rather than a swallowed rest of the file.
+ */
+export function splitCsvLine(text: string): string[] {
+  if (!text.includes('"')) return text.split(',').map((f) => f.trim());
+  const records = parseSync(text, { relax_column_count: true, trim: true }) as string[][];
+  if (records.length !== 1) throw new Error('a line holds more than one record');
+  return records[0];
+}
+
 function detectFormat(header: string[], file: string): RatingsFormat {
   for (const [name, f] of Object.entries(FORMATS) as Array<[RatingsFormat, (typeof FORMATS)[RatingsFormat]]>) {
     if (header.includes(f.person) && header.includes(f.movie) && header.includes(f.rating)) return name;
@@ -216,12 +244,13 @@ export function normaliseImdbId(raw: string): string | undefined {
   return m ? `tt${m[1].padStart(7, '0')}` : undefined;
 }
 
+/** A line's rating to store, or the message saying its movie is unknown; a malformed line or bad rating throws a LineError. */
 function parseLine(
   record: string[],
   c: { person: number; movie: number; rating: number; time: number; count: number },
   timeRequired: boolean,
   resolveMovie: (raw: string) => number | string,
-): InteractionWrite {
+): InteractionWrite | string {
   if (record.length !== c.count && !(c.time === c.count - 1 && !timeRequired && record.length === c.count - 1)) {
     throw new LineError('MALFORMED_LINE', `${record.length} fields where the header has ${c.count}`);
   }
@@ -246,7 +275,8 @@ function parseLine(
       throw new LineError('MALFORMED_LINE', `timestamp "${rawTime.slice(0, 40)}" is neither Unix seconds nor an ISO date`);
   } else if (timeRequired) throw new LineError('MALFORMED_LINE', 'the timestamp is missing');
   const movie = resolveMovie(record[c.movie] ?? '');
-  if (typeof movie === 'string') throw new LineError('UNKNOWN_MOVIE', movie);
+  // The common skip (a movie not in the catalogue) comes back as its message, without an Error's stack.
+  if (typeof movie === 'string') return movie;
   return { person, movieId: movie, rating, liked, ratedAt };
 }
 
