@@ -223,7 +223,7 @@ async function* readLines(file: string): AsyncGenerator<{ line: number; text: st
  */
 export function splitCsvLine(text: string): string[] {
   if (!text.includes('"')) return text.split(',').map((f) => f.trim());
-  const records = parseSync(text, { relax_column_count: true, trim: true }) as string[][];
+  const records: string[][] = parseSync(text, { relax_column_count: true, trim: true });
   if (records.length !== 1) throw new Error('a line holds more than one record');
   return records[0];
 }
