@@ -82,6 +82,8 @@ export interface NetConfig {
 export interface ImportConfig {
   /** MARQUEE_IMPORT_BATCH (500): CSV rows committed per transaction. */
   batchSize: number;
+  /** MARQUEE_RATINGS_BATCH (5000): ratings lines upserted per transaction by `marquee import-ratings`. */
+  ratingsBatchSize: number;
 }
 
 export interface ProgressConfig {
@@ -155,7 +157,7 @@ export function loadConfig(env: Env = process.env): Config {
       publicUrl: (publicUrl ?? '').replace(/\/$/, ''),
     },
     net: { allowPrivateUrls: r.flag('MARQUEE_ALLOW_PRIVATE_URLS') },
-    import: { batchSize: r.int('MARQUEE_IMPORT_BATCH', 500, 1, 1_000_000) },
+    import: { batchSize: r.int('MARQUEE_IMPORT_BATCH', 500, 1, 1_000_000), ratingsBatchSize: r.int('MARQUEE_RATINGS_BATCH', 5000, 1, 1_000_000) },
     progress: { intervalMs: r.optionalInt('MARQUEE_PROGRESS_INTERVAL_MS', 0, 3_600_000), ci: env.CI === 'true' },
     mcp: {
       apiUrl:

@@ -10,6 +10,7 @@ import { formatReport } from '../ml/genre/training/trainer';
 import { formatSegment } from '../ml/recommendation/protocol';
 import { imageSource, readImageSource } from '../net/image-source';
 import { formatSummary } from '../services/import/import.service';
+import { formatRatingsSummary } from '../services/import/ratings-import.service';
 import { MarqueeServer } from '../server/http-server';
 import { intFlag, ParsedArgs, stringFlag, UsageError } from './args';
 
@@ -86,6 +87,20 @@ export const COMMANDS: Record<string, Command> = {
       });
       for (const s of summary.skipped) out(`skipped line ${s.line}: ${s.reason}: ${s.message}`);
       out(`${formatSummary(summary)} (${summary.seconds.toFixed(1)} s)`);
+    },
+  },
+
+  'import-ratings': {
+    booleanFlags: ['quiet'],
+    async run(app, args) {
+      const file = args.positionals[0];
+      if (!file) throw new UsageError('import-ratings needs a ratings CSV path');
+      const summary = await app.ratingsImport.importFile(file, {
+        links: stringFlag(args, 'links'),
+        batchSize: intFlag(args, 'batch') || undefined,
+        progress: !args.flags.has('quiet'),
+      });
+      for (const line of formatRatingsSummary(summary)) out(line);
     },
   },
 

@@ -11,6 +11,9 @@ commands:
   serve                                   serve the GraphQL API on HOST:PORT
   migrate                                 apply database migrations
   import <movies.csv> [--limit N] [--allow-private-urls]
+  import-ratings <ratings.csv> [--links links.csv] [--batch N]
+                                          MovieLens userId,movieId,rating,timestamp (joined through links.csv,
+                                          by default the one beside it) or user,imdb_id,rating[,timestamp]
   embed [--limit N] [--batch N]           embed posters lacking an embedding for the active backbone (batch 32)
   train [--epochs N] [--seed N] [--activate]
   evaluate [--csv other.csv] [--json out.json]
