@@ -10,7 +10,13 @@ import { gaussian, mulberry32 } from './random';
  * Cost: sample * dim^2 / 2 for the moment matrix plus `iterations` * dim^2 * d for the subspace
  * iteration (a few seconds on one core for 2,000 samples of 1,280 dimensions and d = 96).
  */
-export function dominantSubspace(vectors: Float32Array, rows: number, dim: number, d: number, opts: { sample?: number; iterations?: number; seed?: number } = {}): Float32Array {
+export function dominantSubspace(
+  vectors: Float32Array,
+  rows: number,
+  dim: number,
+  d: number,
+  opts: { sample?: number; iterations?: number; seed?: number } = {},
+): Float32Array {
   return topSubspace(secondMoment(vectors, rows, dim, opts.sample ?? 2000), dim, d, opts);
 }
 
