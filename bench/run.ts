@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only embedding,training,index,api,explorer,demo,soak] [--data-dir ./data] [--port N] [--soak-seconds 600]`: measures and writes
+ * `npm run bench [-- --only embedding,training,index,api,filtered,explorer,demo,soak] [--data-dir ./data] [--port N] [--soak-seconds 600]`: measures and writes
  * docs/benchmarks.md. The training, index, API and explorer sections need a data directory holding the full
  * poster set: `npx marquee import ../shared/data/posters/movies.csv && npx marquee embed && npx marquee train --activate`.
  */
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   }
 
   const haveData = fs.existsSync(path.join(dataDir, 'pglite'));
-  if (!haveData && ['training', 'index', 'api', 'explorer', 'soak'].some((s) => only.includes(s))) {
+  if (!haveData && ['training', 'index', 'api', 'filtered', 'explorer', 'soak'].some((s) => only.includes(s))) {
     log(`no data directory at ${dataDir}: training, index, API and explorer sections skipped (import, embed and train first)`);
   }
   if (haveData && only.includes('training')) {
@@ -94,6 +94,14 @@ async function main(): Promise<void> {
     section(
       'api',
       `## GraphQL API over loopback (server child process, NODE_ENV=production; autocannon, 10 s per row)\n\n${table(await benchApi({ dataDir, modelsDir, postersDir, log, port }))}`,
+    );
+  }
+
+  if (haveData && only.includes('filtered')) {
+    log('== filtered');
+    section(
+      'filtered',
+      `## Filtered look-alikes: one genre, a year range, against no filter in the same run (server child process, NODE_ENV=production; autocannon, 10 s per row)\n\n${table(await benchApi({ dataDir, modelsDir, postersDir, log, port, similarOnly: true }))}`,
     );
   }
 
@@ -146,7 +154,7 @@ async function main(): Promise<void> {
   for (const m of generated.matchAll(/<!-- section:(\w+) -->\n[\s\S]*?(?=<!-- section:|$)/g)) {
     if (!sections.has(m[1])) sections.set(m[1], m[0].trimEnd());
   }
-  const order = ['embedding', 'training', 'index', 'api', 'explorer', 'soak', 'demo'];
+  const order = ['embedding', 'training', 'index', 'api', 'filtered', 'explorer', 'soak', 'demo'];
   const ordered = [...sections.entries()].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([, text]) => text);
   const header = `# Benchmarks\n\nEach section is stamped with the machine, date and command that produced it.\n`;
   // Keep hand-written sections (those after the generated marker) across runs.
