@@ -99,6 +99,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'import-ratings': {
+    valueFlags: ['links', 'batch'],
     booleanFlags: ['quiet'],
     async run(app, args) {
       const file = args.positionals[0];
@@ -230,6 +231,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'evaluate-recs': {
+    valueFlags: ['ratings', 'links', 'json', 'folds', 'seed'],
     booleanFlags: ['quiet'],
     async run(app, args) {
       const ratings = stringFlag(args, 'ratings') ?? DEFAULT_RATINGS_CSV;
