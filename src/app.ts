@@ -5,6 +5,7 @@ import { Database } from './db/database';
 import { loadBackbone, manifestDirs, type BackboneManifest } from './ml/backbone/manifest';
 import type { ImageEmbedderFactory } from './ml/embedding/image-embedder';
 import { ApiKeyRepository } from './repositories/api-key.repository';
+import { InteractionRepository } from './repositories/interaction.repository';
 import { EmbeddingRepository } from './repositories/embedding.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
 import { MovieRepository } from './repositories/movie.repository';
@@ -18,12 +19,14 @@ import { EvaluationService } from './services/evaluation.service';
 import { GenreEvidenceService } from './services/genre-evidence.service';
 import { GenreModelService } from './services/genre-model.service';
 import { ImportService } from './services/import/import.service';
+import { RatingsImportService } from './services/import/ratings-import.service';
 import { MovieCatalog } from './services/movie-catalog';
 import { MovieAdminService } from './services/movie-admin.service';
 import { MovieService } from './services/movie.service';
 import { PosterQueryService } from './services/poster-query.service';
 import { PosterStore } from './services/poster-store';
 import { PosterTextService } from './services/poster-text.service';
+import { RecsEvaluationService } from './services/recs-evaluation.service';
 import { ServerStatusService } from './services/server-status.service';
 import { SimilarityService } from './services/similarity.service';
 import { TrainingJobService } from './services/training-job.service';
@@ -37,6 +40,7 @@ export class App {
   readonly posters: PosterStore;
   readonly movies: MovieService;
   readonly importer: ImportService;
+  readonly ratingsImport: RatingsImportService;
   readonly apiKeys: ApiKeyService;
   readonly embedding: EmbeddingService;
   readonly posterTexts: PosterTextService;
@@ -47,6 +51,7 @@ export class App {
   readonly movieAdmin: MovieAdminService;
   readonly training: TrainingJobService;
   readonly evaluation: EvaluationService;
+  readonly recsEvaluation: RecsEvaluationService;
   readonly status: ServerStatusService;
   readonly demo: DemoService;
   readonly tuning: BackboneTuningService;
@@ -63,6 +68,8 @@ export class App {
     this.posters = new PosterStore(config.storage.dataDir);
     this.movies = new MovieService(movieRepo);
     this.importer = new ImportService(ds, movieRepo, this.posters, config.import, config.progress);
+    const interactionRepo = new InteractionRepository(ds);
+    this.ratingsImport = new RatingsImportService(ds, interactionRepo, movieRepo, config.import, config.progress);
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
     this.embedding = new EmbeddingService(config.ml.backbone, createEmbedder, config.progress, embeddingRepo, this.posters);
     this.posterTexts = new PosterTextService(config.ocr, config.progress, new PosterTextRepository(ds), this.posters);
@@ -84,6 +91,7 @@ export class App {
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net);
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
+    this.recsEvaluation = new RecsEvaluationService(movieRepo, embeddingRepo, config.ml.backbone);
     this.tuning = new BackboneTuningService(config.ml, config.storage, config.progress, embeddingRepo, movieRepo, this.posters, manifest);
     this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
     this.demo = new DemoService(this.importer, this.embedding, this.models);
@@ -91,6 +99,7 @@ export class App {
       .register(PosterStore, this.posters)
       .register(MovieService, this.movies)
       .register(ImportService, this.importer)
+      .register(RatingsImportService, this.ratingsImport)
       .register(ApiKeyService, this.apiKeys)
       .register(EmbeddingService, this.embedding)
       .register(PosterTextService, this.posterTexts)
@@ -108,9 +117,21 @@ export class App {
    * Opens the database and builds the services. `embedder` replaces the ONNX Runtime embedder (started
    * on first use, on the configured backbone and device).
    */
-  static async open(config: Config, opts: { migrate?: boolean; embedder?: ImageEmbedderFactory } = {}): Promise<App> {
-    const db = await Database.open({ url: config.database.url, dataDir: config.storage.dataDir, migrate: opts.migrate });
-    return new App(config, db, opts.embedder ?? onnxEmbedder(config.ml));
+  static async open(
+    config: Config,
+    opts: { migrate?: boolean; embedder?: ImageEmbedderFactory; share?: 'serve' | 'command' | 'exclusive'; command?: string } = {},
+  ): Promise<App> {
+    const db = await Database.open({
+      url: config.database.url,
+      dataDir: config.storage.dataDir,
+      // A guest on a running server's database leaves migrations to the server (it applied them at start).
+      migrate: opts.migrate,
+      share: opts.share,
+      command: opts.command,
+    });
+    const app = new App(config, db, opts.embedder ?? onnxEmbedder(config.ml));
+    app.posters.removeStaleTemp();
+    return app;
   }
 
   /**

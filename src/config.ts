@@ -7,6 +7,7 @@
  * `loadConfig` with one of EnvReader's typed readers, and document it in the README. A bad value is
  * reported with the variable's name, together with every other bad value, as one BAD_CONFIG error.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from './errors';
 import { DEVICES, type Device } from './ml/backbone/device';
@@ -23,7 +24,11 @@ export interface StorageConfig {
 }
 
 export interface MlConfig {
-  /** MARQUEE_MODELS_DIR (./models): backbone weights, checked against their manifest's sha256. */
+  /**
+   * MARQUEE_MODELS_DIR: backbone weights, checked against their manifest's sha256. Default `./models`,
+   * or `../shared/models` when there is no `./models` but that one exists (this project's layout, so
+   * that a fresh clone's `npx marquee demo` and `npm start` find the weights).
+   */
   modelsDir: string;
   /** MARQUEE_BACKBONES_DIR (unset): extra backbone manifests, searched before the built-in ones. */
   backbonesDir: string | undefined;
@@ -82,6 +87,8 @@ export interface NetConfig {
 export interface ImportConfig {
   /** MARQUEE_IMPORT_BATCH (500): CSV rows committed per transaction. */
   batchSize: number;
+  /** MARQUEE_RATINGS_BATCH (5000): ratings lines upserted per transaction by `marquee import-ratings`. */
+  ratingsBatchSize: number;
 }
 
 export interface ProgressConfig {
@@ -114,6 +121,13 @@ export interface Config {
 /** Where `marquee mcp` finds the API unless MARQUEE_API_URL says otherwise: `npm start`'s default address. */
 export const DEFAULT_API_URL = 'http://127.0.0.1:4000/graphql';
 
+/** `./models`, unless it is missing and the shared folder beside the project has models (see MlConfig.modelsDir). */
+export function defaultModelsDir(cwd = process.cwd()): string {
+  const own = path.resolve(cwd, 'models');
+  const shared = path.resolve(cwd, '../shared/models');
+  return !fs.existsSync(own) && fs.existsSync(shared) ? shared : own;
+}
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Every invalid variable at once, each named with the value it had. */
@@ -133,7 +147,7 @@ export function loadConfig(env: Env = process.env): Config {
     database: { url: r.optional('DATABASE_URL') },
     storage: { dataDir: r.path('MARQUEE_DATA_DIR', './data') },
     ml: {
-      modelsDir: r.path('MARQUEE_MODELS_DIR', './models'),
+      modelsDir: r.path('MARQUEE_MODELS_DIR', defaultModelsDir()),
       backbonesDir: r.optionalPath('MARQUEE_BACKBONES_DIR'),
       backbone: r.optional('MARQUEE_BACKBONE', (v) => (BACKBONE_ID.test(v) ? undefined : 'must be a backbone manifest id')) ?? DEFAULT_BACKBONE,
       device: r.oneOf('MARQUEE_DEVICE', DEVICES, 'auto'),
@@ -155,7 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
       publicUrl: (publicUrl ?? '').replace(/\/$/, ''),
     },
     net: { allowPrivateUrls: r.flag('MARQUEE_ALLOW_PRIVATE_URLS') },
-    import: { batchSize: r.int('MARQUEE_IMPORT_BATCH', 500, 1, 1_000_000) },
+    import: { batchSize: r.int('MARQUEE_IMPORT_BATCH', 500, 1, 1_000_000), ratingsBatchSize: r.int('MARQUEE_RATINGS_BATCH', 5000, 1, 1_000_000) },
     progress: { intervalMs: r.optionalInt('MARQUEE_PROGRESS_INTERVAL_MS', 0, 3_600_000), ci: env.CI === 'true' },
     mcp: {
       apiUrl:

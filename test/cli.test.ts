@@ -7,7 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { firstRunMessage, FIRST_RUN_STEPS } from '../src/presentation/first-run';
-import { CLI, cleanupAll, MODELS_DIR, POSTERS_DIR, sampleSubset, tmpDir } from './support';
+import { launchChromium } from './clients/chromium';
+import { ratingsSlice } from './ratings-support';
+import { CLI, cleanupAll, MODELS_DIR, POSTERS_DIR, ROOT, sampleSubset, tmpDir } from './support';
 
 after(cleanupAll);
 
@@ -21,7 +23,11 @@ interface Run {
   stderr: string;
 }
 
-function marquee(args: string[], opts: { killWhen?: (out: string) => boolean; env?: Record<string, string> } = {}): Promise<Run> {
+/**
+ * Runs `marquee args`. `killWhen` sees the output so far: true kills the process at once; a promise
+ * kills it once the promise settles (the test awaits that promise itself for its outcome).
+ */
+function marquee(args: string[], opts: { killWhen?: (out: string) => boolean | Promise<unknown>; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       env: {
@@ -37,8 +43,15 @@ function marquee(args: string[], opts: { killWhen?: (out: string) => boolean; en
     });
     let stdout = '';
     let stderr = '';
+    let stopping = false;
     const check = () => {
-      if (opts.killWhen && !child.killed && opts.killWhen(stdout + stderr)) child.kill('SIGKILL');
+      if (!opts.killWhen || stopping) return;
+      const when = opts.killWhen(stdout + stderr);
+      if (when === false) return;
+      stopping = true;
+      void Promise.resolve(when)
+        .catch(() => undefined)
+        .finally(() => child.kill('SIGKILL'));
     };
     child.stdout.on('data', (d) => ((stdout += d), check()));
     child.stderr.on('data', (d) => ((stderr += d), check()));
@@ -144,6 +157,25 @@ describe('marquee CLI', () => {
     assert.match(missing.stderr, /error \[FILE_NOT_FOUND\]/);
   });
 
+  test('import-ratings reports counts, skip reasons with line numbers and progress; a re-run reports every line unchanged', async () => {
+    const slice = ratingsSlice(tmpDir(), 50);
+    const first = await marquee(['import-ratings', slice.ratings]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /import-ratings \d+ lines · [\d.]+\/s · ETA/);
+    const m = /MovieLens ratings \(links .*links\.csv\): (\d+) lines: imported (\d+), updated 0, unchanged 0, skipped (\d+) \([\d.]+ s\)/.exec(first.stdout);
+    assert.ok(m, first.stdout);
+    assert.equal(Number(m[1]), slice.lines.length);
+    assert.ok(Number(m[2]) > 0, 'ratings of the imported movies are stored');
+    assert.equal(Number(m[2]) + Number(m[3]), slice.lines.length);
+    assert.match(first.stdout, /skipped \d+ UNKNOWN_MOVIE: lines \d+, \d+, \d+, \d+, \d+, … \(e\.g\. line \d+: MovieLens movie \d+/);
+    const again = await marquee(['import-ratings', slice.ratings, '--quiet']);
+    assert.match(again.stdout, new RegExp(`imported 0, updated 0, unchanged ${m[2]}, skipped ${m[3]}`));
+    const missing = await marquee(['import-ratings', path.join(work, 'nope.csv')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /error \[FILE_NOT_FOUND\]/);
+    assert.equal((await marquee(['import-ratings'])).code, 2);
+  });
+
   test('apikey, migrate, usage errors', async () => {
     const k = await marquee(['apikey', 'create', '--role', 'user']);
     assert.equal(k.code, 0, k.stderr);
@@ -158,11 +190,41 @@ describe('marquee CLI', () => {
   });
 });
 
+/** The commands the explorer's empty state lists, read in Chromium (and kept as a screenshot). */
+async function firstRunSteps(explorer: string): Promise<string[]> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(explorer, { timeout: 60_000 });
+    const firstRun = page.locator('.first-run');
+    await firstRun.waitFor({ timeout: 60_000 });
+    assert.equal(await firstRun.locator('h2').textContent(), 'No posters yet');
+    const artifacts = path.join(ROOT, 'test-artifacts/first-run');
+    fs.mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: path.join(artifacts, 'explorer-empty.png') });
+    return await firstRun.locator('dt code').allTextContents();
+  } finally {
+    await browser.close();
+  }
+}
+
 describe('marquee first run', () => {
-  test('serve on an empty database logs the commands that load posters, and where the explorer is', async () => {
-    const r = await marquee(['serve'], { env: { MARQUEE_DATA_DIR: tmpDir(), PORT: '0' }, killWhen: (out) => out.includes(FIRST_RUN_STEPS.at(-1)!.command) });
-    assert.match(r.stdout, /GraphQL at http:\/\/127\.0\.0\.1:\d+\/graphql .*the poster explorer at http:\/\/127\.0\.0\.1:\d+\/\n/);
+  test('serve on an empty database logs the commands that load posters, and the explorer (in Chromium) shows the same', async () => {
+    let shown: Promise<string[]> | undefined;
+    const r = await marquee(['serve'], {
+      env: { MARQUEE_DATA_DIR: tmpDir(), PORT: '0' },
+      killWhen: (out) => {
+        const explorer = /the poster explorer at (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(out)?.[1];
+        if (!explorer || !out.includes(FIRST_RUN_STEPS.at(-1)!.command)) return false;
+        return (shown = firstRunSteps(explorer));
+      },
+    });
     assert.ok(r.stdout.includes(firstRunMessage()), r.stdout);
+    assert.ok(shown, r.stdout);
+    assert.deepEqual(
+      await shown,
+      FIRST_RUN_STEPS.map((s) => s.command),
+    );
   });
 
   test('demo imports, embeds, trains and activates with progress; a re-run changes and trains nothing', async () => {

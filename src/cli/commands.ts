@@ -7,8 +7,10 @@ import { firstRunMessage } from '../presentation/first-run';
 import type { AppError } from '../errors';
 import { ERA_TEST_BEFORE } from '../ml/genre/training/era-split';
 import { formatReport } from '../ml/genre/training/trainer';
+import { formatSegment } from '../ml/recommendation/protocol';
 import { imageSource, readImageSource } from '../net/image-source';
 import { formatSummary } from '../services/import/import.service';
+import { formatRatingsSummary } from '../services/import/ratings-import.service';
 import { MarqueeServer } from '../server/http-server';
 import { intFlag, ParsedArgs, stringFlag, UsageError } from './args';
 
@@ -16,6 +18,8 @@ import { intFlag, ParsedArgs, stringFlag, UsageError } from './args';
 export interface AppCommand {
   client?: undefined;
   booleanFlags?: string[];
+  /** The options that take a value; any other option is refused. */
+  valueFlags?: string[];
   /** Whether opening the app applies pending migrations first. */
   migrate?: boolean;
   /** Returns true when the command keeps running and closes the app itself. */
@@ -25,6 +29,7 @@ export interface AppCommand {
 /** A client of a running server (mcp): never opens the database. */
 export interface ClientCommand {
   booleanFlags?: string[];
+  valueFlags?: string[];
   client: true;
   run(config: Config, args: ParsedArgs): Promise<void>;
 }
@@ -33,6 +38,11 @@ export type Command = AppCommand | ClientCommand;
 
 /** What `marquee demo` loads without an argument (paths as in the README, from the project root). */
 export const DEFAULT_DEMO_CSV = '../shared/data/posters/sample.csv';
+/** What `marquee evaluate-recs` reads without --ratings. */
+export const DEFAULT_RATINGS_CSV = '../shared/data/ratings/ratings.csv';
+
+/** How long SIGTERM waits for in-flight responses before closing their connections. */
+export const SHUTDOWN_GRACE_MS = 20_000;
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -40,7 +50,7 @@ export const COMMANDS: Record<string, Command> = {
   serve: {
     async run(app) {
       const orphans = await app.training.failOrphans();
-      if (orphans) process.stderr.write(`marquee: marked ${orphans} interrupted training job(s) FAILED\n`);
+      if (orphans) process.stderr.write(`marquee: marked ${orphans} interrupted training job(s) INTERRUPTED\n`);
       // Load the index while the server starts answering; similarity queries wait for it.
       void app.similarity.ready().catch((err) => process.stderr.write(`marquee: index load failed: ${err}\n`));
       app.preloadEmbedderLibrary();
@@ -52,8 +62,9 @@ export const COMMANDS: Record<string, Command> = {
       const shutdown = async (signal: string) => {
         if (stopping) return;
         stopping = true;
-        process.stderr.write(`marquee: ${signal}, finishing in-flight requests\n`);
-        await server.stop();
+        process.stderr.write(`marquee: ${signal}, finishing in-flight requests (up to ${SHUTDOWN_GRACE_MS / 1000} s) and stopping any retrain\n`);
+        // A running retrain stops at its next step and is marked INTERRUPTED, while the responses finish.
+        await Promise.all([server.stop(SHUTDOWN_GRACE_MS), app.training.abort('interrupted: the server shut down')]);
         await app.close();
         process.stderr.write('marquee: stopped\n');
       };
@@ -72,6 +83,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   import: {
+    valueFlags: ['limit'],
     booleanFlags: ['allow-private-urls', 'quiet'],
     async run(app, args) {
       const csv = args.positionals[0];
@@ -86,10 +98,30 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
 
-  embed: {
+  'import-ratings': {
+    valueFlags: ['links', 'batch'],
     booleanFlags: ['quiet'],
     async run(app, args) {
-      const r = await app.embedding.embedMissing({ limit: intFlag(args, 'limit'), batchSize: intFlag(args, 'batch'), progress: !args.flags.has('quiet') });
+      const file = args.positionals[0];
+      if (!file) throw new UsageError('import-ratings needs a ratings CSV path');
+      const summary = await app.ratingsImport.importFile(file, {
+        links: stringFlag(args, 'links'),
+        batchSize: intFlag(args, 'batch') || undefined,
+        progress: !args.flags.has('quiet'),
+      });
+      for (const line of formatRatingsSummary(summary)) out(line);
+    },
+  },
+
+  embed: {
+    valueFlags: ['limit', 'batch'],
+    booleanFlags: ['quiet'],
+    async run(app, args) {
+      const r = await app.embedding.embedMissing({
+        limit: intFlag(args, 'limit'),
+        batchSize: intFlag(args, 'batch', { min: 1, max: 1024 }),
+        progress: !args.flags.has('quiet'),
+      });
       for (const f of r.failed) out(`failed movie ${f.movieId}: ${f.reason}: ${f.message}`);
       const info = await app.embedding.info();
       out(
@@ -102,6 +134,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   ocr: {
+    valueFlags: ['limit'],
     booleanFlags: ['quiet'],
     async run(app, args) {
       const r = await app.posterTexts.readMissing({ limit: intFlag(args, 'limit'), progress: !args.flags.has('quiet') });
@@ -113,6 +146,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'tune-backbone': {
+    valueFlags: ['split', 'id', 'epochs', 'seed'],
     booleanFlags: ['quiet'],
     async run(app, args) {
       const split = stringFlag(args, 'split') ?? 'random';
@@ -120,7 +154,7 @@ export const COMMANDS: Record<string, Command> = {
       const m = await app.tuning.tune({
         split,
         id: stringFlag(args, 'id'),
-        epochs: intFlag(args, 'epochs'),
+        epochs: intFlag(args, 'epochs', { min: 1, max: 500 }),
         seed: intFlag(args, 'seed'),
         progress: !args.flags.has('quiet'),
       });
@@ -132,10 +166,11 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   train: {
+    valueFlags: ['epochs', 'seed'],
     booleanFlags: ['activate', 'quiet', 'no-text'],
     async run(app, args) {
       const outcome = await app.models.train({
-        epochs: intFlag(args, 'epochs'),
+        epochs: intFlag(args, 'epochs', { min: 1, max: 500 }),
         seed: intFlag(args, 'seed'),
         activate: args.flags.has('activate'),
         text: !args.flags.has('no-text'),
@@ -149,6 +184,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   evaluate: {
+    valueFlags: ['csv', 'json', 'split', 'limit', 'seed'],
     booleanFlags: ['quiet', 'no-text'],
     async run(app, args) {
       const csv = stringFlag(args, 'csv');
@@ -189,6 +225,33 @@ export const COMMANDS: Record<string, Command> = {
       }
       if (json) {
         fs.writeFileSync(json, JSON.stringify(result, null, 2));
+        out(`wrote ${json}`);
+      }
+    },
+  },
+
+  'evaluate-recs': {
+    valueFlags: ['ratings', 'links', 'json', 'folds', 'seed'],
+    booleanFlags: ['quiet'],
+    async run(app, args) {
+      const ratings = stringFlag(args, 'ratings') ?? DEFAULT_RATINGS_CSV;
+      const json = stringFlag(args, 'json');
+      const quiet = args.flags.has('quiet');
+      const r = await app.recsEvaluation.evaluate(
+        { ratings, links: stringFlag(args, 'links'), protocol: { seed: intFlag(args, 'seed'), folds: intFlag(args, 'folds') } },
+        (line) => {
+          if (!quiet) process.stderr.write(`${line}\n`);
+        },
+      );
+      out(formatSegment(r.warm));
+      out('');
+      out(formatSegment(r.cold));
+      out('');
+      out(
+        `chosen: ${r.chosen.name}; precision@10 ${r.warmRatio.toFixed(2)}x the best of popularity and item-kNN; cold-start recall@100 ${r.coldRatio.toFixed(2)}x the genre profile`,
+      );
+      if (json) {
+        fs.writeFileSync(json, JSON.stringify(r, null, 2));
         out(`wrote ${json}`);
       }
     },
@@ -241,14 +304,16 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   mcp: {
+    valueFlags: ['host', 'port'],
     client: true,
     booleanFlags: ['http'],
     async run(config, args) {
-      await runMcp(config.mcp, { http: args.flags.has('http'), host: stringFlag(args, 'host'), port: intFlag(args, 'port') });
+      await runMcp(config.mcp, { http: args.flags.has('http'), host: stringFlag(args, 'host'), port: intFlag(args, 'port', { min: 0, max: 65535 }) });
     },
   },
 
   apikey: {
+    valueFlags: ['role', 'label'],
     async run(app, args) {
       if (args.positionals[0] !== 'create') throw new UsageError('apikey needs the subcommand create');
       const role = stringFlag(args, 'role');

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { App } from '../app';
 import { loadConfig } from '../config';
 import { AppError } from '../errors';
-import { parseArgs, UsageError } from './args';
+import { checkFlags, parseArgs, UsageError } from './args';
 import { COMMANDS } from './commands';
 
 const USAGE = `usage: marquee <command> [options]
@@ -11,9 +11,14 @@ commands:
   serve                                   serve the GraphQL API on HOST:PORT
   migrate                                 apply database migrations
   import <movies.csv> [--limit N] [--allow-private-urls]
+  import-ratings <ratings.csv> [--links links.csv] [--batch N]
+                                          MovieLens userId,movieId,rating,timestamp (joined through links.csv,
+                                          by default the one beside it) or user,imdb_id,rating[,timestamp]
   embed [--limit N] [--batch N]           embed posters lacking an embedding for the active backbone (batch 32)
   train [--epochs N] [--seed N] [--activate]
   evaluate [--csv other.csv] [--json out.json]
+  evaluate-recs [--ratings ratings.csv] [--links links.csv] [--folds N] [--seed N] [--json out.json] [--quiet]
+                                          recommenders on MovieLens ratings (default ../shared/data/ratings), warm and cold start
   predict <image path or URL> [--verbose]
   apikey create --role admin|user [--label text]
   demo [movies.csv]                       import, embed, train and activate a small catalogue (default: the 400-poster sample)
@@ -32,9 +37,14 @@ export async function main(argv: string[]): Promise<void> {
   let app: App | undefined;
   try {
     const args = parseArgs(rest, command.booleanFlags ?? []);
+    checkFlags(args, name, [...(command.valueFlags ?? []), ...(command.booleanFlags ?? [])]);
     const config = loadConfig();
     if (command.client) return await command.run(config, args); // runs until its client or a signal ends it
-    app = await App.open(config, { migrate: command.migrate ?? true });
+    // A server owns the embedded data directory; any other command run meanwhile connects through its socket.
+    app = await App.open(config, { migrate: command.migrate ?? true, share: name === 'serve' ? 'serve' : 'command', command: `marquee ${argv.join(' ')}` });
+    if (app.db.guestOf !== undefined) {
+      process.stderr.write(`marquee: the server (pid ${app.db.guestOf}) holds ${config.storage.dataDir}; working through its database\n`);
+    }
     const keepOpen = await command.run(app, args);
     if (keepOpen) return; // long-running (serve) closes the app itself
   } catch (err) {

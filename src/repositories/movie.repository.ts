@@ -103,6 +103,12 @@ export class MovieRepository {
     return new Map(rows.map((r) => [r.id, r.year]));
   }
 
+  /** Movie id by IMDb id, for every movie that has one (importing ratings). */
+  async idsByImdbId(): Promise<Map<string, number>> {
+    const rows = await this.ds.query<Array<{ id: number; imdb_id: string }>>(`SELECT id, imdb_id FROM movie WHERE imdb_id IS NOT NULL`);
+    return new Map(rows.map((r) => [r.imdb_id, r.id]));
+  }
+
   async allIds(): Promise<number[]> {
     return (await this.ds.query<Array<{ id: number }>>(`SELECT id FROM movie`)).map((r) => r.id);
   }
@@ -181,6 +187,32 @@ export class MovieRepository {
   async insertOne(row: MovieWrite): Promise<MovieEntity> {
     const [result] = await this.upsertMany([row]);
     return (await this.findById(result.id))!;
+  }
+
+  /**
+   * Inserts a new movie, or nothing when one with the same identity exists (the imdb_id unique
+   * index, or title + year for movies without one): null then. The unique indexes decide, so
+   * concurrent calls with one identity insert exactly one row.
+   */
+  async insertNew(row: MovieWrite): Promise<MovieEntity | null> {
+    const rows = await this.ds.query<MovieEntity[]>(
+      `INSERT INTO movie (${WRITE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::text[], $9, $10, $11)
+       ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
+      [
+        row.imdbId,
+        row.title,
+        row.year,
+        row.ageRating,
+        row.runtimeMinutes,
+        row.storyline,
+        row.rawGenres,
+        row.labels,
+        row.posterSha256,
+        row.posterMime,
+        row.posterSource,
+      ],
+    );
+    return rows[0] ?? null;
   }
 
   async delete(id: number): Promise<boolean> {
