@@ -4,6 +4,7 @@ import { ServiceContainer } from './container';
 import { Database } from './db/database';
 import { loadBackbone, manifestDirs, type BackboneManifest } from './ml/backbone/manifest';
 import type { ImageEmbedderFactory } from './ml/embedding/image-embedder';
+import { ChangeChannelRepository } from './repositories/change-channel.repository';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { EmbeddingRepository } from './repositories/embedding.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
@@ -11,6 +12,7 @@ import { MovieRepository } from './repositories/movie.repository';
 import { PosterTextRepository } from './repositories/poster-text.repository';
 import { TrainingJobRepository } from './repositories/training-job.repository';
 import { ApiKeyService } from './services/api-key.service';
+import { ChangeFeed } from './services/change-feed';
 import { DemoService } from './services/demo.service';
 import { BackboneTuningService } from './services/backbone-tuning.service';
 import { EmbeddingService } from './services/embedding.service';
@@ -50,6 +52,8 @@ export class App {
   readonly status: ServerStatusService;
   readonly demo: DemoService;
   readonly tuning: BackboneTuningService;
+  /** What this process changed, told to the others (LISTEN/NOTIFY on PostgreSQL), and theirs to this one. */
+  readonly changes: ChangeFeed;
   readonly container = new ServiceContainer();
 
   private constructor(
@@ -61,10 +65,11 @@ export class App {
     const movieRepo = new MovieRepository(ds);
     const embeddingRepo = new EmbeddingRepository(ds);
     this.posters = new PosterStore(config.storage.dataDir);
+    this.changes = new ChangeFeed(config.database.url ? new ChangeChannelRepository(ds, config.database.url) : undefined);
     this.movies = new MovieService(movieRepo);
-    this.importer = new ImportService(ds, movieRepo, this.posters, config.import, config.progress);
+    this.importer = new ImportService(ds, movieRepo, this.posters, config.import, config.progress, this.changes);
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
-    this.embedding = new EmbeddingService(config.ml.backbone, createEmbedder, config.progress, embeddingRepo, this.posters);
+    this.embedding = new EmbeddingService(config.ml.backbone, createEmbedder, config.progress, embeddingRepo, this.posters, this.changes);
     this.posterTexts = new PosterTextService(config.ocr, config.progress, new PosterTextRepository(ds), this.posters);
     const manifest = () => configuredBackbone(config.ml);
     this.models = new GenreModelService(
@@ -76,16 +81,19 @@ export class App {
       config.progress,
       this.posterTexts,
       manifest,
+      this.changes,
     );
     const catalog = new MovieCatalog(movieRepo);
     this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir);
     this.evidence = new GenreEvidenceService(this.similarity);
     this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.net);
-    this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net);
+    this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net, this.changes);
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
     this.tuning = new BackboneTuningService(config.ml, config.storage, config.progress, embeddingRepo, movieRepo, this.posters, manifest);
     this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
+    this.changes.subscribe((change) => this.models.applyChange(change));
+    this.changes.subscribe((change) => this.similarity.applyChange(change));
     this.demo = new DemoService(this.importer, this.embedding, this.models);
     this.container
       .register(PosterStore, this.posters)
@@ -122,6 +130,7 @@ export class App {
   }
 
   async close(): Promise<void> {
+    await this.changes.stop();
     await this.training.idle();
     await this.embedding.close();
     await this.posterTexts.close();

@@ -41,6 +41,8 @@ export const COMMANDS: Record<string, Command> = {
     async run(app) {
       const orphans = await app.training.failOrphans();
       if (orphans) process.stderr.write(`marquee: marked ${orphans} interrupted training job(s) FAILED\n`);
+      // Other processes' writes (replicas, workers, CLI imports on the same PostgreSQL) reach this one's catalog, index and model.
+      await app.changes.start();
       // Load the index while the server starts answering; similarity queries wait for it.
       void app.similarity.ready().catch((err) => process.stderr.write(`marquee: index load failed: ${err}\n`));
       app.preloadEmbedderLibrary();
