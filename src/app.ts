@@ -2,6 +2,8 @@ import 'reflect-metadata';
 import type { Config, MlConfig } from './config';
 import { ServiceContainer } from './container';
 import { Database } from './db/database';
+import { JobQueue } from './jobs/job-queue';
+import { JobRunner } from './jobs/job-runner';
 import { loadBackbone, manifestDirs, type BackboneManifest } from './ml/backbone/manifest';
 import type { ImageEmbedderFactory } from './ml/embedding/image-embedder';
 import { ChangeChannelRepository } from './repositories/change-channel.repository';
@@ -54,6 +56,8 @@ export class App {
   readonly tuning: BackboneTuningService;
   /** What this process changed, told to the others (LISTEN/NOTIFY on PostgreSQL), and theirs to this one. */
   readonly changes: ChangeFeed;
+  /** The job queue's side in this process: enqueues, and runs jobs in a worker or an embedded server. */
+  readonly jobs: JobRunner;
   readonly container = new ServiceContainer();
 
   private constructor(
@@ -88,7 +92,10 @@ export class App {
     this.evidence = new GenreEvidenceService(this.similarity);
     this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.net);
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net, this.changes);
-    this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
+    const shared = db.kind === 'postgres';
+    this.jobs = new JobRunner(new JobQueue({ url: config.database.url ?? db.embedded!.url, expireInSeconds: config.jobs.timeoutS }), config.jobs, shared);
+    this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models, this.jobs, { shared });
+    this.jobs.bind({ training: this.training, embedding: this.embedding, models: this.models, importer: this.importer });
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
     this.tuning = new BackboneTuningService(config.ml, config.storage, config.progress, embeddingRepo, movieRepo, this.posters, manifest);
     this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
@@ -131,6 +138,7 @@ export class App {
 
   async close(): Promise<void> {
     await this.changes.stop();
+    await this.jobs.stop();
     await this.training.idle();
     await this.embedding.close();
     await this.posterTexts.close();

@@ -8,10 +8,12 @@ import { COMMANDS } from './commands';
 const USAGE = `usage: marquee <command> [options]
 
 commands:
-  serve                                   serve the GraphQL API on HOST:PORT
+  serve                                   serve the GraphQL API on HOST:PORT (and, with MARQUEE_JOBS=embedded, run the queue's jobs)
+  worker                                  run the queue's jobs (retrain, embed, import) on the PostgreSQL at DATABASE_URL
   migrate                                 apply database migrations
-  import <movies.csv> [--limit N] [--allow-private-urls]
-  embed [--limit N] [--batch N]           embed posters lacking an embedding for the active backbone (batch 32)
+  import <movies.csv> [--limit N] [--allow-private-urls] [--queue]
+  embed [--limit N] [--batch N] [--queue] embed posters lacking an embedding for the active backbone (batch 32)
+                                          --queue: a job for the workers instead (PostgreSQL)
   train [--epochs N] [--seed N] [--activate]
   evaluate [--csv other.csv] [--json out.json]
   predict <image path or URL> [--verbose]
