@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { Config, MlConfig } from './config';
 import { ServiceContainer } from './container';
 import { Database } from './db/database';
+import { InProcessQueue } from './jobs/in-process-queue';
 import { JobQueue } from './jobs/job-queue';
 import { JobRunner } from './jobs/job-runner';
 import { loadBackbone, manifestDirs, type BackboneManifest } from './ml/backbone/manifest';
@@ -93,7 +94,8 @@ export class App {
     this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.net);
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net, this.changes);
     const shared = db.kind === 'postgres';
-    this.jobs = new JobRunner(new JobQueue({ url: config.database.url ?? db.embedded!.url, expireInSeconds: config.jobs.timeoutS }), config.jobs, shared);
+    const queue = config.database.url ? new JobQueue({ url: config.database.url, expireInSeconds: config.jobs.timeoutS }) : new InProcessQueue();
+    this.jobs = new JobRunner(queue, config.jobs, shared);
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models, this.jobs, { shared });
     this.jobs.bind({ training: this.training, embedding: this.embedding, models: this.models, importer: this.importer });
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);

@@ -58,6 +58,14 @@ const RETRIES: Record<JobName, { retryLimit: number; retryDelay: number }> = {
   import: { retryLimit: 2, retryDelay: 5 },
 };
 
+/** A queue this process can enqueue to and work on: pg-boss (JobQueue) on PostgreSQL, InProcessQueue on the embedded database. */
+export interface WorkQueue {
+  send<N extends JobName>(name: N, data: JobPayloads[N]): Promise<string>;
+  work<N extends JobName>(name: N, handler: JobHandler<N>): Promise<void>;
+  fail(name: JobName, id: string, why: string): Promise<void>;
+  stop(timeoutMs?: number): Promise<void>;
+}
+
 /** What services need of the queue. */
 export interface JobSender {
   send<N extends JobName>(name: N, data: JobPayloads[N]): Promise<string>;
@@ -65,7 +73,7 @@ export interface JobSender {
 }
 
 /** pg-boss, started on first use (its schema is created or migrated then), stopped by `stop()`. */
-export class JobQueue implements JobSender {
+export class JobQueue implements WorkQueue {
   private boss?: PgBoss;
   private starting?: Promise<PgBoss>;
   private readonly workers = new Map<JobName, string>();
@@ -82,7 +90,7 @@ export class JobQueue implements JobSender {
     this.starting ??= (async () => {
       const boss = new PgBoss({
         connectionString: this.opts.url,
-        max: 3,
+        max: 2,
         application_name: 'marquee-jobs',
         schedule: false,
         // Expired active jobs are failed (then retried) by maintenance, every 30 s on some process.

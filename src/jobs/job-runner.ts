@@ -3,7 +3,7 @@ import type { EmbeddingService } from '../services/embedding.service';
 import type { GenreModelService } from '../services/genre-model.service';
 import type { ImportService } from '../services/import/import.service';
 import type { TrainingJobService } from '../services/training-job.service';
-import type { JobName, JobPayloads, JobQueue, JobSender } from './job-queue';
+import type { JobName, JobPayloads, JobSender, WorkQueue } from './job-queue';
 
 export interface JobServices {
   training: TrainingJobService;
@@ -28,7 +28,7 @@ export class JobRunner implements JobSender {
   private reaping?: Promise<unknown>;
 
   constructor(
-    private readonly queue: JobQueue,
+    private readonly queue: WorkQueue,
     private readonly config: JobsConfig,
     /** Several processes share the database (PostgreSQL): reap periodically, not only at start. */
     private readonly shared: boolean,
@@ -59,10 +59,21 @@ export class JobRunner implements JobSender {
     await this.queue.fail(name, id, why);
   }
 
-  /** Works on every queue in this process (a worker, or serve in embedded mode), and reaps. Idempotent. */
+  /**
+   * Works on every queue in this process (a worker, or serve in embedded mode), then reaps (once, and
+   * periodically on PostgreSQL). Idempotent; resolves once the handlers are registered.
+   */
   work(): Promise<void> {
-    this.working ??= this.startWorking();
-    this.working.catch(() => (this.working = undefined));
+    if (!this.working) {
+      this.working = this.startWorking();
+      this.working.then(
+        () => {
+          void this.reap();
+          if (this.shared) this.startReaper();
+        },
+        () => (this.working = undefined),
+      );
+    }
     return this.working;
   }
 
@@ -79,8 +90,6 @@ export class JobRunner implements JobSender {
       const r = await s.importer.importCsv(job.data.csv, { limit: job.data.limit, allowPrivateUrls: job.data.allowPrivateUrls, progress: true });
       this.log(`marquee: import job ${job.id}: imported ${r.imported}, updated ${r.updated}, unchanged ${r.unchanged}, skipped ${r.skipped.length}`);
     });
-    await this.reap();
-    if (this.shared) this.startReaper();
   }
 
   /** Reaps every MARQUEE_JOB_REAP_MS (PostgreSQL: a process elsewhere may die at any time). */

@@ -76,13 +76,13 @@ export class TrainingJobRepository {
     await this.ds.query(`UPDATE training_job SET status = 'QUEUED', stage = 'queued again', error = $2 WHERE id = $1 AND status = 'RUNNING'`, [id, why]);
   }
 
-  /** Jobs RUNNING now, and jobs QUEUED for longer than `staleQueuedS` without a queue job (their enqueue was lost). */
-  async unfinished(staleQueuedS: number): Promise<TrainingJobEntity[]> {
+  /** Jobs RUNNING now, and QUEUED ones: all of them, or those QUEUED for longer than `staleQueuedS` without a queue job (their enqueue was lost). */
+  async unfinished(staleQueuedS: number, allQueued: boolean): Promise<TrainingJobEntity[]> {
     return this.ds.query<TrainingJobEntity[]>(
       `SELECT ${COLUMNS} FROM training_job WHERE status = 'RUNNING'
-         OR (status = 'QUEUED' AND queue_job_id IS NULL AND created_at < now() - make_interval(secs => $1))
+         OR (status = 'QUEUED' AND ($2 OR (queue_job_id IS NULL AND created_at < now() - make_interval(secs => $1))))
        ORDER BY id`,
-      [staleQueuedS],
+      [staleQueuedS, allQueued],
     );
   }
 

@@ -110,7 +110,8 @@ export class TrainingJobService {
    * when this process does not run it (call it at start-up there). Returns how many it handled.
    */
   async reap(): Promise<number> {
-    const rows = await this.repo.unfinished(30);
+    // Embedded: the queue lived in the process that died, so every QUEUED job is enqueued again.
+    const rows = await this.repo.unfinished(30, !this.opts.shared);
     let handled = 0;
     for (const row of rows) {
       if (row.status === 'QUEUED') {
@@ -135,7 +136,7 @@ export class TrainingJobService {
           this.log(`marquee: training job ${row.id} ${why}; INTERRUPTED after ${now.attempts} attempts`);
         }
         // Its queue job is still active: failing it makes the queue deliver it again (or give up).
-        if (now.queueJobId) await this.jobs.fail('retrain', now.queueJobId, why);
+        if (now.queueJobId && this.opts.shared) await this.jobs.fail('retrain', now.queueJobId, why);
         else if (now.attempts < MAX_RETRAIN_ATTEMPTS) await this.repo.setQueueJob(row.id, await this.jobs.send('retrain', { trainingJobId: row.id }));
         handled++;
       } finally {
