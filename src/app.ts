@@ -9,6 +9,7 @@ import { loadBackbone, manifestDirs, type BackboneManifest } from './ml/backbone
 import type { ImageEmbedderFactory } from './ml/embedding/image-embedder';
 import { ChangeChannelRepository } from './repositories/change-channel.repository';
 import { ApiKeyRepository } from './repositories/api-key.repository';
+import { InteractionRepository } from './repositories/interaction.repository';
 import { EmbeddingRepository } from './repositories/embedding.repository';
 import { ModelVersionRepository } from './repositories/model-version.repository';
 import { MovieRepository } from './repositories/movie.repository';
@@ -23,12 +24,14 @@ import { EvaluationService } from './services/evaluation.service';
 import { GenreEvidenceService } from './services/genre-evidence.service';
 import { GenreModelService } from './services/genre-model.service';
 import { ImportService } from './services/import/import.service';
+import { RatingsImportService } from './services/import/ratings-import.service';
 import { MovieCatalog } from './services/movie-catalog';
 import { MovieAdminService } from './services/movie-admin.service';
 import { MovieService } from './services/movie.service';
 import { PosterQueryService } from './services/poster-query.service';
 import { PosterStore } from './services/poster-store';
 import { PosterTextService } from './services/poster-text.service';
+import { RecsEvaluationService } from './services/recs-evaluation.service';
 import { ServerStatusService } from './services/server-status.service';
 import { SimilarityService } from './services/similarity.service';
 import { TrainingJobService } from './services/training-job.service';
@@ -42,6 +45,7 @@ export class App {
   readonly posters: PosterStore;
   readonly movies: MovieService;
   readonly importer: ImportService;
+  readonly ratingsImport: RatingsImportService;
   readonly apiKeys: ApiKeyService;
   readonly embedding: EmbeddingService;
   readonly posterTexts: PosterTextService;
@@ -52,6 +56,7 @@ export class App {
   readonly movieAdmin: MovieAdminService;
   readonly training: TrainingJobService;
   readonly evaluation: EvaluationService;
+  readonly recsEvaluation: RecsEvaluationService;
   readonly status: ServerStatusService;
   readonly demo: DemoService;
   readonly tuning: BackboneTuningService;
@@ -73,6 +78,8 @@ export class App {
     this.changes = new ChangeFeed(config.database.url ? new ChangeChannelRepository(ds, config.database.url) : undefined);
     this.movies = new MovieService(movieRepo);
     this.importer = new ImportService(ds, movieRepo, this.posters, config.import, config.progress, this.changes);
+    const interactionRepo = new InteractionRepository(ds);
+    this.ratingsImport = new RatingsImportService(ds, interactionRepo, movieRepo, config.import, config.progress);
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
     this.embedding = new EmbeddingService(config.ml.backbone, createEmbedder, config.progress, embeddingRepo, this.posters, this.changes);
     this.posterTexts = new PosterTextService(config.ocr, config.progress, new PosterTextRepository(ds), this.posters);
@@ -89,7 +96,7 @@ export class App {
       this.changes,
     );
     const catalog = new MovieCatalog(movieRepo);
-    this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir);
+    this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir, config.index);
     this.evidence = new GenreEvidenceService(this.similarity);
     this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.net);
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net, this.changes);
@@ -99,6 +106,7 @@ export class App {
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models, this.jobs, { shared });
     this.jobs.bind({ training: this.training, embedding: this.embedding, models: this.models, importer: this.importer });
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
+    this.recsEvaluation = new RecsEvaluationService(movieRepo, embeddingRepo, config.ml.backbone);
     this.tuning = new BackboneTuningService(config.ml, config.storage, config.progress, embeddingRepo, movieRepo, this.posters, manifest);
     this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
     this.changes.subscribe((change) => this.models.applyChange(change));
@@ -108,6 +116,7 @@ export class App {
       .register(PosterStore, this.posters)
       .register(MovieService, this.movies)
       .register(ImportService, this.importer)
+      .register(RatingsImportService, this.ratingsImport)
       .register(ApiKeyService, this.apiKeys)
       .register(EmbeddingService, this.embedding)
       .register(PosterTextService, this.posterTexts)

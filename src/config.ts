@@ -33,6 +33,22 @@ export interface MlConfig {
   device: Device;
 }
 
+/** How the in-process similarity index stores the poster vectors. */
+export const INDEX_STORAGES = ['auto', 'fp32', 'compact'] as const;
+export type IndexStorage = (typeof INDEX_STORAGES)[number];
+
+export interface IndexConfig {
+  /**
+   * MARQUEE_INDEX_STORAGE (auto). fp32: the full vectors, an HNSW graph on them and a precomputed
+   * neighbour list per poster (about 10.6 KB per poster at 1,280 dimensions); compact: int8 codes of a
+   * 256-dimensional projection and an HNSW graph on a 64-dimensional one (about 0.75 KB per poster, no
+   * neighbour lists); auto: fp32 up to `compactAbove` posters, compact above (docs/benchmarks.md).
+   */
+  storage: IndexStorage;
+  /** MARQUEE_INDEX_COMPACT_ABOVE (150000): where auto switches to compact storage. */
+  compactAbove: number;
+}
+
 export interface OcrConfig {
   /**
    * MARQUEE_OCR (on): reading text from posters (`marquee ocr`, text-fused genre models, OCR of a new
@@ -66,6 +82,8 @@ export interface NetConfig {
 export interface ImportConfig {
   /** MARQUEE_IMPORT_BATCH (500): CSV rows committed per transaction. */
   batchSize: number;
+  /** MARQUEE_RATINGS_BATCH (5000): ratings lines upserted per transaction by `marquee import-ratings`. */
+  ratingsBatchSize: number;
 }
 
 export interface ProgressConfig {
@@ -99,6 +117,7 @@ export interface Config {
   database: DatabaseConfig;
   storage: StorageConfig;
   ml: MlConfig;
+  index: IndexConfig;
   ocr: OcrConfig;
   server: ServerConfig;
   net: NetConfig;
@@ -135,6 +154,10 @@ export function loadConfig(env: Env = process.env): Config {
       backbone: r.optional('MARQUEE_BACKBONE', (v) => (BACKBONE_ID.test(v) ? undefined : 'must be a backbone manifest id')) ?? DEFAULT_BACKBONE,
       device: r.oneOf('MARQUEE_DEVICE', DEVICES, 'auto'),
     },
+    index: {
+      storage: r.oneOf('MARQUEE_INDEX_STORAGE', INDEX_STORAGES, 'auto'),
+      compactAbove: r.int('MARQUEE_INDEX_COMPACT_ABOVE', 150_000, 0, 1_000_000_000),
+    },
     ocr: {
       enabled: r.oneOf('MARQUEE_OCR', ['on', 'off'] as const, 'on') === 'on',
       workers: r.optionalInt('MARQUEE_OCR_WORKERS', 1, 64),
@@ -148,7 +171,7 @@ export function loadConfig(env: Env = process.env): Config {
       publicUrl: (publicUrl ?? '').replace(/\/$/, ''),
     },
     net: { allowPrivateUrls: r.flag('MARQUEE_ALLOW_PRIVATE_URLS') },
-    import: { batchSize: r.int('MARQUEE_IMPORT_BATCH', 500, 1, 1_000_000) },
+    import: { batchSize: r.int('MARQUEE_IMPORT_BATCH', 500, 1, 1_000_000), ratingsBatchSize: r.int('MARQUEE_RATINGS_BATCH', 5000, 1, 1_000_000) },
     progress: { intervalMs: r.optionalInt('MARQUEE_PROGRESS_INTERVAL_MS', 0, 3_600_000), ci: env.CI === 'true' },
     jobs: {
       mode: r.oneOf('MARQUEE_JOBS', ['embedded', 'worker'] as const, 'embedded'),

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { firstRunMessage, FIRST_RUN_STEPS } from '../src/presentation/first-run';
+import { ratingsSlice } from './ratings-support';
 import { CLI, cleanupAll, MODELS_DIR, POSTERS_DIR, sampleSubset, tmpDir } from './support';
 
 after(cleanupAll);
@@ -142,6 +143,25 @@ describe('marquee CLI', () => {
     assert.match(bad.stderr, /error \[(NOT_AN_IMAGE|IMAGE_CORRUPT)\]/);
     const missing = await marquee(['predict', path.join(work, 'nope.jpg')]);
     assert.match(missing.stderr, /error \[FILE_NOT_FOUND\]/);
+  });
+
+  test('import-ratings reports counts, skip reasons with line numbers and progress; a re-run reports every line unchanged', async () => {
+    const slice = ratingsSlice(tmpDir(), 50);
+    const first = await marquee(['import-ratings', slice.ratings]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stderr, /import-ratings \d+ lines · [\d.]+\/s · ETA/);
+    const m = /MovieLens ratings \(links .*links\.csv\): (\d+) lines: imported (\d+), updated 0, unchanged 0, skipped (\d+) \([\d.]+ s\)/.exec(first.stdout);
+    assert.ok(m, first.stdout);
+    assert.equal(Number(m[1]), slice.lines.length);
+    assert.ok(Number(m[2]) > 0, 'ratings of the imported movies are stored');
+    assert.equal(Number(m[2]) + Number(m[3]), slice.lines.length);
+    assert.match(first.stdout, /skipped \d+ UNKNOWN_MOVIE: lines \d+, \d+, \d+, \d+, \d+, … \(e\.g\. line \d+: MovieLens movie \d+/);
+    const again = await marquee(['import-ratings', slice.ratings, '--quiet']);
+    assert.match(again.stdout, new RegExp(`imported 0, updated 0, unchanged ${m[2]}, skipped ${m[3]}`));
+    const missing = await marquee(['import-ratings', path.join(work, 'nope.csv')]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /error \[FILE_NOT_FOUND\]/);
+    assert.equal((await marquee(['import-ratings'])).code, 2);
   });
 
   test('apikey, migrate, usage errors', async () => {

@@ -7,7 +7,7 @@ import { cleanupAll, DB_KINDS, freshPostgresUrl, tmpDir } from './support';
 
 after(cleanupAll);
 
-const TABLES = ['api_key', 'model_version', 'movie', 'movie_prediction', 'poster_embedding', 'poster_text', 'training_job'];
+const TABLES = ['api_key', 'interaction', 'model_version', 'movie', 'movie_prediction', 'poster_embedding', 'poster_text', 'training_job'];
 
 async function open(kind: string, migrate: boolean): Promise<Database> {
   return Database.open({ url: kind === 'postgres' ? await freshPostgresUrl() : undefined, dataDir: tmpDir(), migrate });
@@ -30,6 +30,11 @@ for (const kind of DB_KINDS) {
         const idx = await db.dataSource.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'movie' ORDER BY 1`);
         const names = idx.map((r: { indexname: string }) => r.indexname);
         for (const want of ['movie_labels_gin', 'movie_title_trgm', 'movie_year']) assert.ok(names.includes(want), `${want} in ${names}`);
+        const iidx = await db.dataSource.query(`SELECT indexname FROM pg_indexes WHERE tablename = 'interaction' ORDER BY 1`);
+        assert.ok(
+          iidx.some((r: { indexname: string }) => r.indexname === 'interaction_movie'),
+          'interactions are indexed by movie',
+        );
         for (let i = 0; i < MIGRATIONS.length; i++) await db.dataSource.undoLastMigration();
         assert.deepEqual(await tables(db), []);
         assert.equal(await db.pendingMigrations(), true);

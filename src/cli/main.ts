@@ -12,10 +12,15 @@ commands:
   worker                                  run the queue's jobs (retrain, embed, import) on the PostgreSQL at DATABASE_URL
   migrate                                 apply database migrations
   import <movies.csv> [--limit N] [--allow-private-urls] [--queue]
+  import-ratings <ratings.csv> [--links links.csv] [--batch N]
+                                          MovieLens userId,movieId,rating,timestamp (joined through links.csv,
+                                          by default the one beside it) or user,imdb_id,rating[,timestamp]
   embed [--limit N] [--batch N] [--queue] embed posters lacking an embedding for the active backbone (batch 32)
-                                          --queue: a job for the workers instead (PostgreSQL)
+                                          --queue (import, embed): a job for the workers instead (PostgreSQL)
   train [--epochs N] [--seed N] [--activate]
   evaluate [--csv other.csv] [--json out.json]
+  evaluate-recs [--ratings ratings.csv] [--links links.csv] [--folds N] [--seed N] [--json out.json] [--quiet]
+                                          recommenders on MovieLens ratings (default ../shared/data/ratings), warm and cold start
   predict <image path or URL> [--verbose]
   apikey create --role admin|user [--label text]
   demo [movies.csv]                       import, embed, train and activate a small catalogue (default: the 400-poster sample)

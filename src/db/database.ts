@@ -1,7 +1,16 @@
 import 'reflect-metadata';
 import { DataSource } from 'typeorm';
 import { MIGRATIONS } from '../../migrations';
-import { ApiKeyEntity, ModelVersionEntity, MovieEntity, MoviePredictionEntity, PosterEmbeddingEntity, PosterTextEntity, TrainingJobEntity } from './entities';
+import {
+  ApiKeyEntity,
+  InteractionEntity,
+  ModelVersionEntity,
+  MovieEntity,
+  MoviePredictionEntity,
+  PosterEmbeddingEntity,
+  PosterTextEntity,
+  TrainingJobEntity,
+} from './entities';
 import { EmbeddedPostgres } from './embedded-postgres';
 
 export interface DatabaseOptions {
@@ -30,7 +39,16 @@ export class Database {
     const dataSource = new DataSource({
       type: 'postgres',
       url: opts.url ?? embedded!.url,
-      entities: [MovieEntity, PosterEmbeddingEntity, ModelVersionEntity, MoviePredictionEntity, TrainingJobEntity, ApiKeyEntity, PosterTextEntity],
+      entities: [
+        MovieEntity,
+        PosterEmbeddingEntity,
+        ModelVersionEntity,
+        MoviePredictionEntity,
+        TrainingJobEntity,
+        ApiKeyEntity,
+        PosterTextEntity,
+        InteractionEntity,
+      ],
       migrations: MIGRATIONS,
       migrationsTransactionMode: 'each',
       synchronize: false,

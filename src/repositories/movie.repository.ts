@@ -103,6 +103,12 @@ export class MovieRepository {
     return new Map(rows.map((r) => [r.id, r.year]));
   }
 
+  /** Movie id by IMDb id, for every movie that has one (importing ratings). */
+  async idsByImdbId(): Promise<Map<string, number>> {
+    const rows = await this.ds.query<Array<{ id: number; imdb_id: string }>>(`SELECT id, imdb_id FROM movie WHERE imdb_id IS NOT NULL`);
+    return new Map(rows.map((r) => [r.imdb_id, r.id]));
+  }
+
   async allIds(): Promise<number[]> {
     return (await this.ds.query<Array<{ id: number }>>(`SELECT id FROM movie`)).map((r) => r.id);
   }

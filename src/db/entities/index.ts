@@ -5,3 +5,4 @@ export { MoviePredictionEntity } from './movie-prediction.entity';
 export { TrainingJobEntity } from './training-job.entity';
 export { ApiKeyEntity } from './api-key.entity';
 export { PosterTextEntity } from './poster-text.entity';
+export { InteractionEntity } from './interaction.entity';

@@ -5,8 +5,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * that runs it and how many times it was started (a retrain whose process died runs again).
  * The queue's own tables live in the `pgboss` schema, created by pg-boss when a process first uses it.
  */
-export class JobQueue1764400000000 implements MigrationInterface {
-  name = 'JobQueue1764400000000';
+export class JobQueue1764500000000 implements MigrationInterface {
+  name = 'JobQueue1764500000000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`
