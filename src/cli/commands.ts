@@ -20,6 +20,8 @@ import { intFlag, ParsedArgs, stringFlag, UsageError } from './args';
 export interface AppCommand {
   client?: undefined;
   booleanFlags?: string[];
+  /** The options that take a value; any other option is refused. */
+  valueFlags?: string[];
   /** Whether opening the app applies pending migrations first. */
   migrate?: boolean;
   /** Returns true when the command keeps running and closes the app itself. */
@@ -29,6 +31,7 @@ export interface AppCommand {
 /** A client of a running server (mcp): never opens the database. */
 export interface ClientCommand {
   booleanFlags?: string[];
+  valueFlags?: string[];
   client: true;
   run(config: Config, args: ParsedArgs): Promise<void>;
 }
@@ -40,15 +43,24 @@ export const DEFAULT_DEMO_CSV = '../shared/data/posters/sample.csv';
 /** What `marquee evaluate-recs` reads without --ratings. */
 export const DEFAULT_RATINGS_CSV = '../shared/data/ratings/ratings.csv';
 
+/** How long SIGTERM waits for in-flight responses before closing their connections. */
+export const SHUTDOWN_GRACE_MS = 20_000;
+
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
 export const COMMANDS: Record<string, Command> = {
   serve: {
     async run(app) {
-      // Embedded mode: this server runs the queue's jobs (and first re-runs the retrain a crash interrupted).
-      // Worker mode: `marquee worker` processes run them; this one only enqueues, and reaps with them.
-      if (app.jobs.embedded) await app.jobs.work();
-      else {
+      if (app.db.kind === 'pglite') {
+        // One process: a job it left QUEUED or RUNNING when it died ends INTERRUPTED; this server runs the jobs.
+        const orphans = await app.training.failOrphans();
+        if (orphans) process.stderr.write(`marquee: marked ${orphans} interrupted training job(s) INTERRUPTED\n`);
+        await app.jobs.work();
+      } else if (app.jobs.embedded) {
+        // PostgreSQL without workers: this server works on the queue (and reaps retrains whose process died).
+        await app.jobs.work();
+      } else {
+        // Worker mode: `marquee worker` processes run the jobs; this one only enqueues, and reaps with them.
         await app.jobs.reap();
         app.jobs.startReaper();
       }
@@ -65,8 +77,9 @@ export const COMMANDS: Record<string, Command> = {
       const shutdown = async (signal: string) => {
         if (stopping) return;
         stopping = true;
-        process.stderr.write(`marquee: ${signal}, finishing in-flight requests\n`);
-        await server.stop();
+        process.stderr.write(`marquee: ${signal}, finishing in-flight requests (up to ${SHUTDOWN_GRACE_MS / 1000} s) and stopping any retrain\n`);
+        // A running retrain stops at its next step and is marked INTERRUPTED, while the responses finish.
+        await Promise.all([server.stop(SHUTDOWN_GRACE_MS), app.training.abort('interrupted: the server shut down')]);
         await app.close();
         process.stderr.write('marquee: stopped\n');
       };
@@ -109,6 +122,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   import: {
+    valueFlags: ['limit'],
     booleanFlags: ['allow-private-urls', 'quiet', 'queue'],
     async run(app, args) {
       const csv = args.positionals[0];
@@ -132,6 +146,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'import-ratings': {
+    valueFlags: ['links', 'batch'],
     booleanFlags: ['quiet'],
     async run(app, args) {
       const file = args.positionals[0];
@@ -146,13 +161,18 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   embed: {
+    valueFlags: ['limit', 'batch'],
     booleanFlags: ['quiet', 'queue'],
     async run(app, args) {
       if (args.flags.has('queue')) {
         const id = await enqueue(app, 'embed', { limit: intFlag(args, 'limit') });
         return out(`queued embed job ${id}: a worker embeds the posters lacking a ${app.embedding.backbone} embedding`);
       }
-      const r = await app.embedding.embedMissing({ limit: intFlag(args, 'limit'), batchSize: intFlag(args, 'batch'), progress: !args.flags.has('quiet') });
+      const r = await app.embedding.embedMissing({
+        limit: intFlag(args, 'limit'),
+        batchSize: intFlag(args, 'batch', { min: 1, max: 1024 }),
+        progress: !args.flags.has('quiet'),
+      });
       for (const f of r.failed) out(`failed movie ${f.movieId}: ${f.reason}: ${f.message}`);
       const info = await app.embedding.info();
       out(
@@ -165,6 +185,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   ocr: {
+    valueFlags: ['limit'],
     booleanFlags: ['quiet'],
     async run(app, args) {
       const r = await app.posterTexts.readMissing({ limit: intFlag(args, 'limit'), progress: !args.flags.has('quiet') });
@@ -176,6 +197,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'tune-backbone': {
+    valueFlags: ['split', 'id', 'epochs', 'seed'],
     booleanFlags: ['quiet'],
     async run(app, args) {
       const split = stringFlag(args, 'split') ?? 'random';
@@ -183,7 +205,7 @@ export const COMMANDS: Record<string, Command> = {
       const m = await app.tuning.tune({
         split,
         id: stringFlag(args, 'id'),
-        epochs: intFlag(args, 'epochs'),
+        epochs: intFlag(args, 'epochs', { min: 1, max: 500 }),
         seed: intFlag(args, 'seed'),
         progress: !args.flags.has('quiet'),
       });
@@ -195,10 +217,11 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   train: {
+    valueFlags: ['epochs', 'seed'],
     booleanFlags: ['activate', 'quiet', 'no-text'],
     async run(app, args) {
       const outcome = await app.models.train({
-        epochs: intFlag(args, 'epochs'),
+        epochs: intFlag(args, 'epochs', { min: 1, max: 500 }),
         seed: intFlag(args, 'seed'),
         activate: args.flags.has('activate'),
         text: !args.flags.has('no-text'),
@@ -212,6 +235,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   evaluate: {
+    valueFlags: ['csv', 'json', 'split', 'limit', 'seed'],
     booleanFlags: ['quiet', 'no-text'],
     async run(app, args) {
       const csv = stringFlag(args, 'csv');
@@ -258,6 +282,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'evaluate-recs': {
+    valueFlags: ['ratings', 'links', 'json', 'folds', 'seed'],
     booleanFlags: ['quiet'],
     async run(app, args) {
       const ratings = stringFlag(args, 'ratings') ?? DEFAULT_RATINGS_CSV;
@@ -330,14 +355,16 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   mcp: {
+    valueFlags: ['host', 'port'],
     client: true,
     booleanFlags: ['http'],
     async run(config, args) {
-      await runMcp(config.mcp, { http: args.flags.has('http'), host: stringFlag(args, 'host'), port: intFlag(args, 'port') });
+      await runMcp(config.mcp, { http: args.flags.has('http'), host: stringFlag(args, 'host'), port: intFlag(args, 'port', { min: 0, max: 65535 }) });
     },
   },
 
   apikey: {
+    valueFlags: ['role', 'label'],
     async run(app, args) {
       if (args.positionals[0] !== 'create') throw new UsageError('apikey needs the subcommand create');
       const role = stringFlag(args, 'role');

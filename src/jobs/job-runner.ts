@@ -68,8 +68,10 @@ export class JobRunner implements JobSender {
       this.working = this.startWorking();
       this.working.then(
         () => {
+          // On the embedded database `serve` marks what a dead process left INTERRUPTED before it works.
+          if (!this.shared) return;
           void this.reap();
-          if (this.shared) this.startReaper();
+          this.startReaper();
         },
         () => (this.working = undefined),
       );

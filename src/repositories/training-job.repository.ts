@@ -71,6 +71,15 @@ export class TrainingJobRepository {
     return rows[0] ?? null;
   }
 
+  /** Jobs left QUEUED/RUNNING by a process that died are marked INTERRUPTED at start-up. */
+  async failOrphans(): Promise<number> {
+    const rows = await this.ds.query<Array<{ n: number }>>(
+      `WITH u AS (UPDATE training_job SET status = 'INTERRUPTED', stage = 'interrupted', error = 'interrupted: the server stopped while the job ran', finished_at = now()
+       WHERE status IN ('QUEUED', 'RUNNING') RETURNING id) SELECT count(*)::int AS n FROM u`,
+    );
+    return rows[0].n;
+  }
+
   /** RUNNING → QUEUED again (its process died; it runs again), keeping why. */
   async requeue(id: number, why: string): Promise<void> {
     await this.ds.query(`UPDATE training_job SET status = 'QUEUED', stage = 'queued again', error = $2 WHERE id = $1 AND status = 'RUNNING'`, [id, why]);

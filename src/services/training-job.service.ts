@@ -15,6 +15,9 @@ export interface RetrainParams {
 /** The embedded database's stand-in for the retrain lock (one process). */
 const noLock: ReleaseLock = () => Promise.resolve();
 
+/** Thrown into a training that `abort` stopped. */
+export class TrainingAbortedError extends Error {}
+
 /** Starts of one retrain at most: the first, and two more when the processes running it died. */
 export const MAX_RETRAIN_ATTEMPTS = 3;
 
@@ -42,7 +45,7 @@ export interface TrainingJobOptions {
  *   since a version is stored (and activated) only when training succeeds.
  */
 export class TrainingJobService {
-  private running?: { id: number; done: Promise<void> };
+  private running?: { id: number; done: Promise<void>; abortedWhy?: string };
   private readonly worker = `${os.hostname()}:${process.pid}`;
 
   constructor(
@@ -80,6 +83,22 @@ export class TrainingJobService {
     await this.running?.done;
   }
 
+  /** Marks jobs a dead process left queued or running as INTERRUPTED (embedded server start); returns how many. */
+  async failOrphans(): Promise<number> {
+    return this.repo.failOrphans();
+  }
+
+  /**
+   * Stops this process's running job, if any, at its next progress step (an epoch at most): nothing
+   * is stored, and the job ends INTERRUPTED with `why` as its error. Resolves once the row says so.
+   */
+  async abort(why = 'stopped by the server'): Promise<void> {
+    const current = this.running;
+    if (!current) return;
+    current.abortedWhy ??= why;
+    await current.done;
+  }
+
   /**
    * The queue's handler for a retrain job. A delivery of a job that is not QUEUED (finished, or
    * running in a live process) is a stale copy and does nothing. Throws (the queue retries later)
@@ -94,9 +113,10 @@ export class TrainingJobService {
     try {
       const claimed = await this.repo.claim(id, this.worker, job.id);
       if (!claimed) return;
-      const done = this.train(id, claimed.params);
-      this.running = { id, done };
-      await done;
+      const current: NonNullable<typeof this.running> = { id, done: Promise.resolve() };
+      this.running = current;
+      current.done = this.train(current, claimed.params);
+      await current.done;
     } finally {
       this.running = undefined;
       await release();
@@ -152,7 +172,8 @@ export class TrainingJobService {
     return this.running ? null : noLock;
   }
 
-  private async train(id: number, params: RetrainParams): Promise<void> {
+  private async train(current: NonNullable<typeof this.running>, params: RetrainParams): Promise<void> {
+    const { id } = current;
     let lastWrite = 0;
     try {
       await this.repo.update(id, { stage: 'loading embeddings', progress: 0 });
@@ -161,6 +182,7 @@ export class TrainingJobService {
         seed: params.seed,
         activate: params.activate,
         onProgress: (p) => {
+          if (current.abortedWhy !== undefined) throw new TrainingAbortedError(current.abortedWhy);
           const now = Date.now();
           if (now - lastWrite < 1000) return;
           lastWrite = now;
@@ -169,7 +191,10 @@ export class TrainingJobService {
       });
       await this.repo.update(id, { status: 'SUCCEEDED', stage: 'done', progress: 1, modelVersionId: outcome.versionId, metrics: chosenRow(outcome.report) });
     } catch (err) {
-      await this.repo.update(id, { status: 'FAILED', stage: 'failed', error: (err as Error).message }).catch(() => undefined);
+      const interrupted = err instanceof TrainingAbortedError || current.abortedWhy !== undefined;
+      await this.repo
+        .update(id, { status: interrupted ? 'INTERRUPTED' : 'FAILED', stage: interrupted ? 'interrupted' : 'failed', error: (err as Error).message })
+        .catch(() => undefined);
     }
   }
 }
