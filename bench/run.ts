@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only embedding,training,index,api,explorer,demo] [--data-dir ./data] [--port N]`: measures and writes
+ * `npm run bench [-- --only embedding,training,index,api,filtered,explorer,demo] [--data-dir ./data] [--port N]`: measures and writes
  * docs/benchmarks.md. The training, index, API and explorer sections need a data directory holding the full
  * poster set: `npx marquee import ../shared/data/posters/movies.csv && npx marquee embed && npx marquee train --activate`.
  */
@@ -56,7 +56,7 @@ async function main(): Promise<void> {
   }
 
   const haveData = fs.existsSync(path.join(dataDir, 'pglite'));
-  if (!haveData && ['training', 'index', 'api', 'explorer'].some((s) => only.includes(s))) {
+  if (!haveData && ['training', 'index', 'api', 'filtered', 'explorer'].some((s) => only.includes(s))) {
     log(`no data directory at ${dataDir}: training, index, API and explorer sections skipped (import, embed and train first)`);
   }
   if (haveData && only.includes('training')) {
@@ -96,6 +96,14 @@ async function main(): Promise<void> {
     );
   }
 
+  if (haveData && only.includes('filtered')) {
+    log('== filtered');
+    section(
+      'filtered',
+      `## Filtered look-alikes: one genre, a year range, against no filter in the same run (server child process, NODE_ENV=production; autocannon, 10 s per row)\n\n${table(await benchApi({ dataDir, modelsDir, postersDir, log, port, similarOnly: true }))}`,
+    );
+  }
+
   if (haveData && only.includes('explorer')) {
     log('== explorer');
     section(
@@ -117,7 +125,7 @@ async function main(): Promise<void> {
   for (const m of generated.matchAll(/<!-- section:(\w+) -->\n[\s\S]*?(?=<!-- section:|$)/g)) {
     if (!sections.has(m[1])) sections.set(m[1], m[0].trimEnd());
   }
-  const order = ['embedding', 'training', 'index', 'api', 'explorer', 'demo'];
+  const order = ['embedding', 'training', 'index', 'api', 'filtered', 'explorer', 'demo'];
   const ordered = [...sections.entries()].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([, text]) => text);
   const header = `# Benchmarks\n\nEach section is stamped with the machine, date and command that produced it.\n`;
   // Keep hand-written sections (those after the generated marker) across runs.

@@ -26,6 +26,7 @@ import { MovieService } from './services/movie.service';
 import { PosterQueryService } from './services/poster-query.service';
 import { PosterStore } from './services/poster-store';
 import { PosterTextService } from './services/poster-text.service';
+import { RecsEvaluationService } from './services/recs-evaluation.service';
 import { ServerStatusService } from './services/server-status.service';
 import { SimilarityService } from './services/similarity.service';
 import { TrainingJobService } from './services/training-job.service';
@@ -50,6 +51,7 @@ export class App {
   readonly movieAdmin: MovieAdminService;
   readonly training: TrainingJobService;
   readonly evaluation: EvaluationService;
+  readonly recsEvaluation: RecsEvaluationService;
   readonly status: ServerStatusService;
   readonly demo: DemoService;
   readonly tuning: BackboneTuningService;
@@ -83,12 +85,13 @@ export class App {
       manifest,
     );
     const catalog = new MovieCatalog(movieRepo);
-    this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir);
+    this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir, config.index);
     this.evidence = new GenreEvidenceService(this.similarity);
     this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.net);
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net);
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
+    this.recsEvaluation = new RecsEvaluationService(movieRepo, embeddingRepo, config.ml.backbone);
     this.tuning = new BackboneTuningService(config.ml, config.storage, config.progress, embeddingRepo, movieRepo, this.posters, manifest);
     this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
     this.demo = new DemoService(this.importer, this.embedding, this.models);

@@ -33,6 +33,22 @@ export interface MlConfig {
   device: Device;
 }
 
+/** How the in-process similarity index stores the poster vectors. */
+export const INDEX_STORAGES = ['auto', 'fp32', 'compact'] as const;
+export type IndexStorage = (typeof INDEX_STORAGES)[number];
+
+export interface IndexConfig {
+  /**
+   * MARQUEE_INDEX_STORAGE (auto). fp32: the full vectors, an HNSW graph on them and a precomputed
+   * neighbour list per poster (about 10.6 KB per poster at 1,280 dimensions); compact: int8 codes of a
+   * 256-dimensional projection and an HNSW graph on a 64-dimensional one (about 0.75 KB per poster, no
+   * neighbour lists); auto: fp32 up to `compactAbove` posters, compact above (docs/benchmarks.md).
+   */
+  storage: IndexStorage;
+  /** MARQUEE_INDEX_COMPACT_ABOVE (150000): where auto switches to compact storage. */
+  compactAbove: number;
+}
+
 export interface OcrConfig {
   /**
    * MARQUEE_OCR (on): reading text from posters (`marquee ocr`, text-fused genre models, OCR of a new
@@ -88,6 +104,7 @@ export interface Config {
   database: DatabaseConfig;
   storage: StorageConfig;
   ml: MlConfig;
+  index: IndexConfig;
   ocr: OcrConfig;
   server: ServerConfig;
   net: NetConfig;
@@ -122,6 +139,10 @@ export function loadConfig(env: Env = process.env): Config {
       backbonesDir: r.optionalPath('MARQUEE_BACKBONES_DIR'),
       backbone: r.optional('MARQUEE_BACKBONE', (v) => (BACKBONE_ID.test(v) ? undefined : 'must be a backbone manifest id')) ?? DEFAULT_BACKBONE,
       device: r.oneOf('MARQUEE_DEVICE', DEVICES, 'auto'),
+    },
+    index: {
+      storage: r.oneOf('MARQUEE_INDEX_STORAGE', INDEX_STORAGES, 'auto'),
+      compactAbove: r.int('MARQUEE_INDEX_COMPACT_ABOVE', 150_000, 0, 1_000_000_000),
     },
     ocr: {
       enabled: r.oneOf('MARQUEE_OCR', ['on', 'off'] as const, 'on') === 'on',

@@ -10,6 +10,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { App } from '../src/app';
 import { GENRES } from '../src/ml/genre/labels';
+import { CosineIndex } from '../src/ml/index/cosine-index';
+import { gaussian, mulberry32 } from '../src/ml/math/random';
+import { normalize } from '../src/ml/math/vectors';
+import { labelMask } from '../src/services/movie-catalog';
 import { MarqueeServer } from '../src/server/http-server';
 import { cleanupAll, errorCode, errorReason, GqlResult, graphqlClient, openTrainedSampleApp, POSTERS_DIR, tmpDir } from './support';
 
@@ -261,6 +265,62 @@ describe('similar posters and recommendations', () => {
     assert.ok(y.data.similarPosters.every((h: { movie: { year: number } }) => h.movie.year >= 2010 && h.movie.year <= 2012));
     const m = await gql('query($id: ID!) { movie(id: $id) { similar(k: 4) { score movie { id } } } }', { id });
     assert.equal(m.data.movie.similar.length, 4);
+  });
+
+  test('filtered search on real embeddings: graph walk, projected scan and exact scan all agree with exact search', async () => {
+    const rows = await app.db.dataSource.query<Array<{ id: number; labels: string[]; year: number | null }>>(
+      `SELECT m.id, m.labels, m.year FROM movie m JOIN poster_embedding e ON e.movie_id = m.id ORDER BY m.id`,
+    );
+    // 10 copies of each real poster embedding (the first exact, the others with a little noise): 4,000 items.
+    const rng = mulberry32(5);
+    const items: Array<{ id: number; v: Float32Array; mask: number; year: number | null }> = [];
+    for (const r of rows) {
+      const v = await app.similarity.vectorOf(r.id);
+      for (let c = 0; c < 10; c++) {
+        const w = c === 0 ? Float32Array.from(v) : normalize(Float32Array.from(v, (x) => x + 0.003 * gaussian(rng)));
+        items.push({ id: r.id * 16 + c, v: w, mask: labelMask(r.labels), year: r.year });
+      }
+    }
+    const byId = new Map(items.map((it) => [it.id, it]));
+    const genre = (g: string) => (id: number) => (byId.get(id)!.mask & labelMask([g])) !== 0;
+    const years = (from: number, to: number) => (id: number) => {
+      const y = byId.get(id)!.year;
+      return y !== null && y >= from && y <= to;
+    };
+    const filters = { DRAMA: genre('DRAMA'), HORROR: genre('HORROR'), COMEDY: genre('COMEDY'), '2000-2004': years(2000, 2004), '2010-2020': years(2010, 2020) };
+    const index = new CosineIndex(items[0].v.length, { exactBelow: 200 });
+    for (const it of items) index.add(it.id, it.v);
+    await index.buildGraph(tmpDir());
+    // Default choices, then every filter through the graph walk, then every filter through the projected scan.
+    for (const graphAbove of [index.opts.graphAbove, 0, 2]) {
+      index.opts.graphAbove = graphAbove;
+      for (const [name, f] of Object.entries(filters)) {
+        let rSimilar = 0;
+        let rSearch = 0;
+        const Q = 25;
+        for (let q = 0; q < Q; q++) {
+          const it = items[(q * 157) % items.length];
+          const notSelf = (x: number) => x !== it.id && f(x);
+          const truth = index.exact(it.v, 10, notSelf);
+          assert.equal(truth.length, 10);
+          const similar = index.similarTo(it.id, 10, f);
+          assert.ok(
+            similar.every((h) => notSelf(h.id)),
+            `${name}: every result passes the filter and is not the item`,
+          );
+          rSimilar += similar.filter((h) => truth.some((t) => t.id === h.id)).length / 10;
+          // A new poster (not in the index): a perturbed vector.
+          const query = normalize(Float32Array.from(it.v, (x) => x + 0.01 * gaussian(rng)));
+          const exact = index.exact(query, 10, f);
+          const got = index.search(query, 10, f);
+          assert.ok(got.every((h) => f(h.id)));
+          for (let i = 1; i < got.length; i++) assert.ok(got[i - 1].score >= got[i].score, 'best first');
+          rSearch += got.filter((h) => exact.some((t) => t.id === h.id)).length / 10;
+        }
+        assert.ok(rSimilar / Q >= 0.95, `graphAbove ${graphAbove} ${name}: similarTo recall@10 ${rSimilar / Q}`);
+        assert.ok(rSearch / Q >= 0.95, `graphAbove ${graphAbove} ${name}: search recall@10 ${rSearch / Q}`);
+      }
+    }
   });
 
   test('recommendations: never a liked or disliked movie, because ⊆ liked, diversified, unknown ids NOT_FOUND', async () => {

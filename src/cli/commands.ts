@@ -7,6 +7,7 @@ import { firstRunMessage } from '../presentation/first-run';
 import type { AppError } from '../errors';
 import { ERA_TEST_BEFORE } from '../ml/genre/training/era-split';
 import { formatReport } from '../ml/genre/training/trainer';
+import { formatSegment } from '../ml/recommendation/protocol';
 import { imageSource, readImageSource } from '../net/image-source';
 import { formatSummary } from '../services/import/import.service';
 import { formatRatingsSummary } from '../services/import/ratings-import.service';
@@ -34,6 +35,8 @@ export type Command = AppCommand | ClientCommand;
 
 /** What `marquee demo` loads without an argument (paths as in the README, from the project root). */
 export const DEFAULT_DEMO_CSV = '../shared/data/posters/sample.csv';
+/** What `marquee evaluate-recs` reads without --ratings. */
+export const DEFAULT_RATINGS_CSV = '../shared/data/ratings/ratings.csv';
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -204,6 +207,32 @@ export const COMMANDS: Record<string, Command> = {
       }
       if (json) {
         fs.writeFileSync(json, JSON.stringify(result, null, 2));
+        out(`wrote ${json}`);
+      }
+    },
+  },
+
+  'evaluate-recs': {
+    booleanFlags: ['quiet'],
+    async run(app, args) {
+      const ratings = stringFlag(args, 'ratings') ?? DEFAULT_RATINGS_CSV;
+      const json = stringFlag(args, 'json');
+      const quiet = args.flags.has('quiet');
+      const r = await app.recsEvaluation.evaluate(
+        { ratings, links: stringFlag(args, 'links'), protocol: { seed: intFlag(args, 'seed'), folds: intFlag(args, 'folds') } },
+        (line) => {
+          if (!quiet) process.stderr.write(`${line}\n`);
+        },
+      );
+      out(formatSegment(r.warm));
+      out('');
+      out(formatSegment(r.cold));
+      out('');
+      out(
+        `chosen: ${r.chosen.name}; precision@10 ${r.warmRatio.toFixed(2)}x the best of popularity and item-kNN; cold-start recall@100 ${r.coldRatio.toFixed(2)}x the genre profile`,
+      );
+      if (json) {
+        fs.writeFileSync(json, JSON.stringify(r, null, 2));
         out(`wrote ${json}`);
       }
     },

@@ -17,6 +17,8 @@ commands:
   embed [--limit N] [--batch N]           embed posters lacking an embedding for the active backbone (batch 32)
   train [--epochs N] [--seed N] [--activate]
   evaluate [--csv other.csv] [--json out.json]
+  evaluate-recs [--ratings ratings.csv] [--links links.csv] [--folds N] [--seed N] [--json out.json] [--quiet]
+                                          recommenders on MovieLens ratings (default ../shared/data/ratings), warm and cold start
   predict <image path or URL> [--verbose]
   apikey create --role admin|user [--label text]
   demo [movies.csv]                       import, embed, train and activate a small catalogue (default: the 400-poster sample)

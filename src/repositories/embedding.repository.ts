@@ -44,6 +44,12 @@ export class EmbeddingRepository {
     );
   }
 
+  /** How many posters have an embedding for this backbone. */
+  async count(backbone: string): Promise<number> {
+    const rows = await this.ds.query<Array<{ n: string }>>(`SELECT count(*) AS n FROM poster_embedding WHERE backbone = $1`, [backbone]);
+    return Number(rows[0].n);
+  }
+
   async countMissing(backbone: string): Promise<number> {
     const rows = await this.ds.query<Array<{ n: number }>>(
       `SELECT count(*)::int AS n FROM movie m LEFT JOIN poster_embedding e ON e.movie_id = m.id AND e.backbone = $1

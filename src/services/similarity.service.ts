@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { MovieEntity } from '../db/entities';
 import type { MovieFilterSpec, MovieRecord, RecommendedMovie, ScoredMovie } from '../domain/movie';
 import { badInput, notFound } from '../errors';
+import type { IndexConfig } from '../config';
+import { CompactCosineIndex } from '../ml/index/compact-index';
 import { CosineIndex, NEIGHBOURS, type Hit } from '../ml/index/cosine-index';
 import { dot, normalize } from '../ml/math/vectors';
 import type { EmbeddingRepository } from '../repositories/embedding.repository';
@@ -24,7 +26,7 @@ export function checkK(k: number | undefined, fallback = 10): number {
  * database round trip.
  */
 export class SimilarityService {
-  private index?: CosineIndex;
+  private index?: CosineIndex | CompactCosineIndex;
   private loading?: Promise<void>;
 
   constructor(
@@ -33,7 +35,19 @@ export class SimilarityService {
     private readonly embeddings: EmbeddingRepository,
     private readonly backbone: string,
     private readonly cacheDir: string,
+    private readonly indexConfig: IndexConfig = { storage: 'auto', compactAbove: 150_000 },
   ) {}
+
+  /** The storage the index uses for `count` posters (the setting, or auto's choice by size). */
+  static storageFor(config: IndexConfig, count: number): 'fp32' | 'compact' {
+    if (config.storage !== 'auto') return config.storage;
+    return count > config.compactAbove ? 'compact' : 'fp32';
+  }
+
+  /** fp32 or compact, once loaded. */
+  get indexStorage(): 'fp32' | 'compact' | undefined {
+    return this.index ? (this.index instanceof CompactCosineIndex ? 'compact' : 'fp32') : undefined;
+  }
 
   get indexSize(): number {
     return this.index?.size ?? 0;
@@ -54,12 +68,13 @@ export class SimilarityService {
 
   private async load(): Promise<void> {
     await this.catalog.load();
-    let index: CosineIndex | undefined;
+    const storage = SimilarityService.storageFor(this.indexConfig, await this.embeddings.count(this.backbone));
+    let index: CosineIndex | CompactCosineIndex | undefined;
     for await (const page of this.embeddings.loadAll(this.backbone)) {
-      index ??= new CosineIndex(page.dim);
+      index ??= storage === 'compact' ? new CompactCosineIndex(page.dim) : new CosineIndex(page.dim);
       for (let i = 0; i < page.ids.length; i++) index.add(page.ids[i], page.vectors.subarray(i * page.dim, (i + 1) * page.dim));
     }
-    this.index = index ?? new CosineIndex(1280);
+    this.index = index ?? (storage === 'compact' ? new CompactCosineIndex(1280) : new CosineIndex(1280));
     if (this.index.size >= this.index.opts.exactBelow) {
       void this.index.buildGraph(path.join(this.cacheDir, 'index')).catch((err) => process.stderr.write(`index build failed, staying exact: ${err}\n`));
     }

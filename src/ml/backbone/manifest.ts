@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError, badInput } from '../../errors';
 import defaultManifestJson from './manifests/mobilenetv2-fp32.json';
+import { FEATURE_POOLS, FEATURE_TRANSFORMS, featureDim, type FeaturePart } from './feature-graph';
 import { RESIZE_STRATEGIES, type ResizeStrategy } from '../image/resize-strategy';
 
 export interface BackboneManifest {
@@ -44,6 +45,12 @@ export interface BackboneManifest {
     /** Output tensor [N, dim]; vectors are L2-normalised by the runtime. */
     name: string;
     dim: number;
+    /**
+     * Multi-layer features: when set, `name` is a new output that the runtime adds to the graph on load,
+     * the concatenation of these parts, each pooled and L2-normalised (backbone/feature-graph.ts);
+     * `dim` is the sum of their dims.
+     */
+    parts?: FeaturePart[];
   };
   /**
    * How posters are resized for this backbone (default: the runtime's default). Part of the manifest
@@ -87,6 +94,8 @@ export function validateManifest(raw: unknown, source: string): BackboneManifest
   }
   const e = m.embedding;
   if (!e || typeof e.name !== 'string' || !Number.isInteger(e.dim) || e.dim <= 0) throw invalid(source, '"embedding.name"/"embedding.dim" missing');
+  const parts = e.parts === undefined ? undefined : validateParts(e.parts, source);
+  if (parts && featureDim(parts) !== e.dim) throw invalid(source, `"embedding.dim" is ${e.dim} but its parts sum to ${featureDim(parts)}`);
   return {
     id: m.id,
     description: typeof m.description === 'string' ? m.description : undefined,
@@ -95,10 +104,24 @@ export function validateManifest(raw: unknown, source: string): BackboneManifest
     sha256: m.sha256.toLowerCase(),
     url: typeof m.url === 'string' ? m.url : undefined,
     input: { name: i.name, layout: 'NCHW', width: i.width, height: i.height, mean: [i.mean[0], i.mean[1], i.mean[2]], std: [i.std[0], i.std[1], i.std[2]] },
-    embedding: { name: e.name, dim: e.dim },
+    embedding: parts ? { name: e.name, dim: e.dim, parts } : { name: e.name, dim: e.dim },
     preprocess: m.preprocess,
     tuning: m.tuning && typeof m.tuning === 'object' && typeof m.tuning.split === 'string' && typeof m.tuning.base === 'string' ? m.tuning : undefined,
   };
+}
+
+function validateParts(raw: unknown, source: string): FeaturePart[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw invalid(source, '"embedding.parts" must be a non-empty array');
+  return raw.map((p: Partial<FeaturePart> | null, i) => {
+    const where = `"embedding.parts[${i}]"`;
+    if (!p || typeof p !== 'object' || typeof p.tensor !== 'string' || p.tensor.length === 0) throw invalid(source, `${where}.tensor must name a tensor`);
+    if (!FEATURE_POOLS.includes(p.pool as never)) throw invalid(source, `${where}.pool must be one of ${FEATURE_POOLS.join(', ')}`);
+    if (p.transform !== undefined && (!FEATURE_TRANSFORMS.includes(p.transform) || p.pool !== 'none')) {
+      throw invalid(source, `${where}.transform must be one of ${FEATURE_TRANSFORMS.join(', ')}, with pool "none"`);
+    }
+    if (!Number.isInteger(p.dim) || (p.dim as number) <= 0) throw invalid(source, `${where}.dim must be a positive integer`);
+    return { tensor: p.tensor, pool: p.pool!, ...(p.transform ? { transform: p.transform } : {}), dim: p.dim! };
+  });
 }
 
 /** Folders searched for *.json manifests, in priority order (only those that exist); `extraDir` first, then `<modelsDir>/manifests`. */

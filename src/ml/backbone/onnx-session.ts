@@ -10,6 +10,8 @@ import * as ort from 'onnxruntime-node';
 import { AppError } from '../../errors';
 import { AUTO_PROVIDER_ORDER, type Device, type Provider } from './device';
 import type { BackboneManifest } from './manifest';
+import { withFeatureOutput } from './feature-graph';
+import { decodeModel, encodeModel } from './tuning/onnx-graph';
 
 export interface SkippedProvider {
   provider: Provider;
@@ -38,6 +40,7 @@ export async function openBackboneSession(manifest: BackboneManifest, weightsPat
   const { device } = opts;
   const candidates: readonly Provider[] = device === 'auto' ? AUTO_PROVIDER_ORDER : [device];
   const skipped: SkippedProvider[] = [];
+  const model = await modelSource(manifest, weightsPath);
   for (const p of candidates) {
     if (p === 'cuda' && cudaLibraryPresent() === false) {
       const reason = 'onnxruntime-node has no CUDA provider library installed (libonnxruntime_providers_cuda missing)';
@@ -46,12 +49,23 @@ export async function openBackboneSession(manifest: BackboneManifest, weightsPat
       continue;
     }
     try {
-      const session = await ort.InferenceSession.create(weightsPath, sessionOptions(p, opts.threads, opts.spinning));
+      const options = sessionOptions(p, opts.threads, opts.spinning);
+      const session = await (typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options));
       try {
         checkModel(session, manifest);
         // One tiny run proves the provider works end to end (a GPU can list but fail at first run).
         const { name, width, height } = manifest.input;
-        await session.run({ [name]: new ort.Tensor('float32', new Float32Array(3 * width * height), [1, 3, height, width]) }, [manifest.embedding.name]);
+        const out = await session.run({ [name]: new ort.Tensor('float32', new Float32Array(3 * width * height), [1, 3, height, width]) }, [
+          manifest.embedding.name,
+        ]);
+        const got = out[manifest.embedding.name].data.length;
+        if (got !== manifest.embedding.dim) {
+          throw new AppError(
+            'INTERNAL_SERVER_ERROR',
+            `Backbone "${manifest.id}" does not match its manifest: output dim ${got} is not ${manifest.embedding.dim}`,
+            'MODEL_MISMATCH',
+          );
+        }
       } catch (err) {
         await session.release().catch(() => undefined);
         throw err;
@@ -69,6 +83,13 @@ export async function openBackboneSession(manifest: BackboneManifest, weightsPat
     'PROVIDER_UNAVAILABLE',
     { skipped },
   );
+}
+
+/** The weights file, or for multi-layer features the model with its feature output added (feature-graph.ts). */
+async function modelSource(manifest: BackboneManifest, weightsPath: string): Promise<string | Uint8Array> {
+  const parts = manifest.embedding.parts;
+  if (!parts) return weightsPath;
+  return encodeModel(withFeatureOutput(decodeModel(await fs.promises.readFile(weightsPath)), parts, manifest.embedding.name));
 }
 
 /**

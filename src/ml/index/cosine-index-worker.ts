@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { HierarchicalNSW } from 'hnswlib-node';
 
+import { dominantSubspace, project } from '../math/subspace';
 import type { BuildJob } from './cosine-index';
 
 // Builds an HNSW graph over shared vectors, writes it to a file, and fills the shared neighbour lists.
@@ -27,6 +28,19 @@ try {
       job.nbScores[s * K + j] = 1 - res.distances[i];
       j++;
     }
+  }
+  // The projected copy that filtered scans rank candidates by (then reranked at full precision).
+  if (job.projDims > 0) {
+    const d = job.projDims;
+    const live = Int32Array.from({ length: n }, (_, s) => s).filter((s) => job.slotIds[s] >= 0);
+    const m = Math.min(live.length, 2000);
+    const sample = new Float32Array(m * job.dim);
+    for (let i = 0; i < m; i++) {
+      const s = live[Math.floor((i * live.length) / m)];
+      sample.set(job.vectors.subarray(s * job.dim, (s + 1) * job.dim), i * job.dim);
+    }
+    job.basis.set(dominantSubspace(sample, m, job.dim, d));
+    for (let s = 0; s < n; s++) if (job.slotIds[s] >= 0) project(job.basis, d, job.dim, job.vectors, s * job.dim, job.proj, s * d);
   }
   parentPort!.postMessage({ ok: true });
 } catch (err) {

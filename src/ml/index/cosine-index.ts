@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { HierarchicalNSW } from 'hnswlib-node';
+import { project } from '../math/subspace';
 import { dot } from '../math/vectors';
 import { TopK } from './top-k';
 
@@ -19,6 +20,15 @@ export interface CosineIndexOptions {
   m?: number;
   efConstruction?: number;
   efSearch?: number;
+  /**
+   * Dimensions of the projected copy (the vectors' dominant subspace, computed with the graph) that
+   * filtered scans rank candidates by before an exact rerank; 0 scans at full precision.
+   */
+  projectDims?: number;
+  /** Candidates a projected scan reranks at full precision: this many per requested item (at least 64). */
+  rerankPerK?: number;
+  /** A filter admitting at least this fraction of the items walks the unfiltered graph with a larger ef; below, a scan of the admitted items. */
+  graphAbove?: number;
 }
 
 export interface Hit {
@@ -44,13 +54,19 @@ export class CosineIndex {
    * "posters like this movie's" is then a lookup. A list is dropped when an insert may enter it.
    */
   private neighbours?: { ids: Int32Array; scores: Float32Array; fresh: Uint8Array; count: number };
+  /** Tunable after construction, except projectDims (fixed when the graph is built). */
   readonly opts: Required<CosineIndexOptions>;
+  /** The projection basis (projectDims rows of dim) and every slot's projection; set with the graph. */
+  private basis?: Float32Array;
+  private proj = new Float32Array(0);
+  /** Reused by filtered searches: the slots a filter admits. */
+  private admitted = new Int32Array(0);
 
   constructor(
     readonly dim: number,
     opts: CosineIndexOptions = {},
   ) {
-    this.opts = { exactBelow: 1500, m: 16, efConstruction: 100, efSearch: 80, ...opts };
+    this.opts = { exactBelow: 1500, m: 16, efConstruction: 100, efSearch: 80, projectDims: 96, rerankPerK: 8, graphAbove: 0.25, ...opts };
     this.vectors = new Float32Array(1024 * dim);
     this.slotIds = new Int32Array(1024).fill(-1);
   }
@@ -87,6 +103,7 @@ export class CosineIndex {
       this.slotIds[slot] = id;
     }
     this.vectors.set(vector, slot * this.dim);
+    if (this.basis) project(this.basis, this.opts.projectDims, this.dim, this.vectors, slot * this.dim, this.proj, slot * this.opts.projectDims);
     this.invalidateNeighbourLists(slot, vector);
     if (this.hnsw) {
       if (this.hnsw.getCurrentCount() >= this.hnswCapacity) {
@@ -129,45 +146,98 @@ export class CosineIndex {
       if (out.length === k) return out;
     }
     const v = this.vectors.subarray(slot * this.dim, (slot + 1) * this.dim);
-    return this.search(v, k, filter, new Set([id]));
+    // The item's stored projection spares a filtered scan projecting the query.
+    const d = this.opts.projectDims;
+    const qp = this.basis ? this.proj.subarray(slot * d, (slot + 1) * d) : undefined;
+    return this.searchWith(v, qp, k, filter, new Set([id]));
   }
 
   /**
    * The k most similar items to `query` that pass `filter` and are not in `exclude`, best first.
-   * A few excluded ids cost nothing (the graph is asked for k + |exclude|); a real filter is
-   * applied inside the graph walk, or by an exact scan when a sample says it admits few items.
+   * A few excluded ids cost nothing (the graph is asked for k + |exclude|). A real filter is first
+   * evaluated over every item (a cheap predicate); when it admits a large share, the unfiltered graph
+   * is walked with an ef scaled by the inverse share and its results filtered; otherwise (or when that
+   * walk comes back short) the admitted items are scanned: ranked by their projections, the best
+   * `rerankPerK * k` reranked at full precision.
    */
   search(query: Float32Array, k: number, filter?: IdFilter, exclude: ReadonlySet<number> = NO_IDS): Hit[] {
+    return this.searchWith(query, undefined, k, filter, exclude);
+  }
+
+  /** `search`, given the query's projection when it is at hand. */
+  private searchWith(query: Float32Array, queryProj: Float32Array | undefined, k: number, filter?: IdFilter, exclude: ReadonlySet<number> = NO_IDS): Hit[] {
     if (k <= 0 || this.size === 0) return [];
     const admit = exclude.size ? (id: number) => !exclude.has(id) && (!filter || filter(id)) : filter;
     if (!this.hnsw || this.size < this.opts.exactBelow) return this.exact(query, k, admit);
     const ids = this.slotIds;
-    if (filter && this.estimateAdmitted(filter) < this.opts.exactBelow) return this.exact(query, k, admit);
-    const want = Math.min(k + (filter ? 0 : exclude.size), this.size);
-    this.hnsw.setEf(Math.max(this.opts.efSearch, 2 * want));
-    const res = filter
-      ? this.hnsw.searchKnn(Array.from(query), want, (slot: number) => ids[slot] >= 0 && admit!(ids[slot]))
-      : this.hnsw.searchKnn(Array.from(query), want);
-    const out: Hit[] = [];
-    for (let i = 0; i < res.neighbors.length && out.length < k; i++) {
-      const id = ids[res.neighbors[i]];
-      if (id >= 0 && !exclude.has(id)) out.push({ id, score: 1 - res.distances[i] });
+    if (!filter) {
+      const want = Math.min(k + exclude.size, this.size);
+      this.hnsw.setEf(Math.max(this.opts.efSearch, 2 * want));
+      const res = this.hnsw.searchKnn(Array.from(query), want);
+      const out: Hit[] = [];
+      for (let i = 0; i < res.neighbors.length && out.length < k; i++) {
+        const id = ids[res.neighbors[i]];
+        if (id >= 0 && !exclude.has(id)) out.push({ id, score: 1 - res.distances[i] });
+      }
+      return out;
     }
-    return out;
+    const n = this.collectAdmitted(admit!);
+    const share = n / this.size;
+    if (share >= this.opts.graphAbove) {
+      const want = Math.min(this.hnsw.getCurrentCount(), Math.ceil((2 * k) / share) + exclude.size);
+      this.hnsw.setEf(Math.max(this.opts.efSearch, want));
+      const res = this.hnsw.searchKnn(Array.from(query), want);
+      const out: Hit[] = [];
+      for (let i = 0; i < res.neighbors.length && out.length < k; i++) {
+        const id = ids[res.neighbors[i]];
+        if (id >= 0 && admit!(id)) out.push({ id, score: 1 - res.distances[i] });
+      }
+      if (out.length === k) return out;
+    }
+    return this.scanSlots(query, queryProj, k, this.admitted, n);
   }
 
-  /** How many items a filter admits, estimated from an even sample of slots. */
-  private estimateAdmitted(filter: IdFilter): number {
-    const step = Math.max(1, Math.floor(this.used / 1024));
-    let seen = 0;
-    let admitted = 0;
-    for (let s = 0; s < this.used; s += step) {
-      const id = this.slotIds[s];
-      if (id < 0) continue;
-      seen++;
-      if (filter(id)) admitted++;
+  /** Fills `this.admitted` with the live slots whose ids pass `admit`; returns how many. */
+  private collectAdmitted(admit: IdFilter): number {
+    if (this.admitted.length < this.used) this.admitted = new Int32Array(this.slotIds.length);
+    const ids = this.slotIds;
+    const out = this.admitted;
+    let n = 0;
+    for (let s = 0; s < this.used; s++) {
+      const id = ids[s];
+      if (id >= 0 && admit(id)) out[n++] = s;
     }
-    return seen ? (admitted / seen) * this.size : 0;
+    return n;
+  }
+
+  /** Top k among `slots[0..n)`: by projection then exact rerank when there are many, else exactly. */
+  private scanSlots(query: Float32Array, queryProj: Float32Array | undefined, k: number, slots: Int32Array, n: number): Hit[] {
+    const d = this.opts.projectDims;
+    const candidates = Math.max(64, this.opts.rerankPerK * k);
+    let chosen: ArrayLike<number> = slots;
+    let m = n;
+    if (this.basis && n > 2 * candidates) {
+      let qp = queryProj;
+      if (!qp) {
+        qp = new Float32Array(d);
+        project(this.basis, d, this.dim, query, 0, qp, 0);
+      }
+      const top = new TopK(candidates);
+      const proj = this.proj;
+      for (let i = 0; i < n; i++) {
+        const s = slots[i];
+        const score = dot(qp, 0, proj, s * d, d);
+        if (score > top.worst) top.push(s, score);
+      }
+      chosen = top.ids;
+      m = top.ids.length;
+    }
+    const top = new TopK(k);
+    for (let i = 0; i < m; i++) {
+      const s = chosen[i];
+      top.push(this.slotIds[s], dot(query, 0, this.vectors, s * this.dim, this.dim));
+    }
+    return top.result();
   }
 
   /** Exact top-k by a full scan (the ground truth the graph is measured against). */
@@ -201,12 +271,21 @@ export class CosineIndex {
     const nbIds = new Int32Array(new SharedArrayBuffer(used * NEIGHBOURS * 4)).fill(-1);
     const nbScores = new Float32Array(new SharedArrayBuffer(used * NEIGHBOURS * 4));
     const nbFile = file ? `${file}.neighbours` : undefined;
-    if (file && nbFile && fs.existsSync(file) && fs.existsSync(nbFile)) {
+    const d = this.opts.projectDims;
+    const basis = new Float32Array(new SharedArrayBuffer(d * this.dim * 4));
+    const proj = new Float32Array(new SharedArrayBuffer(used * d * 4));
+    const projFile = file ? `${file}.proj${d}` : undefined;
+    if (file && nbFile && projFile && fs.existsSync(file) && fs.existsSync(nbFile) && (d === 0 || fs.existsSync(projFile))) {
       await index.readIndex(file, true);
       index.resizeIndex(capacity);
       const raw = fs.readFileSync(nbFile);
       nbIds.set(new Int32Array(raw.buffer, raw.byteOffset, used * NEIGHBOURS));
       nbScores.set(new Float32Array(raw.buffer, raw.byteOffset + used * NEIGHBOURS * 4, used * NEIGHBOURS));
+      if (d > 0) {
+        const p = fs.readFileSync(projFile);
+        basis.set(new Float32Array(p.buffer, p.byteOffset, d * this.dim));
+        proj.set(new Float32Array(p.buffer, p.byteOffset + d * this.dim * 4, used * d));
+      }
     } else {
       const shared = new Float32Array(new SharedArrayBuffer(used * this.dim * 4));
       shared.set(this.vectors.subarray(0, used * this.dim));
@@ -222,6 +301,9 @@ export class CosineIndex {
         neighbours: NEIGHBOURS,
         nbIds,
         nbScores,
+        projDims: d,
+        basis,
+        proj,
       });
       fs.renameSync(`${out}.tmp`, out);
       await index.readIndex(out, true);
@@ -229,17 +311,27 @@ export class CosineIndex {
       if (nbFile) {
         fs.writeFileSync(`${nbFile}.tmp`, Buffer.concat([Buffer.from(nbIds.buffer), Buffer.from(nbScores.buffer)]));
         fs.renameSync(`${nbFile}.tmp`, nbFile);
+        if (projFile && d > 0) {
+          fs.writeFileSync(`${projFile}.tmp`, Buffer.concat([Buffer.from(basis.buffer), Buffer.from(proj.buffer)]));
+          fs.renameSync(`${projFile}.tmp`, projFile);
+        }
       } else {
         fs.rmSync(out, { force: true });
       }
     }
     this.neighbours = { ids: nbIds, scores: nbScores, fresh: new Uint8Array(used).fill(1), count: used };
+    if (d > 0) {
+      this.proj = new Float32Array(this.slotIds.length * d);
+      this.proj.set(proj);
+      this.basis = basis;
+    }
     // Catch up with whatever changed while the worker built.
     for (let s = 0; s < this.used; s++) {
       const id = this.slotIds[s];
       const builtWith = s < used ? slotIds[s] : -1;
       if (id >= 0 && id !== builtWith) {
         const v = this.vectors.subarray(s * this.dim, (s + 1) * this.dim);
+        if (this.basis) project(this.basis, d, this.dim, this.vectors, s * this.dim, this.proj, s * d);
         index.addPoint(Array.from(v), s);
         this.invalidateNeighbourLists(s, v);
       }
@@ -285,6 +377,11 @@ export class CosineIndex {
     ids.set(this.slotIds);
     this.vectors = v;
     this.slotIds = ids;
+    if (this.basis) {
+      const p = new Float32Array(cap * this.opts.projectDims);
+      p.set(this.proj);
+      this.proj = p;
+    }
   }
 }
 
@@ -298,6 +395,9 @@ export interface BuildJob {
   neighbours: number;
   nbIds: Int32Array;
   nbScores: Float32Array;
+  projDims: number;
+  basis: Float32Array;
+  proj: Float32Array;
 }
 
 function runBuildWorker(job: BuildJob): Promise<void> {

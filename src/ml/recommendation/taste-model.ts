@@ -17,6 +17,7 @@ import { fitEase } from './ease';
 import { fitItemKnn, NeighbourLists } from './item-knn';
 import { LikeMatrix, likeMatrix } from './likes';
 import { fitPosterSpace, PosterSpace } from './poster-space';
+import { fitRp3beta } from './rp3beta';
 import { fitTasteMap, itemFeatures, TasteMap } from './taste-map';
 
 export type RecommendationReason = 'COLLABORATIVE' | 'POSTER' | 'POPULAR' | 'GENRE';
@@ -70,7 +71,9 @@ export interface TasteModel {
 
 export interface TasteOptions {
   /** the co-like model behind COLLABORATIVE: EASE weights or item-kNN similarities */
-  collaborative: 'ease' | 'item-knn';
+  collaborative: 'ease' | 'item-knn' | 'rp3beta';
+  /** RP3β: popularity exponent of the destination item */
+  rp3Beta: number;
   /** EASE ridge λ */
   easeLambda: number;
   /** EASE: items with fewer likes get no weights (they still reach people through the taste map) */
@@ -100,6 +103,7 @@ export const DEFAULT_TASTE_OPTIONS: TasteOptions = {
   collaborative: 'item-knn',
   easeLambda: 50,
   easeMinLikes: 2,
+  rp3Beta: 0.3,
   neighbours: 100,
   shrinkage: 10,
   popularityWeight: 0.3,
@@ -129,12 +133,14 @@ export function fitTasteModel(people: PersonLikes[], catalog: CatalogItem[], opt
   // item-kNN always answers alsoLiked (its lists are co-like counts people can read); the chosen
   // collaborative model drives recommend and the taste map
   const knn = fitItemKnn(likes, o);
-  const cf = o.collaborative === 'ease' ? fitEase(likes, { lambda: o.easeLambda, minLikes: o.easeMinLikes, neighbours: o.neighbours }) : knn;
+  const cf =
+    o.collaborative === 'ease'
+      ? fitEase(likes, { lambda: o.easeLambda, minLikes: o.easeMinLikes, neighbours: o.neighbours })
+      : o.collaborative === 'rp3beta'
+        ? fitRp3beta(likes, { beta: o.rp3Beta, neighbours: o.neighbours })
+        : knn;
   const genres = genreTable(catalog.map((c) => c.genres));
-  const space = fitPosterSpace(
-    catalog.map((c) => c.embedding),
-    { dim: o.posterDims, sample: 4000, seed: o.seed },
-  );
+  const space = posterSpaceOf(catalog, o);
   const rated: number[] = [];
   for (let i = 0; i < catalog.length; i++) if (likes.count[i] > 0) rated.push(i);
   const map = rated.length
@@ -161,6 +167,27 @@ export function fitTasteModel(people: PersonLikes[], catalog: CatalogItem[], opt
     o,
     people.length,
   );
+}
+
+/**
+ * The poster space depends on the catalogue alone, and projecting every poster is most of a fit's
+ * time: refits on the same catalogue array (new ratings, the evaluation's folds) reuse it. A catalogue
+ * array is treated as immutable; a changed catalogue comes as a new array.
+ */
+const spaces = new WeakMap<readonly CatalogItem[], Map<string, PosterSpace>>();
+function posterSpaceOf(catalog: readonly CatalogItem[], o: TasteOptions): PosterSpace {
+  let byKey = spaces.get(catalog);
+  if (!byKey) spaces.set(catalog, (byKey = new Map<string, PosterSpace>()));
+  const key = `${o.posterDims}/${o.seed}/${catalog.length}`;
+  let space = byKey.get(key);
+  if (!space) {
+    space = fitPosterSpace(
+      catalog.map((c) => c.embedding),
+      { dim: o.posterDims, sample: 4000, seed: o.seed },
+    );
+    byKey.set(key, space);
+  }
+  return space;
 }
 
 interface Parts {
@@ -212,8 +239,13 @@ class FittedTasteModel implements TasteModel {
     };
     walk(liked, 1);
     walk(disliked, -this.o.dislikeWeight);
+    // the collaborative models differ in scale (EASE weights, cosines, walk probabilities): scaled to
+    // the query's best, the blend weights mean the same whichever model is chosen
+    let best = 0;
+    for (let c = 0; c < n; c++) if (!skip[c] && cf[c] > best) best = cf[c];
+    if (best > 0) for (let c = 0; c < n; c++) cf[c] /= best;
     const profile = genreProfile(this.genres, liked);
-    const u = this.tasteVector(liked, disliked);
+    const u = this.tasteVector(liked, disliked, best);
     const posterQuery = this.meanPoster(liked);
 
     const top = new TopK(k);
@@ -261,16 +293,19 @@ class FittedTasteModel implements TasteModel {
     return { collaborative: 0, poster, genre, popular: 0 };
   }
 
-  /** u = Σ w_liked − dislikeWeight · Σ w_disliked (null when no liked item has been liked by anyone). */
-  private tasteVector(liked: number[], disliked: number[]): Float32Array | null {
-    if (!this.map || !liked.some((i) => this.likes.count[i] > 0)) return null;
+  /**
+   * u = (Σ w_liked − dislikeWeight · Σ w_disliked) / scale, on the scale of the query's collaborative
+   * scores (null when no liked item has been liked by anyone).
+   */
+  private tasteVector(liked: number[], disliked: number[], scale: number): Float32Array | null {
+    if (!this.map || !liked.some((i) => this.likes.count[i] > 0) || !(scale > 0)) return null;
     const d = this.map.dim;
     const u = new Float32Array(d);
     const add = (items: number[], w: number) => {
       for (const i of items) for (let j = 0; j < d; j++) u[j] += w * this.map!.weights[i * d + j];
     };
-    add(liked, 1);
-    add(disliked, -this.o.dislikeWeight);
+    add(liked, 1 / scale);
+    add(disliked, -this.o.dislikeWeight / scale);
     return u;
   }
 
