@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only embedding,training,index,api,filtered,explorer,demo] [--data-dir ./data] [--port N]`: measures and writes
+ * `npm run bench [-- --only embedding,training,index,api,filtered,explorer,demo,soak] [--data-dir ./data] [--port N] [--soak-seconds 600]`: measures and writes
  * docs/benchmarks.md. The training, index, API and explorer sections need a data directory holding the full
  * poster set: `npx marquee import ../shared/data/posters/movies.csv && npx marquee embed && npx marquee train --activate`.
  */
@@ -13,6 +13,7 @@ import { benchApi, benchIndex } from './api';
 import { benchDemo } from './demo';
 import { benchExplorer } from './explorer';
 import { benchEmbedding } from './embedding';
+import { flatness, rssChart, soak } from './soak';
 
 const ROOT = path.resolve(__dirname, '../..');
 const DOC = path.join(ROOT, 'docs/benchmarks.md');
@@ -34,7 +35,7 @@ const table = (rec: Record<string, number>) =>
   ['| measure | value |', '| --- | --- |', ...Object.entries(rec).map(([k, v]) => `| ${k} | ${fmt(v)} |`)].join('\n');
 
 async function main(): Promise<void> {
-  const only = (arg('only', 'embedding,training,index,api,explorer,demo') ?? '').split(',');
+  const only = (arg('only', 'embedding,training,index,api,explorer,demo,soak') ?? '').split(',');
   const dataDir = path.resolve(arg('data-dir', process.env.MARQUEE_DATA_DIR ?? './data')!);
   const modelsDir = path.resolve(process.env.MARQUEE_MODELS_DIR ?? path.join(ROOT, '../shared/models'));
   const postersDir = path.resolve(ROOT, '../shared/data/posters');
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   }
 
   const haveData = fs.existsSync(path.join(dataDir, 'pglite'));
-  if (!haveData && ['training', 'index', 'api', 'filtered', 'explorer'].some((s) => only.includes(s))) {
+  if (!haveData && ['training', 'index', 'api', 'filtered', 'explorer', 'soak'].some((s) => only.includes(s))) {
     log(`no data directory at ${dataDir}: training, index, API and explorer sections skipped (import, embed and train first)`);
   }
   if (haveData && only.includes('training')) {
@@ -112,6 +113,34 @@ async function main(): Promise<void> {
     );
   }
 
+  if (haveData && only.includes('soak')) {
+    log('== soak');
+    const r = await soak({ dataDir, modelsDir, postersDir, log, port, seconds: Number(arg('soak-seconds', '600')), clients: Number(arg('clients', '8')) });
+    const tail = flatness(r.rss);
+    const n = Object.values(r.requests).reduce((a, b) => a + b, 0);
+    section(
+      'soak',
+      `## Soak: ${r.seconds / 60} minutes of mixed load at ${r.clients} clients (server child process, NODE_ENV=production, a copy of the full data)\n\n` +
+        `Look-alikes of a movie, recommendations from three liked movies, pages of 24 movies with predicted genres, and predictions with evidence for new posters (re-encoded crops of real ones, a fifth of the requests). Resident memory (VmRSS) of the server, sampled every 10 s.\n\n` +
+        `${table({
+          requests: n,
+          'requests/s': n / r.seconds,
+          errors: r.errors,
+          'latency p50 ms': r.p50Ms,
+          'latency p99 ms': r.p99Ms,
+          'RSS at start MiB': r.rss[0][1],
+          'RSS peak MiB': Math.max(...r.rss.map(([, v]) => v)),
+          'RSS at end MiB': r.rss[r.rss.length - 1][1],
+          'RSS last half min MiB': tail.min,
+          'RSS last half max MiB': tail.max,
+          'RSS last half spread (max-min)/mean': tail.spread,
+        })}\n\n` +
+        `\`\`\`\n${rssChart(r.rss)}\n\`\`\`\n\n` +
+        `Samples (s: MiB): ${r.rss.map(([t, v]) => `${t}: ${v.toFixed(0)}`).join(', ')}` +
+        (r.errorSamples.length ? `\n\nFirst errors: ${r.errorSamples.join('; ')}` : ''),
+    );
+  }
+
   if (only.includes('demo')) {
     log('== demo');
     section(
@@ -125,7 +154,7 @@ async function main(): Promise<void> {
   for (const m of generated.matchAll(/<!-- section:(\w+) -->\n[\s\S]*?(?=<!-- section:|$)/g)) {
     if (!sections.has(m[1])) sections.set(m[1], m[0].trimEnd());
   }
-  const order = ['embedding', 'training', 'index', 'api', 'filtered', 'explorer', 'demo'];
+  const order = ['embedding', 'training', 'index', 'api', 'filtered', 'explorer', 'soak', 'demo'];
   const ordered = [...sections.entries()].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([, text]) => text);
   const header = `# Benchmarks\n\nEach section is stamped with the machine, date and command that produced it.\n`;
   // Keep hand-written sections (those after the generated marker) across runs.

@@ -117,9 +117,21 @@ export class App {
    * Opens the database and builds the services. `embedder` replaces the ONNX Runtime embedder (started
    * on first use, on the configured backbone and device).
    */
-  static async open(config: Config, opts: { migrate?: boolean; embedder?: ImageEmbedderFactory } = {}): Promise<App> {
-    const db = await Database.open({ url: config.database.url, dataDir: config.storage.dataDir, migrate: opts.migrate });
-    return new App(config, db, opts.embedder ?? onnxEmbedder(config.ml));
+  static async open(
+    config: Config,
+    opts: { migrate?: boolean; embedder?: ImageEmbedderFactory; share?: 'serve' | 'command' | 'exclusive'; command?: string } = {},
+  ): Promise<App> {
+    const db = await Database.open({
+      url: config.database.url,
+      dataDir: config.storage.dataDir,
+      // A guest on a running server's database leaves migrations to the server (it applied them at start).
+      migrate: opts.migrate,
+      share: opts.share,
+      command: opts.command,
+    });
+    const app = new App(config, db, opts.embedder ?? onnxEmbedder(config.ml));
+    app.posters.removeStaleTemp();
+    return app;
   }
 
   /**

@@ -86,9 +86,11 @@ for (const kind of DB_KINDS) {
       assert.equal(code(await api.gql('{ movie(id: "abc") { id } }')), 'BAD_USER_INPUT');
       assert.equal((await fetch(`${api.base}/posters/../../etc/passwd`)).status, 404);
       assert.equal((await fetch(`${api.base}/healthz`)).status, 200);
+      // No genre model here: not ready, with the reason and the database.
+      await app.similarity.ready();
       const ready = await fetch(`${api.base}/readyz`);
-      assert.equal(ready.status, 200);
-      assert.equal(((await ready.json()) as { database: string }).database, kind);
+      assert.equal(ready.status, 503);
+      assert.deepEqual(await ready.json(), { status: 'no active model', database: kind });
     });
   });
 }

@@ -24,7 +24,15 @@ test('SIGTERM: the in-flight request gets its answer, then the server stops and 
   // Up to a minute: on a shared 2-core machine under load, opening a fresh embedded database takes 15 s and more.
   for (let i = 0; i < 600 && !stdout.includes('GraphQL at'); i++) await new Promise((r) => setTimeout(r, 100));
   assert.match(stdout, /GraphQL at http:\/\/127\.0\.0\.1:\d+\/graphql \(database: pglite\)/);
-  assert.equal((await fetch(`${base}/readyz`)).status, 200);
+  // No model in this data dir: not ready, and saying why (once the index has loaded).
+  let ready: { status: string } = { status: '' };
+  for (let i = 0; i < 100 && ready.status !== 'no active model'; i++) {
+    const r = await fetch(`${base}/readyz`);
+    assert.equal(r.status, 503);
+    ready = (await r.json()) as { status: string };
+    if (ready.status !== 'no active model') await new Promise((res) => setTimeout(res, 100));
+  }
+  assert.equal(ready.status, 'no active model');
 
   // The first embedding starts the backbone (about a second): a request that is surely in flight.
   const image = fs.readFileSync(path.join(POSTERS_DIR, 'images/tt0116209.jpg')).toString('base64');

@@ -21,12 +21,27 @@ export function parseArgs(argv: string[], booleanFlags: readonly string[] = []):
   return { positionals, flags };
 }
 
-export function intFlag(args: ParsedArgs, name: string): number | undefined {
+export function intFlag(args: ParsedArgs, name: string, range: { min?: number; max?: number } = {}): number | undefined {
   const v = args.flags.get(name);
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (v === true || !Number.isInteger(n) || n < 0) throw new UsageError(`--${name} needs a non-negative integer`);
+  const min = range.min ?? 0;
+  const max = range.max ?? Number.MAX_SAFE_INTEGER;
+  if (v === true || !Number.isInteger(n) || n < min || n > max) {
+    throw new UsageError(`--${name} needs an integer${range.max !== undefined ? ` from ${min} to ${max}` : min === 0 ? ' >= 0' : ` >= ${min}`}`);
+  }
   return n;
+}
+
+/** Refuses flags the command does not know (a typo must not be silently ignored). */
+export function checkFlags(args: ParsedArgs, command: string, known: readonly string[]): void {
+  for (const name of args.flags.keys()) {
+    if (!known.includes(name)) {
+      throw new UsageError(
+        `unknown option --${name} for ${command}${known.length ? ` (it takes ${known.map((k) => `--${k}`).join(', ')})` : ' (it takes no options)'}`,
+      );
+    }
+  }
 }
 
 export function stringFlag(args: ParsedArgs, name: string): string | undefined {

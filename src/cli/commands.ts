@@ -18,6 +18,8 @@ import { intFlag, ParsedArgs, stringFlag, UsageError } from './args';
 export interface AppCommand {
   client?: undefined;
   booleanFlags?: string[];
+  /** The options that take a value; any other option is refused. */
+  valueFlags?: string[];
   /** Whether opening the app applies pending migrations first. */
   migrate?: boolean;
   /** Returns true when the command keeps running and closes the app itself. */
@@ -27,6 +29,7 @@ export interface AppCommand {
 /** A client of a running server (mcp): never opens the database. */
 export interface ClientCommand {
   booleanFlags?: string[];
+  valueFlags?: string[];
   client: true;
   run(config: Config, args: ParsedArgs): Promise<void>;
 }
@@ -38,13 +41,16 @@ export const DEFAULT_DEMO_CSV = '../shared/data/posters/sample.csv';
 /** What `marquee evaluate-recs` reads without --ratings. */
 export const DEFAULT_RATINGS_CSV = '../shared/data/ratings/ratings.csv';
 
+/** How long SIGTERM waits for in-flight responses before closing their connections. */
+export const SHUTDOWN_GRACE_MS = 20_000;
+
 const out = (s: string) => process.stdout.write(`${s}\n`);
 
 export const COMMANDS: Record<string, Command> = {
   serve: {
     async run(app) {
       const orphans = await app.training.failOrphans();
-      if (orphans) process.stderr.write(`marquee: marked ${orphans} interrupted training job(s) FAILED\n`);
+      if (orphans) process.stderr.write(`marquee: marked ${orphans} interrupted training job(s) INTERRUPTED\n`);
       // Load the index while the server starts answering; similarity queries wait for it.
       void app.similarity.ready().catch((err) => process.stderr.write(`marquee: index load failed: ${err}\n`));
       app.preloadEmbedderLibrary();
@@ -56,8 +62,9 @@ export const COMMANDS: Record<string, Command> = {
       const shutdown = async (signal: string) => {
         if (stopping) return;
         stopping = true;
-        process.stderr.write(`marquee: ${signal}, finishing in-flight requests\n`);
-        await server.stop();
+        process.stderr.write(`marquee: ${signal}, finishing in-flight requests (up to ${SHUTDOWN_GRACE_MS / 1000} s) and stopping any retrain\n`);
+        // A running retrain stops at its next step and is marked INTERRUPTED, while the responses finish.
+        await Promise.all([server.stop(SHUTDOWN_GRACE_MS), app.training.abort('interrupted: the server shut down')]);
         await app.close();
         process.stderr.write('marquee: stopped\n');
       };
@@ -76,6 +83,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   import: {
+    valueFlags: ['limit'],
     booleanFlags: ['allow-private-urls', 'quiet'],
     async run(app, args) {
       const csv = args.positionals[0];
@@ -91,6 +99,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'import-ratings': {
+    valueFlags: ['links', 'batch'],
     booleanFlags: ['quiet'],
     async run(app, args) {
       const file = args.positionals[0];
@@ -105,9 +114,14 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   embed: {
+    valueFlags: ['limit', 'batch'],
     booleanFlags: ['quiet'],
     async run(app, args) {
-      const r = await app.embedding.embedMissing({ limit: intFlag(args, 'limit'), batchSize: intFlag(args, 'batch'), progress: !args.flags.has('quiet') });
+      const r = await app.embedding.embedMissing({
+        limit: intFlag(args, 'limit'),
+        batchSize: intFlag(args, 'batch', { min: 1, max: 1024 }),
+        progress: !args.flags.has('quiet'),
+      });
       for (const f of r.failed) out(`failed movie ${f.movieId}: ${f.reason}: ${f.message}`);
       const info = await app.embedding.info();
       out(
@@ -120,6 +134,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   ocr: {
+    valueFlags: ['limit'],
     booleanFlags: ['quiet'],
     async run(app, args) {
       const r = await app.posterTexts.readMissing({ limit: intFlag(args, 'limit'), progress: !args.flags.has('quiet') });
@@ -131,6 +146,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'tune-backbone': {
+    valueFlags: ['split', 'id', 'epochs', 'seed'],
     booleanFlags: ['quiet'],
     async run(app, args) {
       const split = stringFlag(args, 'split') ?? 'random';
@@ -138,7 +154,7 @@ export const COMMANDS: Record<string, Command> = {
       const m = await app.tuning.tune({
         split,
         id: stringFlag(args, 'id'),
-        epochs: intFlag(args, 'epochs'),
+        epochs: intFlag(args, 'epochs', { min: 1, max: 500 }),
         seed: intFlag(args, 'seed'),
         progress: !args.flags.has('quiet'),
       });
@@ -150,10 +166,11 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   train: {
+    valueFlags: ['epochs', 'seed'],
     booleanFlags: ['activate', 'quiet', 'no-text'],
     async run(app, args) {
       const outcome = await app.models.train({
-        epochs: intFlag(args, 'epochs'),
+        epochs: intFlag(args, 'epochs', { min: 1, max: 500 }),
         seed: intFlag(args, 'seed'),
         activate: args.flags.has('activate'),
         text: !args.flags.has('no-text'),
@@ -167,6 +184,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   evaluate: {
+    valueFlags: ['csv', 'json', 'split', 'limit', 'seed'],
     booleanFlags: ['quiet', 'no-text'],
     async run(app, args) {
       const csv = stringFlag(args, 'csv');
@@ -213,6 +231,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'evaluate-recs': {
+    valueFlags: ['ratings', 'links', 'json', 'folds', 'seed'],
     booleanFlags: ['quiet'],
     async run(app, args) {
       const ratings = stringFlag(args, 'ratings') ?? DEFAULT_RATINGS_CSV;
@@ -285,14 +304,16 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   mcp: {
+    valueFlags: ['host', 'port'],
     client: true,
     booleanFlags: ['http'],
     async run(config, args) {
-      await runMcp(config.mcp, { http: args.flags.has('http'), host: stringFlag(args, 'host'), port: intFlag(args, 'port') });
+      await runMcp(config.mcp, { http: args.flags.has('http'), host: stringFlag(args, 'host'), port: intFlag(args, 'port', { min: 0, max: 65535 }) });
     },
   },
 
   apikey: {
+    valueFlags: ['role', 'label'],
     async run(app, args) {
       if (args.positionals[0] !== 'create') throw new UsageError('apikey needs the subcommand create');
       const role = stringFlag(args, 'role');

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { App } from '../app';
 import { loadConfig } from '../config';
 import { AppError } from '../errors';
-import { parseArgs, UsageError } from './args';
+import { checkFlags, parseArgs, UsageError } from './args';
 import { COMMANDS } from './commands';
 
 const USAGE = `usage: marquee <command> [options]
@@ -37,9 +37,14 @@ export async function main(argv: string[]): Promise<void> {
   let app: App | undefined;
   try {
     const args = parseArgs(rest, command.booleanFlags ?? []);
+    checkFlags(args, name, [...(command.valueFlags ?? []), ...(command.booleanFlags ?? [])]);
     const config = loadConfig();
     if (command.client) return await command.run(config, args); // runs until its client or a signal ends it
-    app = await App.open(config, { migrate: command.migrate ?? true });
+    // A server owns the embedded data directory; any other command run meanwhile connects through its socket.
+    app = await App.open(config, { migrate: command.migrate ?? true, share: name === 'serve' ? 'serve' : 'command', command: `marquee ${argv.join(' ')}` });
+    if (app.db.guestOf !== undefined) {
+      process.stderr.write(`marquee: the server (pid ${app.db.guestOf}) holds ${config.storage.dataDir}; working through its database\n`);
+    }
     const keepOpen = await command.run(app, args);
     if (keepOpen) return; // long-running (serve) closes the app itself
   } catch (err) {

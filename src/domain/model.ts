@@ -33,7 +33,8 @@ export interface ModelVersionInfo {
   createdAt: Date;
 }
 
-export type TrainingJobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+/** INTERRUPTED: the job's training was stopped (shutdown, abort) or its process died; nothing was stored. */
+export type TrainingJobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'INTERRUPTED';
 
 export interface TrainingJobInfo {
   id: number;

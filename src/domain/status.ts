@@ -11,4 +11,4 @@ export interface ServerStatus {
   indexGraphReady: boolean;
 }
 
-export type Readiness = { ready: true; database: 'postgres' | 'pglite' } | { ready: false; status: string; error?: string };
+export type Readiness = { ready: true; database: 'postgres' | 'pglite' } | { ready: false; status: string; error?: string; database: 'postgres' | 'pglite' };

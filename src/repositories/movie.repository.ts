@@ -189,6 +189,32 @@ export class MovieRepository {
     return (await this.findById(result.id))!;
   }
 
+  /**
+   * Inserts a new movie, or nothing when one with the same identity exists (the imdb_id unique
+   * index, or title + year for movies without one): null then. The unique indexes decide, so
+   * concurrent calls with one identity insert exactly one row.
+   */
+  async insertNew(row: MovieWrite): Promise<MovieEntity | null> {
+    const rows = await this.ds.query<MovieEntity[]>(
+      `INSERT INTO movie (${WRITE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7::text[], $8::text[], $9, $10, $11)
+       ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
+      [
+        row.imdbId,
+        row.title,
+        row.year,
+        row.ageRating,
+        row.runtimeMinutes,
+        row.storyline,
+        row.rawGenres,
+        row.labels,
+        row.posterSha256,
+        row.posterMime,
+        row.posterSource,
+      ],
+    );
+    return rows[0] ?? null;
+  }
+
   async delete(id: number): Promise<boolean> {
     // A CTE makes this a SELECT: TypeORM returns [rows, affected] for a bare DELETE.
     const rows = await this.ds.query<Array<{ n: number }>>(`WITH d AS (DELETE FROM movie WHERE id = $1 RETURNING id) SELECT count(*)::int AS n FROM d`, [id]);

@@ -35,7 +35,7 @@ export class TrainingJobRepository {
          status = coalesce($2, status), progress = coalesce($3, progress), stage = coalesce($4, stage),
          model_version_id = coalesce($5, model_version_id), metrics = coalesce($6::jsonb, metrics), error = coalesce($7, error),
          started_at = CASE WHEN $2 = 'RUNNING' THEN now() ELSE started_at END,
-         finished_at = CASE WHEN $2 IN ('SUCCEEDED', 'FAILED') THEN now() ELSE finished_at END
+         finished_at = CASE WHEN $2 IN ('SUCCEEDED', 'FAILED', 'INTERRUPTED') THEN now() ELSE finished_at END
        WHERE id = $1`,
       [
         id,
@@ -49,10 +49,10 @@ export class TrainingJobRepository {
     );
   }
 
-  /** Jobs left QUEUED/RUNNING by a process that died are failed at start-up. */
+  /** Jobs left QUEUED/RUNNING by a process that died are marked INTERRUPTED at start-up. */
   async failOrphans(): Promise<number> {
     const rows = await this.ds.query<Array<{ n: number }>>(
-      `WITH u AS (UPDATE training_job SET status = 'FAILED', error = 'interrupted: the server stopped while the job ran', finished_at = now()
+      `WITH u AS (UPDATE training_job SET status = 'INTERRUPTED', stage = 'interrupted', error = 'interrupted: the server stopped while the job ran', finished_at = now()
        WHERE status IN ('QUEUED', 'RUNNING') RETURNING id) SELECT count(*)::int AS n FROM u`,
     );
     return rows[0].n;

@@ -9,6 +9,7 @@ export enum TrainingJobStatus {
   RUNNING = 'RUNNING',
   SUCCEEDED = 'SUCCEEDED',
   FAILED = 'FAILED',
+  INTERRUPTED = 'INTERRUPTED',
 }
 registerEnumType(TrainingJobStatus, { name: 'TrainingJobStatus' });
 

@@ -23,6 +23,8 @@ const KNOWN = new Set([
  */
 export function makeFormatError(production: boolean, log: (msg: string) => void) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    // graphql's "Did you mean …?" hints would list the schema's fields to a client that may not introspect it.
+    if (production && formatted.message.includes(' Did you mean ')) formatted = { ...formatted, message: withoutSuggestions(formatted.message) };
     const original = rootCause(error);
     const ext = { ...(formatted.extensions ?? {}) } as Record<string, unknown>;
     if (original instanceof AppError) {
@@ -56,6 +58,11 @@ export function makeFormatError(production: boolean, log: (msg: string) => void)
     }
     return { ...formatted, extensions: { ...ext, code: 'INTERNAL_SERVER_ERROR' } };
   };
+}
+
+/** A validation or coercion message without graphql's suggestions of other field, argument or value names. */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/ Did you mean [^?]*\?/g, '');
 }
 
 /** The error a resolver threw, under however many GraphQL error wrappers (graphql-js, graphql-jit, Apollo). */

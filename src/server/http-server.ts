@@ -10,17 +10,22 @@ import { SchemaMapper } from '../schema/mapper';
 import { createContext, type RequestContext } from './context';
 import { makeFormatError } from './format-error';
 import { jitGateway } from './jit-executor';
-import { queryLimitsRule } from './query-limits';
+import { queryCostPlugin, queryDepthRule } from './query-limits';
 import { buildMarqueeSchema } from './schema';
 import { WebAssets } from './web-assets';
 
 export const MAX_BODY_BYTES = 16 * 1024 * 1024; // a base64 poster (10 MB) plus the query
 export const MAX_BATCH = 10;
+/** After a stop begins, requests are still served this long (they were sent before it), then refused. */
+const ACCEPT_GRACE_MS = 2000;
+/** The largest response body sent; a bigger one is replaced by a RESPONSE_TOO_LARGE error. */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 
 export interface ServerOptions {
   log?: (msg: string) => void;
   maxDepth?: number;
   maxCost?: number;
+  maxResponseBytes?: number;
   /** Overrides NODE_ENV=production (introspection and stack traces off). */
   production?: boolean;
   /** The built poster explorer served at `/` (default dist/web). */
@@ -33,6 +38,7 @@ export class MarqueeServer {
   private apollo?: ApolloServer<RequestContext>;
   private inFlight = 0;
   private closing = false;
+  private closingSince = 0;
   private readonly web: WebAssets;
 
   constructor(
@@ -59,10 +65,11 @@ export class MarqueeServer {
       csrfPrevention: true,
       // We drain and stop ourselves on SIGTERM; Apollo's own handler would re-raise the signal mid-drain.
       stopOnTerminationSignals: false,
-      validationRules: [queryLimitsRule({ maxDepth: this.opts.maxDepth ?? 8, maxCost: this.opts.maxCost ?? 20_000 })],
+      validationRules: [queryDepthRule({ maxDepth: this.opts.maxDepth ?? 8 })],
       formatError: makeFormatError(production, this.log),
       // The default cache-control plugin instruments every resolved field; we set no cache hints.
-      plugins: [ApolloServerPluginCacheControlDisabled()],
+      // The cost (with the request's variables, summed over a batch) is checked once the operation is known.
+      plugins: [ApolloServerPluginCacheControlDisabled(), queryCostPlugin<RequestContext>({ maxCost: this.opts.maxCost ?? 20_000 })],
     });
     await this.apollo.start();
     this.httpServer = http.createServer((req, res) => {
@@ -83,14 +90,22 @@ export class MarqueeServer {
     return { url: `http://${host}:${addr.port}/graphql`, port: addr.port };
   }
 
-  /** Stops accepting connections, lets in-flight requests finish (up to `graceMs`), then stops Apollo. */
+  /**
+   * Graceful stop: in-flight requests finish (up to `graceMs`), then the connections close. The
+   * listening socket stays open for the first two seconds: requests a client sent just before the
+   * signal may still wait in the accept queue or a socket buffer, and closing the listener would
+   * reset them. They are answered as usual (with `Connection: close`); requests that arrive later
+   * get 503 SERVICE_UNAVAILABLE. No connection is closed early as "idle": one whose request bytes
+   * the loop has not parsed yet looks idle, and closing it cut requests already sent.
+   */
   async stop(graceMs = 10_000): Promise<void> {
+    if (!this.closing) this.closingSince = Date.now();
     this.closing = true;
     if (this.httpServer) {
-      const closed = new Promise<void>((resolve) => this.httpServer!.close(() => resolve()));
-      this.httpServer.closeIdleConnections();
       const deadline = Date.now() + graceMs;
-      while (this.inFlight > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      const settle = this.closingSince + ACCEPT_GRACE_MS;
+      while ((this.inFlight > 0 || Date.now() < settle) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+      const closed = new Promise<void>((resolve) => this.httpServer!.close(() => resolve()));
       this.httpServer.closeAllConnections();
       await closed;
     }
@@ -102,12 +117,24 @@ export class MarqueeServer {
     if (this.cors(req, res)) return;
     if (url.pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (url.pathname === '/readyz') return this.readyz(res);
-    if (url.pathname.startsWith('/posters/')) return this.poster(url.pathname, req, res);
+    if (url.pathname.startsWith('/posters/')) {
+      try {
+        await this.authenticate(req);
+      } catch (err) {
+        return sendJson(res, 401, { error: (err as Error).message });
+      }
+      return this.poster(url.pathname, req, res);
+    }
     if (url.pathname !== '/graphql') {
       if (await this.web.handle(url.pathname, req, res)) return;
       return sendJson(res, 404, { error: 'not found' });
     }
-    if (this.closing) return sendJson(res, 503, { errors: [{ message: 'server is shutting down', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+    if (this.closing) {
+      res.setHeader('connection', 'close');
+      if (Date.now() - this.closingSince > ACCEPT_GRACE_MS) {
+        return sendJson(res, 503, { errors: [{ message: 'server is shutting down', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+      }
+    }
 
     let body: unknown;
     if (req.method === 'POST') {
@@ -141,6 +168,17 @@ export class MarqueeServer {
       httpGraphQLRequest: { method: (req.method ?? 'GET').toUpperCase(), headers, search: url.search, body },
       context: async () => createContext(this.app.models, await this.authenticate(req)),
     });
+    const maxResponse = this.opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    if (result.body.kind === 'complete' && Buffer.byteLength(result.body.string) > maxResponse) {
+      return sendJson(res, 400, {
+        errors: [
+          {
+            message: `the response would be over ${maxResponse} bytes; ask for fewer fields or smaller pages`,
+            extensions: { code: 'BAD_USER_INPUT', reason: 'RESPONSE_TOO_LARGE' },
+          },
+        ],
+      });
+    }
     for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;
     if (result.body.kind === 'complete') {
@@ -167,7 +205,7 @@ export class MarqueeServer {
   private async readyz(res: http.ServerResponse): Promise<void> {
     const r = await this.app.status.readiness();
     if (r.ready) return sendJson(res, 200, { status: 'ready', database: r.database });
-    return sendJson(res, 503, { status: r.status, ...(r.error ? { error: r.error } : {}) });
+    return sendJson(res, 503, { status: r.status, database: r.database, ...(r.error ? { error: r.error } : {}) });
   }
 
   private async poster(pathname: string, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

@@ -2,7 +2,12 @@ import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-i
 import { execute, GraphQLError, GraphQLSchema, printSchema } from 'graphql';
 import { compileQuery, CompiledQuery, isCompiledQuery } from 'graphql-jit';
 
-const MAX_COMPILED = 1000;
+/**
+ * Compiled operations kept (least recently used dropped first). A compiled operation holds generated
+ * code and closures sized by its document (hundreds of kB for a large one), and clients that inline
+ * literals make every request a new document: the cache must stay small to keep memory bounded.
+ */
+export const MAX_COMPILED = 100;
 
 /**
  * Runs operations with graphql-jit: each distinct document is compiled once to a JS function,
@@ -16,7 +21,11 @@ export function jitGateway(schema: GraphQLSchema): GatewayInterface {
   const executor: GatewayExecutor = async (rc) => {
     const key = `${rc.queryHash}:${rc.operationName ?? ''}`;
     let query = compiled.get(key);
-    if (query === undefined) {
+    if (query !== undefined) {
+      // Most recently used last: Map iteration order is insertion order.
+      compiled.delete(key);
+      compiled.set(key, query);
+    } else {
       const result = compileQuery(schema, rc.document, rc.operationName ?? undefined);
       query = isCompiledQuery(result) ? result : null;
       if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);

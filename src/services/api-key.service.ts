@@ -35,7 +35,8 @@ export class ApiKeyService {
     if (row) void this.repo.touch(row.id).catch(() => undefined);
     const role = row?.role ?? null;
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hash, { role, until: Date.now() + 30_000 });
+    // An unknown key is remembered for a moment only: one just created (`marquee apikey create`) works at once.
+    this.cache.set(hash, { role, until: Date.now() + (role ? 30_000 : 1_000) });
     return role;
   }
 }

@@ -1,6 +1,6 @@
 import type { NetConfig } from '../config';
 import { IMDB_ID, type MovieRecord } from '../domain/movie';
-import { badInput, notFound } from '../errors';
+import { AppError, badInput, notFound } from '../errors';
 import { labelsFromRawGenres } from '../ml/genre/labels';
 import type { MovieRepository } from '../repositories/movie.repository';
 import type { EmbeddingService } from './embedding.service';
@@ -36,16 +36,16 @@ export class MovieAdminService {
   async add(spec: AddMovieSpec): Promise<MovieRecord> {
     if ((spec.posterBase64 == null) === (spec.posterUrl == null)) throw badInput('POSTER_INPUT', 'give exactly one of posterBase64 and posterUrl');
     if (spec.imdbId != null && !IMDB_ID.test(spec.imdbId)) throw badInput('BAD_IMDB_ID', `malformed imdbId "${spec.imdbId}"`);
-    if (spec.imdbId && (await this.movies.findByImdbId(spec.imdbId))) {
-      throw badInput('DUPLICATE', `a movie with imdbId ${spec.imdbId} exists already`);
-    }
+    const title = spec.title.trim();
+    if (!title) throw badInput('BAD_TITLE', 'title is empty');
     const bytes = await readImageBytes(spec.posterBase64, spec.posterUrl, this.net.allowPrivateUrls);
     // Embed first: an image the backbone cannot read must not leave a half-added movie behind.
     const [poster, vector] = await Promise.all([this.posters.put(bytes), this.embedding.embedImage(bytes)]);
     const rawGenres = (spec.genres ?? []).map((g) => g.trim()).filter(Boolean);
-    const movie = await this.movies.insertOne({
+    // The unique indexes refuse a second movie with this identity, also when calls race: no check-then-insert.
+    const movie = await this.movies.insertNew({
       imdbId: spec.imdbId ?? null,
-      title: spec.title.trim(),
+      title,
       year: spec.year ?? null,
       ageRating: spec.ageRating ?? null,
       runtimeMinutes: spec.runtimeMinutes ?? null,
@@ -56,8 +56,18 @@ export class MovieAdminService {
       posterMime: poster.mime,
       posterSource: spec.posterUrl ?? 'upload',
     });
-    await this.embedding.store(movie.id, poster.sha256, vector);
-    await this.models.predictAndStore(movie.id, vector);
+    if (!movie) {
+      const which = spec.imdbId ? `imdbId ${spec.imdbId}` : `the title "${title}" and year ${spec.year ?? '(none)'}`;
+      throw new AppError('CONFLICT', `a movie with ${which} exists already`, 'DUPLICATE_MOVIE');
+    }
+    try {
+      await this.embedding.store(movie.id, poster.sha256, vector);
+      await this.models.predictAndStore(movie.id, vector);
+    } catch (err) {
+      // Acknowledge all or nothing: a movie without its embedding would not be re-added by a retry (CONFLICT).
+      await this.movies.delete(movie.id).catch(() => undefined);
+      throw err;
+    }
     this.similarity.onMovieChanged(movie, vector);
     return toMovieRecord(movie);
   }

@@ -1,4 +1,4 @@
-import { parseMovieId } from '../domain/ids';
+import { MAX_ID, parseMovieId } from '../domain/ids';
 import type { MovieFilterSpec, MovieRecord } from '../domain/movie';
 import { badInput } from '../errors';
 import type { MovieRepository } from '../repositories/movie.repository';
@@ -17,7 +17,9 @@ export const encodeCursor = (id: number) => Buffer.from(`movie:${id}`).toString(
 export function decodeCursor(cursor: string): number {
   const m = /^movie:(\d+)$/.exec(Buffer.from(cursor, 'base64url').toString());
   if (!m) throw badInput('BAD_CURSOR', 'malformed cursor');
-  return Number(m[1]);
+  const id = Number(m[1]);
+  if (id > MAX_ID) throw badInput('BAD_CURSOR', 'cursor out of range');
+  return id;
 }
 
 /** Reading the movie table: pages with filters, single movies, counts. */

@@ -2,13 +2,17 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { pidAlive } from '../db/data-dir-lock';
 import { badInput } from '../errors';
-import { formatOfExt, formatOfMime, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, POSTER_FORMATS, sniffFormat } from '../ml/image/formats';
+import { formatOfExt, formatOfMime, MAX_IMAGE_BYTES, MAX_IMAGE_PIXELS, POSTER_FORMATS, sniffFormat, sniffRefusedFormat } from '../ml/image/formats';
 
 export interface StoredPoster {
   sha256: string;
   mime: string;
 }
+
+// The main thread only validates images, each once: libvips' operation cache would only hold memory.
+sharp.cache(false);
 
 const SERVED_NAME = new RegExp(`^([0-9a-f]{64})\\.(${POSTER_FORMATS.map((f) => f.ext).join('|')})$`);
 
@@ -31,6 +35,10 @@ export class PosterStore {
       throw badInput('PAYLOAD_TOO_LARGE', `the image is ${bytes.length} bytes; the limit is ${MAX_IMAGE_BYTES}`);
     }
     const format = sniffFormat(bytes);
+    const refused = format ? undefined : sniffRefusedFormat(bytes);
+    if (refused) {
+      throw badInput('UNSUPPORTED_FORMAT', `${refused} images are not accepted; convert it to one of ${POSTER_FORMATS.map((f) => f.name).join(', ')}`);
+    }
     if (!format) throw badInput('NOT_AN_IMAGE', `not an image in an accepted format (${POSTER_FORMATS.map((f) => f.name).join(', ')})`);
     let pixels: number;
     try {
@@ -66,6 +74,36 @@ export class PosterStore {
     const format = m && formatOfExt(m[2]);
     if (!m || !format) return undefined;
     return { path: this.fileFor(m[1], format.mime), mime: format.mime, sha256: m[1] };
+  }
+
+  /**
+   * Removes the `*.tmp` files that a killed process left half-written (their writer's pid, in the
+   * name, is gone); returns how many. Files of a live writer (a concurrent import) are kept.
+   */
+  removeStaleTemp(): number {
+    let removed = 0;
+    let dirs: string[];
+    try {
+      dirs = fs.readdirSync(this.root);
+    } catch {
+      return 0;
+    }
+    for (const d of dirs) {
+      const dir = path.join(this.root, d);
+      let names: string[];
+      try {
+        names = fs.readdirSync(dir);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const m = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+        if (!m || pidAlive(Number(m[1]))) continue;
+        fs.rmSync(path.join(dir, name), { force: true });
+        removed++;
+      }
+    }
+    return removed;
   }
 
   /** Validates and stores the bytes; idempotent (an existing file is left as is). */

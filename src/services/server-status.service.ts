@@ -30,14 +30,36 @@ export class ServerStatusService {
     };
   }
 
-  /** Ready when the database answers and no migration is pending. */
+  private migrationsChecked = false;
+
+  /**
+   * Ready when the database answers (within a second), no migration is pending, the similarity index
+   * has loaded and a genre model is active. Never waits on the index: while it loads the answer is
+   * "index loading" at once, and the database probe gives up after a second rather than queueing
+   * behind the index's bulk read.
+   */
   async readiness(): Promise<Readiness> {
+    const database = this.db.kind;
+    if (!this.similarity.loaded) {
+      void this.similarity.ready().catch(() => undefined);
+      return { ready: false, status: 'index loading', database };
+    }
     try {
-      await this.db.dataSource.query('SELECT 1');
-      if (await this.db.pendingMigrations()) return { ready: false, status: 'migrations pending' };
-      return { ready: true, database: this.db.kind };
+      const probe = async () => {
+        await this.db.dataSource.query('SELECT 1');
+        if (!this.migrationsChecked) {
+          if (await this.db.pendingMigrations()) return 'migrations pending';
+          this.migrationsChecked = true;
+        }
+        return (await this.models.activeVersion()) ? null : 'no active model';
+      };
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('database busy'), 1000)));
+      const problem = await Promise.race([probe(), timeout]).finally(() => clearTimeout(timer));
+      if (problem) return { ready: false, status: problem, database };
+      return { ready: true, database };
     } catch (err) {
-      return { ready: false, status: 'database unreachable', error: (err as Error).message };
+      return { ready: false, status: 'database unreachable', error: (err as Error).message, database };
     }
   }
 }

@@ -53,6 +53,11 @@ export class SimilarityService {
     return this.index?.size ?? 0;
   }
 
+  /** Whether the vectors and the catalog are in memory (similarity queries no longer wait). */
+  get loaded(): boolean {
+    return this.index !== undefined;
+  }
+
   get graphReady(): boolean {
     return this.index?.hasGraph ?? false;
   }

@@ -15,8 +15,11 @@ export interface RetrainParams {
  * returns that job instead of starting another (documented in the README). A failed job leaves
  * the active model untouched, since a version is only stored (and activated) when training succeeds.
  */
+/** Thrown into a training that `abort` stopped. */
+export class TrainingAbortedError extends Error {}
+
 export class TrainingJobService {
-  private running?: Promise<void>;
+  private current?: { id: number; abortedWhy?: string; done: Promise<void> };
 
   constructor(
     private readonly repo: TrainingJobRepository,
@@ -25,7 +28,13 @@ export class TrainingJobService {
 
   async start(params: RetrainParams): Promise<TrainingJobInfo> {
     const [job, created] = await this.repo.createUnlessBusy({ ...params });
-    if (created) this.running = this.run(job.id, params).finally(() => (this.running = undefined));
+    if (created) {
+      const current: NonNullable<typeof this.current> = { id: job.id, done: Promise.resolve() };
+      current.done = this.run(current, params).finally(() => {
+        if (this.current === current) this.current = undefined;
+      });
+      this.current = current;
+    }
     return toTrainingJobInfo(job);
   }
 
@@ -35,27 +44,41 @@ export class TrainingJobService {
     return job && toTrainingJobInfo(job);
   }
 
-  /** Marks jobs a dead process left queued or running as FAILED (at server start); returns how many. */
+  /** Marks jobs a dead process left queued or running as INTERRUPTED (at server start); returns how many. */
   async failOrphans(): Promise<number> {
     return this.repo.failOrphans();
   }
 
   /** Resolves when the current job (if any) has finished; for shutdown and tests. */
   async idle(): Promise<void> {
-    await this.running;
+    await this.current?.done;
   }
 
-  private async run(id: number, params: RetrainParams): Promise<void> {
+  /**
+   * Stops this process's running job, if any, at its next progress step (an epoch at most): nothing
+   * is stored, and the job ends INTERRUPTED with `why` as its error. Resolves once the row says so.
+   */
+  async abort(why = 'stopped by the server'): Promise<void> {
+    const current = this.current;
+    if (!current) return;
+    current.abortedWhy ??= why;
+    await current.done;
+  }
+
+  private async run(current: NonNullable<typeof this.current>, params: RetrainParams): Promise<void> {
+    const { id } = current;
     // Let the mutation answer before the heavy work starts.
     await new Promise((r) => setImmediate(r));
     let lastWrite = 0;
     try {
+      if (current.abortedWhy !== undefined) throw new TrainingAbortedError(current.abortedWhy);
       await this.repo.update(id, { status: 'RUNNING', stage: 'loading embeddings', progress: 0 });
       const outcome = await this.models.train({
         epochs: params.epochs,
         seed: params.seed,
         activate: params.activate,
         onProgress: (p) => {
+          if (current.abortedWhy !== undefined) throw new TrainingAbortedError(current.abortedWhy);
           const now = Date.now();
           if (now - lastWrite < 1000) return;
           lastWrite = now;
@@ -64,7 +87,10 @@ export class TrainingJobService {
       });
       await this.repo.update(id, { status: 'SUCCEEDED', stage: 'done', progress: 1, modelVersionId: outcome.versionId, metrics: chosenRow(outcome.report) });
     } catch (err) {
-      await this.repo.update(id, { status: 'FAILED', stage: 'failed', error: (err as Error).message }).catch(() => undefined);
+      const interrupted = err instanceof TrainingAbortedError || current.abortedWhy !== undefined;
+      await this.repo
+        .update(id, { status: interrupted ? 'INTERRUPTED' : 'FAILED', stage: interrupted ? 'interrupted' : 'failed', error: (err as Error).message })
+        .catch(() => undefined);
     }
   }
 }

@@ -133,6 +133,8 @@ function sessionOptions(provider: Provider, threads: number, spinning: boolean):
     executionProviders: [ep],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
+    // Batches vary in size (request coalescing): a memory pattern per shape would only accumulate.
+    enableMemPattern: false,
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     logSeverityLevel: 3,

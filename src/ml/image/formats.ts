@@ -39,6 +39,15 @@ export function sniffFormat(b: Uint8Array): PosterFormat | undefined {
   if (b.length >= 12 && ascii(b, 4, 8) === 'ftyp' && /^(avif|avis|heic|heix|hevc|mif1|msf1)$/.test(ascii(b, 8, 12))) return byName('avif');
   return undefined;
 }
+/** A known image format that is not accepted (named in the error), from its magic bytes. */
+export function sniffRefusedFormat(b: Uint8Array): string | undefined {
+  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 0x2a)))
+    return 'TIFF';
+  if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'BMP';
+  if (b.length >= 4 && ascii(b, 0, 4) === '%PDF') return 'PDF';
+  if (b.length >= 5 && /^\s*<(\?xml|svg)/i.test(ascii(b, 0, Math.min(b.length, 64)))) return 'SVG';
+  return undefined;
+}
 const ascii = (b: Uint8Array, from: number, to: number) => String.fromCharCode(...b.subarray(from, to));
 
 export function formatOfMime(mime: string): PosterFormat | undefined {

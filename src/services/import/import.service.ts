@@ -63,6 +63,8 @@ export class ImportService {
     });
 
     let batch: Array<{ line: number; row: ScrapeRow }> = [];
+    // imdb id -> the line that had it first: a later line with the same id is refused, not merged.
+    const imdbLines = new Map<string, number>();
     let seen = 0;
     let bytesRead = 0;
     const flush = async () => {
@@ -77,6 +79,15 @@ export class ImportService {
       if (opts.limit !== undefined && seen >= opts.limit) break;
       seen++;
       bytesRead = rec.info.bytes;
+      const imdbId = rec.record.imdb_id?.trim();
+      if (imdbId) {
+        const first = imdbLines.get(imdbId);
+        if (first !== undefined) {
+          summary.skipped.push({ line: rec.info.lines, reason: 'DUPLICATE_IMDB_ID', message: `imdb_id ${imdbId} is on line ${first} already` });
+          continue;
+        }
+        imdbLines.set(imdbId, rec.info.lines);
+      }
       batch.push({ line: rec.info.lines, row: rec.record });
       if (batch.length >= batchSize) await flush();
     }

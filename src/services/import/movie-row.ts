@@ -55,7 +55,26 @@ export function parseRuntime(raw: string | undefined): number | null {
   throw new RowError('BAD_RUNTIME', `unparseable runtime "${raw}"`);
 }
 
+/** The longest value accepted per column (the same limits as addMovie's input). */
+export const FIELD_LIMITS: Record<keyof ScrapeRow, number> = {
+  imdb_id: 20,
+  name: 500,
+  year: 20,
+  age: 20,
+  time: 40,
+  genre: 1000,
+  storyline: 10_000,
+  img_url: 2048,
+};
+
 export function parseRow(row: ScrapeRow): MovieInput {
+  for (const [column, limit] of Object.entries(FIELD_LIMITS) as Array<[keyof ScrapeRow, number]>) {
+    const value = row[column];
+    if (typeof value !== 'string') continue;
+    if (value.length > limit) throw new RowError('FIELD_TOO_LONG', `${column} is ${value.length} characters long; the limit is ${limit}`);
+    // The reader decodes UTF-8 with replacement characters: one here means the bytes were not UTF-8.
+    if (value.includes('\uFFFD')) throw new RowError('INVALID_UTF8', `${column} is not valid UTF-8 (save the file as UTF-8)`);
+  }
   const title = clean(row.name);
   if (!title) throw new RowError('NO_NAME', 'the row has no name');
   const imgUrl = clean(row.img_url);

@@ -109,6 +109,7 @@ export function RetrainPanel({ onFinished }: { onFinished: () => void }) {
             </p>
           )}
           {job.status === 'FAILED' && <p className="error">Training failed: {job.error}. The active model is unchanged.</p>}
+          {job.status === 'INTERRUPTED' && <p className="error">Training was interrupted: {job.error}. The active model is unchanged.</p>}
         </div>
       )}
     </section>

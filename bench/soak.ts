@@ -1,0 +1,209 @@
+/**
+ * The soak: `marquee serve` (child process, NODE_ENV=production) on a copy of the full data under a
+ * mixed load of `clients` concurrent clients for `seconds` (600 by default): look-alike posters of a
+ * movie, recommendations from liked movies, pages of movies with their predicted genres, and
+ * predictions (with look-alikes) for new posters (re-encoded crops of real posters, bytes the
+ * catalogue does not hold). The server's resident memory (VmRSS) is sampled every 10 s.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+
+const ROOT = path.resolve(__dirname, '../..');
+
+export interface SoakOptions {
+  dataDir: string;
+  modelsDir: string;
+  postersDir: string;
+  seconds?: number;
+  clients?: number;
+  port?: number;
+  log?: (line: string) => void;
+}
+
+export interface SoakResult {
+  seconds: number;
+  clients: number;
+  requests: Record<string, number>;
+  errors: number;
+  errorSamples: string[];
+  /** [seconds since start, RSS MiB] every 10 s. */
+  rss: Array<[number, number]>;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+export async function soak(opts: SoakOptions): Promise<SoakResult> {
+  const log = opts.log ?? (() => undefined);
+  const seconds = opts.seconds ?? 600;
+  const clients = opts.clients ?? 8;
+  const port = opts.port ?? 4569;
+  const child = spawn(process.execPath, [path.join(ROOT, 'bin/marquee.js'), 'serve'], {
+    env: {
+      ...process.env,
+      MARQUEE_DATA_DIR: opts.dataDir,
+      MARQUEE_MODELS_DIR: opts.modelsDir,
+      DATABASE_URL: '',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      NODE_ENV: 'production',
+      MARQUEE_DEVICE: 'cpu',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr = (stderr + d).slice(-20_000)));
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const post = async (query: string, variables?: Record<string, unknown>) => {
+    const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const j = (await r.json()) as { data?: unknown; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+    if (r.status !== 200 || j.errors) throw new Error(`HTTP ${r.status}: ${JSON.stringify(j.errors ?? j).slice(0, 200)}`);
+    return j.data as Record<string, unknown>;
+  };
+  try {
+    // Ready: the index is loaded and a model is active (/readyz). The HNSW graph may still be building
+    // (exact search until then; its build is part of what the server's memory goes through).
+    const deadline = Date.now() + 900_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`server exited:\n${stderr}`);
+      const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.status === 200,
+        () => false,
+      );
+      if (ok) break;
+      if (Date.now() > deadline) throw new Error(`server not ready:\n${stderr}`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    log(`soak: server ready (RSS ${rssMiB(child.pid!).toFixed(0)} MiB); ${clients} clients for ${seconds} s`);
+
+    const total = ((await post('{ movies(first: 1) { totalCount } }')) as { movies: { totalCount: number } }).movies.totalCount;
+    const page = (await post('{ movies(first: 100) { edges { node { id } } } }')) as { movies: { edges: Array<{ node: { id: string } }> } };
+    const maxId = Math.max(...page.movies.edges.map((e) => Number(e.node.id))) + total;
+    const images = fs
+      .readdirSync(path.join(opts.postersDir, 'images'))
+      .filter((f) => f.endsWith('.jpg'))
+      .slice(0, 400);
+    // New posters: crops of real ones, re-encoded, so their bytes are in no catalogue.
+    const newPosters: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      const file = path.join(opts.postersDir, 'images', images[(i * 7) % images.length]);
+      const meta = await sharp(file).metadata();
+      const cut = 3 + (i % 5);
+      const b = await sharp(file)
+        .extract({ left: cut, top: cut, width: meta.width - 2 * cut, height: meta.height - 2 * cut })
+        .jpeg({ quality: 80 })
+        .toBuffer();
+      newPosters.push(b.toString('base64'));
+    }
+
+    let seed = 12345;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const randomId = () => String(1 + Math.floor(rnd() * maxId));
+    const kinds = ['similar', 'recommendations', 'movies', 'newPoster'] as const;
+    const requests: Record<string, number> = Object.fromEntries(kinds.map((k) => [k, 0]));
+    const latencies: number[] = [];
+    let errors = 0;
+    const errorSamples: string[] = [];
+    const ops: Record<(typeof kinds)[number], () => Promise<unknown>> = {
+      similar: () => post('query($id: ID!) { similarPosters(poster: {movieId: $id}, k: 12) { score movie { id title year posterUrl } } }', { id: randomId() }),
+      recommendations: () =>
+        post('query($l: [ID!]!) { recommendations(liked: $l, k: 12) { score movie { id title posterUrl } because { id title } } }', {
+          l: [randomId(), randomId(), randomId()],
+        }),
+      movies: () => {
+        const after = Buffer.from(`movie:${Math.floor(rnd() * maxId)}`).toString('base64url');
+        return post(
+          'query($a: String) { movies(first: 24, after: $a) { edges { node { id title year genres posterUrl predictedGenres { genre probability predicted } } } pageInfo { endCursor } } }',
+          { a: after },
+        );
+      },
+      newPoster: () =>
+        post('query($b: String) { predictGenres(poster: {imageBase64: $b}) { modelVersion genres { genre probability predicted } evidence(k: 5) { k } } }', {
+          b: newPosters[Math.floor(rnd() * newPosters.length)],
+        }),
+    };
+    const started = Date.now();
+    const until = started + seconds * 1000;
+    const rss: Array<[number, number]> = [[0, rssMiB(child.pid!)]];
+    const sampler = setInterval(() => {
+      const r = rssMiB(child.pid!);
+      rss.push([Math.round((Date.now() - started) / 1000), r]);
+      const n = Object.values(requests).reduce((a, b) => a + b, 0);
+      log(`soak ${Math.round((Date.now() - started) / 1000)} s: RSS ${r.toFixed(0)} MiB, ${n} requests, ${errors} errors`);
+    }, 10_000);
+    const client = async (c: number) => {
+      let i = c;
+      while (Date.now() < until) {
+        // Mixed, with the new-poster predictions (the heavy ones) a fifth of the load.
+        const kind = i % 5 === 4 ? 'newPoster' : kinds[i % 3];
+        i++;
+        const t = performance.now();
+        try {
+          await ops[kind]();
+          requests[kind]++;
+          latencies.push(performance.now() - t);
+        } catch (err) {
+          const msg = (err as Error).message;
+          // A random id that names no movie (deleted, or past the last) is the client's mistake, not an error of the server.
+          if (/NOT_FOUND|NO_EMBEDDING/.test(msg)) {
+            requests[kind]++;
+            continue;
+          }
+          errors++;
+          if (errorSamples.length < 10) errorSamples.push(`${kind}: ${msg}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: clients }, (_, c) => client(c)));
+    clearInterval(sampler);
+    rss.push([Math.round((Date.now() - started) / 1000), rssMiB(child.pid!)]);
+    latencies.sort((a, b) => a - b);
+    return {
+      seconds,
+      clients,
+      requests,
+      errors,
+      errorSamples,
+      rss,
+      p50Ms: latencies[Math.floor(latencies.length * 0.5)] ?? NaN,
+      p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? NaN,
+    };
+  } finally {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }
+}
+
+/** An ASCII chart of the RSS samples (MiB over seconds), `height` rows. */
+export function rssChart(rss: Array<[number, number]>, height = 12): string {
+  const values = rss.map(([, v]) => v);
+  const max = Math.ceil(Math.max(...values) / 100) * 100;
+  const min = Math.max(0, Math.floor(Math.min(...values) / 100) * 100 - 100);
+  const rows: string[] = [];
+  for (let r = height; r >= 1; r--) {
+    const level = min + ((max - min) * r) / height;
+    const line = values.map((v) => (v >= level - (max - min) / height / 2 ? '█' : ' ')).join('');
+    rows.push(`${level.toFixed(0).padStart(5)} MiB |${line}`);
+  }
+  rows.push(`${' '.repeat(10)}+${'-'.repeat(values.length)}`);
+  rows.push(`${' '.repeat(11)}0 s${' '.repeat(Math.max(1, values.length - 8))}${rss[rss.length - 1][0]} s`);
+  return rows.join('\n');
+}
+
+/** Flatness over the last half: (max - min) / mean of the samples in the last `fraction` of the run. */
+export function flatness(rss: Array<[number, number]>, fraction = 0.5): { min: number; max: number; mean: number; spread: number } {
+  const end = rss[rss.length - 1][0];
+  const tail = rss.filter(([t]) => t >= end * (1 - fraction)).map(([, v]) => v);
+  const min = Math.min(...tail);
+  const max = Math.max(...tail);
+  const mean = tail.reduce((a, b) => a + b, 0) / tail.length;
+  return { min, max, mean, spread: (max - min) / mean };
+}
