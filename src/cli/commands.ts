@@ -53,6 +53,8 @@ export const COMMANDS: Record<string, Command> = {
       if (orphans) process.stderr.write(`marquee: marked ${orphans} interrupted training job(s) INTERRUPTED\n`);
       // Load the index while the server starts answering; similarity queries wait for it.
       void app.similarity.ready().catch((err) => process.stderr.write(`marquee: index load failed: ${err}\n`));
+      // Fit the recommender in the background: until it is ready, recommendations come from posters alone.
+      app.recommendations.start();
       app.preloadEmbedderLibrary();
       const server = new MarqueeServer(app);
       const { url } = await server.start(app.config.server.host, app.config.server.port);

@@ -101,6 +101,16 @@ export class SimilarityService {
     this.index?.remove(id);
   }
 
+  /** The catalogue (loaded by `ready()`): the recommender reads its movies and version. */
+  get movieCatalog(): MovieCatalog {
+    return this.catalog;
+  }
+
+  /** A movie's L2-normalised poster embedding, once `ready()` resolved; undefined when it has none. */
+  embeddingOf(movieId: number): Float32Array | undefined {
+    return this.index?.get(movieId);
+  }
+
   /** The stored movie whose poster has these bytes' sha256, if any. */
   async movieIdForPoster(sha256: string): Promise<number | undefined> {
     await this.ready();
@@ -197,7 +207,7 @@ export class SimilarityService {
         .slice(0, 3)
         .flatMap((x) => this.catalog.get(x.id) ?? []);
       const movie = this.catalog.get(pool[i].id);
-      return movie ? [{ movie, score: relevance[i], because }] : [];
+      return movie ? [{ movie, score: relevance[i], because, reason: 'POSTER' as const }] : [];
     });
   }
 }
