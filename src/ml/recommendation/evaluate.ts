@@ -42,6 +42,7 @@ export function warmMethods(seed: number, extra: RankerSpec[] = []): RankerSpec[
     posterRanker,
     itemKnnRanker(KNN),
     tasteRanker('EASE alone', { collaborative: 'ease', popularityWeight: 0, genreWeight: 0, coldWeight: 0, posterWeight: 0 }),
+    tasteRanker('item-kNN + popularity + genre (first default)', { collaborative: 'item-knn', popularityWeight: 0.3 }),
     ...extra,
     tasteRanker(CHOSEN),
   ];
@@ -52,7 +53,7 @@ export function coldMethods(seed: number, extra: RankerSpec[] = []): RankerSpec[
     randomRanker(seed),
     genreProfileRanker,
     posterRanker,
-    carriedOverRanker({ knn: KNN, posterNeighbours: 50, posterDims: 64, weight: 1, seed }),
+    carriedOverRanker({ knn: KNN, posterNeighbours: 50, posterDims: 32, weight: 0.3, seed }),
     ...extra,
     tasteRanker(CHOSEN),
   ];
