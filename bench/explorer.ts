@@ -61,6 +61,12 @@ export async function benchExplorer(opts: ApiBenchOptions & { runs?: number }): 
   const server = await startServerProcess({ ...opts, port: opts.port ?? 4568 });
   const browser = await launchChromium();
   try {
+    const catalogue = await fetch(`${server.base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ movies(first: 1) { totalCount } }' }),
+    });
+    out['movies in the catalogue'] = ((await catalogue.json()) as { data: { movies: { totalCount: number } } }).data.movies.totalCount;
     const cold = { first: [] as number[], twelve: [] as number[] };
     const warm = { first: [] as number[], twelve: [] as number[] };
     let requests: string[] = [];

@@ -43,7 +43,13 @@ async function main(): Promise<void> {
   const log = (l: string) => process.stderr.write(`${l}\n`);
   // Sections by name; a run of some sections keeps the others from the previous document.
   const sections = new Map<string, string>();
-  const stampOf = () => `_${machine()}; ${new Date().toISOString().slice(0, 10)}; \`npm run bench -- --only ${name0(only)}\`_`;
+  // The machine may be shared: the load before the run says how busy it was (compare rows within one run).
+  const load = `load average ${os
+    .loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ')} (1/5/15 min) at the start`;
+  const command = `npm run bench -- --only ${name0(only)}${arg('data-dir') ? ` --data-dir ${arg('data-dir')}` : ''}`;
+  const stampOf = () => `_${machine()}; ${load}; ${new Date().toISOString().slice(0, 10)}; \`${command}\`_`;
   const section = (name: string, text: string) => {
     const [title, ...rest] = text.split('\n\n');
     sections.set(name, `<!-- section:${name} -->\n${title}\n\n${stampOf()}\n\n${rest.join('\n\n')}`);

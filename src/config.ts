@@ -7,6 +7,7 @@
  * `loadConfig` with one of EnvReader's typed readers, and document it in the README. A bad value is
  * reported with the variable's name, together with every other bad value, as one BAD_CONFIG error.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from './errors';
 import { DEVICES, type Device } from './ml/backbone/device';
@@ -23,7 +24,11 @@ export interface StorageConfig {
 }
 
 export interface MlConfig {
-  /** MARQUEE_MODELS_DIR (./models): backbone weights, checked against their manifest's sha256. */
+  /**
+   * MARQUEE_MODELS_DIR: backbone weights, checked against their manifest's sha256. Default `./models`,
+   * or `../shared/models` when there is no `./models` but that one exists (this project's layout, so
+   * that a fresh clone's `npx marquee demo` and `npm start` find the weights).
+   */
   modelsDir: string;
   /** MARQUEE_BACKBONES_DIR (unset): extra backbone manifests, searched before the built-in ones. */
   backbonesDir: string | undefined;
@@ -125,6 +130,13 @@ export interface Config {
 /** Where `marquee mcp` finds the API unless MARQUEE_API_URL says otherwise: `npm start`'s default address. */
 export const DEFAULT_API_URL = 'http://127.0.0.1:4000/graphql';
 
+/** `./models`, unless it is missing and the shared folder beside the project has models (see MlConfig.modelsDir). */
+export function defaultModelsDir(cwd = process.cwd()): string {
+  const own = path.resolve(cwd, 'models');
+  const shared = path.resolve(cwd, '../shared/models');
+  return !fs.existsSync(own) && fs.existsSync(shared) ? shared : own;
+}
+
 export type Env = Readonly<Record<string, string | undefined>>;
 
 /** Every invalid variable at once, each named with the value it had. */
@@ -144,7 +156,7 @@ export function loadConfig(env: Env = process.env): Config {
     database: { url: r.optional('DATABASE_URL') },
     storage: { dataDir: r.path('MARQUEE_DATA_DIR', './data') },
     ml: {
-      modelsDir: r.path('MARQUEE_MODELS_DIR', './models'),
+      modelsDir: r.path('MARQUEE_MODELS_DIR', defaultModelsDir()),
       backbonesDir: r.optionalPath('MARQUEE_BACKBONES_DIR'),
       backbone: r.optional('MARQUEE_BACKBONE', (v) => (BACKBONE_ID.test(v) ? undefined : 'must be a backbone manifest id')) ?? DEFAULT_BACKBONE,
       device: r.oneOf('MARQUEE_DEVICE', DEVICES, 'auto'),

@@ -7,8 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { firstRunMessage, FIRST_RUN_STEPS } from '../src/presentation/first-run';
+import { launchChromium } from './clients/chromium';
 import { ratingsSlice } from './ratings-support';
-import { CLI, cleanupAll, MODELS_DIR, POSTERS_DIR, sampleSubset, tmpDir } from './support';
+import { CLI, cleanupAll, MODELS_DIR, POSTERS_DIR, ROOT, sampleSubset, tmpDir } from './support';
 
 after(cleanupAll);
 
@@ -22,7 +23,11 @@ interface Run {
   stderr: string;
 }
 
-function marquee(args: string[], opts: { killWhen?: (out: string) => boolean; env?: Record<string, string> } = {}): Promise<Run> {
+/**
+ * Runs `marquee args`. `killWhen` sees the output so far: true kills the process at once; a promise
+ * kills it once the promise settles (the test awaits that promise itself for its outcome).
+ */
+function marquee(args: string[], opts: { killWhen?: (out: string) => boolean | Promise<unknown>; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
       env: {
@@ -38,8 +43,15 @@ function marquee(args: string[], opts: { killWhen?: (out: string) => boolean; en
     });
     let stdout = '';
     let stderr = '';
+    let stopping = false;
     const check = () => {
-      if (opts.killWhen && !child.killed && opts.killWhen(stdout + stderr)) child.kill('SIGKILL');
+      if (!opts.killWhen || stopping) return;
+      const when = opts.killWhen(stdout + stderr);
+      if (when === false) return;
+      stopping = true;
+      void Promise.resolve(when)
+        .catch(() => undefined)
+        .finally(() => child.kill('SIGKILL'));
     };
     child.stdout.on('data', (d) => ((stdout += d), check()));
     child.stderr.on('data', (d) => ((stderr += d), check()));
@@ -178,11 +190,41 @@ describe('marquee CLI', () => {
   });
 });
 
+/** The commands the explorer's empty state lists, read in Chromium (and kept as a screenshot). */
+async function firstRunSteps(explorer: string): Promise<string[]> {
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(explorer, { timeout: 60_000 });
+    const firstRun = page.locator('.first-run');
+    await firstRun.waitFor({ timeout: 60_000 });
+    assert.equal(await firstRun.locator('h2').textContent(), 'No posters yet');
+    const artifacts = path.join(ROOT, 'test-artifacts/first-run');
+    fs.mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: path.join(artifacts, 'explorer-empty.png') });
+    return await firstRun.locator('dt code').allTextContents();
+  } finally {
+    await browser.close();
+  }
+}
+
 describe('marquee first run', () => {
-  test('serve on an empty database logs the commands that load posters, and where the explorer is', async () => {
-    const r = await marquee(['serve'], { env: { MARQUEE_DATA_DIR: tmpDir(), PORT: '0' }, killWhen: (out) => out.includes(FIRST_RUN_STEPS.at(-1)!.command) });
-    assert.match(r.stdout, /GraphQL at http:\/\/127\.0\.0\.1:\d+\/graphql .*the poster explorer at http:\/\/127\.0\.0\.1:\d+\/\n/);
+  test('serve on an empty database logs the commands that load posters, and the explorer (in Chromium) shows the same', async () => {
+    let shown: Promise<string[]> | undefined;
+    const r = await marquee(['serve'], {
+      env: { MARQUEE_DATA_DIR: tmpDir(), PORT: '0' },
+      killWhen: (out) => {
+        const explorer = /the poster explorer at (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(out)?.[1];
+        if (!explorer || !out.includes(FIRST_RUN_STEPS.at(-1)!.command)) return false;
+        return (shown = firstRunSteps(explorer));
+      },
+    });
     assert.ok(r.stdout.includes(firstRunMessage()), r.stdout);
+    assert.ok(shown, r.stdout);
+    assert.deepEqual(
+      await shown,
+      FIRST_RUN_STEPS.map((s) => s.command),
+    );
   });
 
   test('demo imports, embeds, trains and activates with progress; a re-run changes and trains nothing', async () => {

@@ -1,16 +1,33 @@
 /** Config: every environment variable is read in one place, with the documented defaults and clear errors. */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config';
+import { ConfigError, defaultModelsDir, loadConfig } from '../src/config';
 
 test('defaults: embedded database in ./data, models in ./models, the default backbone on auto, 127.0.0.1:4000', () => {
   const c = loadConfig({});
   assert.deepEqual(c.database, { url: undefined });
   assert.equal(c.storage.dataDir, path.resolve('./data'));
-  assert.deepEqual(c.ml, { modelsDir: path.resolve('./models'), backbonesDir: undefined, backbone: 'mobilenetv2-fp32', device: 'auto' });
+  assert.deepEqual(c.ml, { modelsDir: defaultModelsDir(), backbonesDir: undefined, backbone: 'mobilenetv2-fp32', device: 'auto' });
   assert.deepEqual(c.server, { host: '127.0.0.1', port: 4000, production: false, requireKey: false, corsOrigins: [], publicUrl: '' });
   assert.deepEqual([c.net.allowPrivateUrls, c.import.batchSize, c.progress.intervalMs, c.progress.ci], [false, 500, undefined, false]);
+});
+
+test('models: ./models by default, ../shared/models when only that one exists (a fresh clone beside ../shared)', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'marquee-config-'));
+  try {
+    const project = path.join(root, 'marquee');
+    fs.mkdirSync(project);
+    assert.equal(defaultModelsDir(project), path.join(project, 'models'));
+    fs.mkdirSync(path.join(root, 'shared/models'), { recursive: true });
+    assert.equal(defaultModelsDir(project), path.join(root, 'shared/models'));
+    fs.mkdirSync(path.join(project, 'models'));
+    assert.equal(defaultModelsDir(project), path.join(project, 'models'));
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });
 
 test('every variable is read into its section', () => {

@@ -75,10 +75,11 @@ export async function openApp(kind: DbKind, adjust: (config: Config) => void = (
 
 /**
  * An App (PGlite) holding the 400-poster sample, embedded with the real backbone, and a genre model
- * trained for 40 epochs and active: what the API, ML and client tests query.
+ * trained for 40 epochs and active: what the API, ML and client tests query. `adjust` may change the
+ * test Config first.
  */
-export async function openTrainedSampleApp(): Promise<App> {
-  const app = await openApp('pglite');
+export async function openTrainedSampleApp(adjust: (config: Config) => void = () => undefined): Promise<App> {
+  const app = await openApp('pglite', adjust);
   await app.importer.importCsv(SAMPLE_CSV, { progress: false });
   const e = await app.embedding.embedMissing({ progress: false });
   if (e.embedded !== 400) throw new Error(`embedded ${e.embedded} of the 400 sample posters`);

@@ -1,6 +1,9 @@
 /**
  * One server for the client tests (the explorer in Chromium and the MCP server): the 400-poster
  * sample imported, embedded with the real backbone, a genre model trained and active, an admin key.
+ * Image URLs may point at loopback (MARQUEE_ALLOW_PRIVATE_URLS=1, as on an intranet), so that the
+ * explorer's "image URL" upload can be given one of the server's own posters: nothing here reaches
+ * the internet.
  * MARQUEE_CLIENTS_URL (+ MARQUEE_CLIENTS_ADMIN_KEY) points the tests at a server already running
  * instead, for working on the clients.
  */
@@ -25,7 +28,7 @@ export async function startClientFixture(): Promise<ClientFixture> {
     base = process.env.MARQUEE_CLIENTS_URL.replace(/\/$/, '');
     adminKey = process.env.MARQUEE_CLIENTS_ADMIN_KEY ?? '';
   } else {
-    const app: App = await openTrainedSampleApp();
+    const app: App = await openTrainedSampleApp((c) => (c.net.allowPrivateUrls = true));
     adminKey = (await app.apiKeys.create('admin')).key;
     server = new MarqueeServer(app, { log: () => undefined });
     base = (await server.start('127.0.0.1', 0)).url.replace(/\/graphql$/, '');

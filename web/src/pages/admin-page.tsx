@@ -97,7 +97,8 @@ function AdminConsole() {
         <p>
           Marquee {info.version} on {info.database}, backbone {info.backbone}
           {info.provider && ` (${info.provider})`}, {info.indexedPosters.toLocaleString('en')} posters indexed
-          {info.indexGraphReady ? '' : ' (graph building)'}; active model: <strong>{info.activeModelVersion ?? 'none'}</strong>.
+          {info.indexGraphReady ? ' (HNSW graph)' : ' (searched exactly: no HNSW graph, or not built yet)'}; active model:{' '}
+          <strong>{info.activeModelVersion ?? 'none'}</strong>.
         </p>
       </section>
       <RetrainPanel onFinished={refresh} />
