@@ -2,8 +2,12 @@ import 'reflect-metadata';
 import type { Config, MlConfig } from './config';
 import { ServiceContainer } from './container';
 import { Database } from './db/database';
+import { InProcessQueue } from './jobs/in-process-queue';
+import { JobQueue } from './jobs/job-queue';
+import { JobRunner } from './jobs/job-runner';
 import { loadBackbone, manifestDirs, type BackboneManifest } from './ml/backbone/manifest';
 import type { ImageEmbedderFactory } from './ml/embedding/image-embedder';
+import { ChangeChannelRepository } from './repositories/change-channel.repository';
 import { ApiKeyRepository } from './repositories/api-key.repository';
 import { InteractionRepository } from './repositories/interaction.repository';
 import { EmbeddingRepository } from './repositories/embedding.repository';
@@ -12,6 +16,7 @@ import { MovieRepository } from './repositories/movie.repository';
 import { PosterTextRepository } from './repositories/poster-text.repository';
 import { TrainingJobRepository } from './repositories/training-job.repository';
 import { ApiKeyService } from './services/api-key.service';
+import { ChangeFeed } from './services/change-feed';
 import { DemoService } from './services/demo.service';
 import { BackboneTuningService } from './services/backbone-tuning.service';
 import { EmbeddingService } from './services/embedding.service';
@@ -59,6 +64,10 @@ export class App {
   readonly status: ServerStatusService;
   readonly demo: DemoService;
   readonly tuning: BackboneTuningService;
+  /** What this process changed, told to the others (LISTEN/NOTIFY on PostgreSQL), and theirs to this one. */
+  readonly changes: ChangeFeed;
+  /** The job queue's side in this process: enqueues, and runs jobs in a worker or an embedded server. */
+  readonly jobs: JobRunner;
   readonly container = new ServiceContainer();
 
   private constructor(
@@ -70,12 +79,13 @@ export class App {
     const movieRepo = new MovieRepository(ds);
     const embeddingRepo = new EmbeddingRepository(ds);
     this.posters = new PosterStore(config.storage.dataDir);
+    this.changes = new ChangeFeed(config.database.url ? new ChangeChannelRepository(ds, config.database.url) : undefined);
     this.movies = new MovieService(movieRepo);
-    this.importer = new ImportService(ds, movieRepo, this.posters, config.import, config.progress);
+    this.importer = new ImportService(ds, movieRepo, this.posters, config.import, config.progress, this.changes);
     const interactionRepo = new InteractionRepository(ds);
     this.ratingsImport = new RatingsImportService(ds, interactionRepo, movieRepo, config.import, config.progress, () => this.ratings.changed());
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
-    this.embedding = new EmbeddingService(config.ml.backbone, createEmbedder, config.progress, embeddingRepo, this.posters);
+    this.embedding = new EmbeddingService(config.ml.backbone, createEmbedder, config.progress, embeddingRepo, this.posters, this.changes);
     this.posterTexts = new PosterTextService(config.ocr, config.progress, new PosterTextRepository(ds), this.posters);
     const manifest = () => configuredBackbone(config.ml);
     this.models = new GenreModelService(
@@ -87,6 +97,7 @@ export class App {
       config.progress,
       this.posterTexts,
       manifest,
+      this.changes,
     );
     const catalog = new MovieCatalog(movieRepo);
     this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir, config.index);
@@ -94,12 +105,18 @@ export class App {
     this.ratings = new RatingService(interactionRepo, movieRepo, catalog);
     this.recommendations = new RecommendationService(interactionRepo, this.ratings, this.similarity, config.recommendations);
     this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.net);
-    this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net);
-    this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models);
+    this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net, this.changes);
+    const shared = db.kind === 'postgres';
+    const queue = config.database.url ? new JobQueue({ url: config.database.url, expireInSeconds: config.jobs.timeoutS }) : new InProcessQueue();
+    this.jobs = new JobRunner(queue, config.jobs, shared);
+    this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models, this.jobs, { shared });
+    this.jobs.bind({ training: this.training, embedding: this.embedding, models: this.models, importer: this.importer });
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
     this.recsEvaluation = new RecsEvaluationService(movieRepo, embeddingRepo, config.ml.backbone);
     this.tuning = new BackboneTuningService(config.ml, config.storage, config.progress, embeddingRepo, movieRepo, this.posters, manifest);
     this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
+    this.changes.subscribe((change) => this.models.applyChange(change));
+    this.changes.subscribe((change) => this.similarity.applyChange(change));
     this.demo = new DemoService(this.importer, this.embedding, this.models);
     this.container
       .register(PosterStore, this.posters)
@@ -151,6 +168,8 @@ export class App {
   }
 
   async close(): Promise<void> {
+    await this.changes.stop();
+    await this.jobs.stop();
     await this.training.idle();
     await this.recommendations.close();
     await this.embedding.close();

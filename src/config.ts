@@ -106,6 +106,19 @@ export interface ProgressConfig {
   ci: boolean;
 }
 
+export interface JobsConfig {
+  /**
+   * MARQUEE_JOBS (embedded): who runs the queue's jobs (retrain, embed, import). embedded: `serve`
+   * runs them itself (training in a child process); worker: `marquee worker` processes do, and `serve`
+   * only enqueues (never trains in its own process). worker needs a PostgreSQL server (DATABASE_URL).
+   */
+  mode: 'embedded' | 'worker';
+  /** MARQUEE_JOB_TIMEOUT_S (7200): seconds a running job may take before the queue fails (and retries) it. */
+  timeoutS: number;
+  /** MARQUEE_JOB_REAP_MS (2000): how often a process looks for retrains whose process died (PostgreSQL). */
+  reapMs: number;
+}
+
 export interface McpConfig {
   /** MARQUEE_API_URL (http://127.0.0.1:4000/graphql): the GraphQL API that `marquee mcp` calls. */
   apiUrl: string;
@@ -124,6 +137,7 @@ export interface Config {
   import: ImportConfig;
   recommendations: RecommendationsConfig;
   progress: ProgressConfig;
+  jobs: JobsConfig;
   mcp: McpConfig;
 }
 
@@ -181,6 +195,11 @@ export function loadConfig(env: Env = process.env): Config {
     import: { batchSize: r.int('MARQUEE_IMPORT_BATCH', 500, 1, 1_000_000), ratingsBatchSize: r.int('MARQUEE_RATINGS_BATCH', 5000, 1, 1_000_000) },
     recommendations: { refitDebounceMs: r.int('MARQUEE_RECS_REFIT_MS', 2000, 0, 3_600_000) },
     progress: { intervalMs: r.optionalInt('MARQUEE_PROGRESS_INTERVAL_MS', 0, 3_600_000), ci: env.CI === 'true' },
+    jobs: {
+      mode: r.oneOf('MARQUEE_JOBS', ['embedded', 'worker'] as const, 'embedded'),
+      timeoutS: r.int('MARQUEE_JOB_TIMEOUT_S', 7200, 10, 7 * 24 * 3600),
+      reapMs: r.int('MARQUEE_JOB_REAP_MS', 2000, 100, 600_000),
+    },
     mcp: {
       apiUrl:
         r.optional('MARQUEE_API_URL', (v) => (/^https?:\/\/[^/\s]+/i.test(v) ? undefined : 'must be an http(s) URL such as http://127.0.0.1:4000/graphql')) ??
@@ -188,6 +207,9 @@ export function loadConfig(env: Env = process.env): Config {
       apiKey: r.optional('MARQUEE_API_KEY'),
     },
   };
+  if (config.jobs.mode === 'worker' && !config.database.url) {
+    r.problems.push('MARQUEE_JOBS worker needs a PostgreSQL server that the API and the workers share: set DATABASE_URL (got "worker")');
+  }
   if (r.problems.length) throw new ConfigError(r.problems);
   return config;
 }

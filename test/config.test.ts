@@ -91,3 +91,17 @@ test('bad values are one BAD_CONFIG error naming every variable and its value', 
     },
   );
 });
+
+test('jobs: embedded by default; worker mode needs a PostgreSQL server the API and the workers share', () => {
+  assert.deepEqual(loadConfig({}).jobs, { mode: 'embedded', timeoutS: 7200, reapMs: 2000 });
+  const c = loadConfig({ MARQUEE_JOBS: 'Worker', DATABASE_URL: 'postgres://db/x', MARQUEE_JOB_TIMEOUT_S: '600', MARQUEE_JOB_REAP_MS: '500' });
+  assert.deepEqual(c.jobs, { mode: 'worker', timeoutS: 600, reapMs: 500 });
+  assert.throws(
+    () => loadConfig({ MARQUEE_JOBS: 'worker' }),
+    (e: unknown) => e instanceof ConfigError && e.problems.length === 1 && /MARQUEE_JOBS worker needs .*DATABASE_URL/.test(e.message),
+  );
+  assert.throws(
+    () => loadConfig({ MARQUEE_JOBS: 'cron', MARQUEE_JOB_TIMEOUT_S: '1' }),
+    (e: unknown) => e instanceof ConfigError && e.problems.length === 2 && e.message.includes('MARQUEE_JOBS must be one of embedded, worker'),
+  );
+});

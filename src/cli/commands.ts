@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { App } from '../app';
 import type { Config } from '../config';
+import type { JobName, JobPayloads } from '../jobs/job-queue';
 import { runMcp } from '../mcp/main';
 import { firstRunMessage } from '../presentation/first-run';
 import type { AppError } from '../errors';
@@ -49,8 +51,21 @@ const out = (s: string) => process.stdout.write(`${s}\n`);
 export const COMMANDS: Record<string, Command> = {
   serve: {
     async run(app) {
-      const orphans = await app.training.failOrphans();
-      if (orphans) process.stderr.write(`marquee: marked ${orphans} interrupted training job(s) INTERRUPTED\n`);
+      if (app.db.kind === 'pglite') {
+        // One process: a job it left QUEUED or RUNNING when it died ends INTERRUPTED; this server runs the jobs.
+        const orphans = await app.training.failOrphans();
+        if (orphans) process.stderr.write(`marquee: marked ${orphans} interrupted training job(s) INTERRUPTED\n`);
+        await app.jobs.work();
+      } else if (app.jobs.embedded) {
+        // PostgreSQL without workers: this server works on the queue (and reaps retrains whose process died).
+        await app.jobs.work();
+      } else {
+        // Worker mode: `marquee worker` processes run the jobs; this one only enqueues, and reaps with them.
+        await app.jobs.reap();
+        app.jobs.startReaper();
+      }
+      // Other processes' writes (replicas, workers, CLI imports on the same PostgreSQL) reach this one's catalog, index and model.
+      await app.changes.start();
       // Load the index while the server starts answering; similarity queries wait for it.
       void app.similarity.ready().catch((err) => process.stderr.write(`marquee: index load failed: ${err}\n`));
       // Fit the recommender in the background: until it is ready, recommendations come from posters alone.
@@ -76,6 +91,30 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
 
+  worker: {
+    async run(app) {
+      if (app.db.kind !== 'postgres') {
+        throw new UsageError(
+          'marquee worker needs a PostgreSQL server shared with the API (DATABASE_URL); with the embedded database `serve` runs the jobs itself',
+        );
+      }
+      await app.changes.start();
+      await app.jobs.work();
+      out(`marquee: worker ${os.hostname()}:${process.pid} runs retrain, embed and import jobs (database: postgres)`);
+      let stopping = false;
+      const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`marquee: ${signal}, finishing the running job\n`);
+        await app.close();
+        process.stderr.write('marquee: stopped\n');
+      };
+      process.once('SIGTERM', () => void shutdown('SIGTERM'));
+      process.once('SIGINT', () => void shutdown('SIGINT'));
+      return true;
+    },
+  },
+
   migrate: {
     migrate: false,
     async run(app) {
@@ -86,10 +125,18 @@ export const COMMANDS: Record<string, Command> = {
 
   import: {
     valueFlags: ['limit'],
-    booleanFlags: ['allow-private-urls', 'quiet'],
+    booleanFlags: ['allow-private-urls', 'quiet', 'queue'],
     async run(app, args) {
       const csv = args.positionals[0];
       if (!csv) throw new UsageError('import needs a CSV path');
+      if (args.flags.has('queue')) {
+        const id = await enqueue(app, 'import', {
+          csv: path.resolve(csv),
+          limit: intFlag(args, 'limit'),
+          allowPrivateUrls: args.flags.has('allow-private-urls') || undefined,
+        });
+        return out(`queued import job ${id}: a worker imports ${path.resolve(csv)} (it must be able to read it)`);
+      }
       const summary = await app.importer.importCsv(csv, {
         limit: intFlag(args, 'limit'),
         allowPrivateUrls: args.flags.has('allow-private-urls') || app.config.net.allowPrivateUrls,
@@ -117,8 +164,12 @@ export const COMMANDS: Record<string, Command> = {
 
   embed: {
     valueFlags: ['limit', 'batch'],
-    booleanFlags: ['quiet'],
+    booleanFlags: ['quiet', 'queue'],
     async run(app, args) {
+      if (args.flags.has('queue')) {
+        const id = await enqueue(app, 'embed', { limit: intFlag(args, 'limit') });
+        return out(`queued embed job ${id}: a worker embeds the posters lacking a ${app.embedding.backbone} embedding`);
+      }
       const r = await app.embedding.embedMissing({
         limit: intFlag(args, 'limit'),
         batchSize: intFlag(args, 'batch', { min: 1, max: 1024 }),
@@ -326,6 +377,12 @@ export const COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+/** `--queue`: a job for the deployment's workers, which share this PostgreSQL (and the poster files). */
+async function enqueue<N extends JobName>(app: App, name: N, data: JobPayloads[N]): Promise<string> {
+  if (app.db.kind !== 'postgres') throw new UsageError('--queue needs the PostgreSQL server the workers use (DATABASE_URL)');
+  return app.jobs.enqueue(name, data);
+}
 
 function formatEvaluation(e: {
   rows: Array<{ scheme: string; f1Macro: number; precisionMacro: number; recallMacro: number; hamming: number }>;

@@ -8,13 +8,15 @@ import { COMMANDS } from './commands';
 const USAGE = `usage: marquee <command> [options]
 
 commands:
-  serve                                   serve the GraphQL API on HOST:PORT
+  serve                                   serve the GraphQL API on HOST:PORT (and, with MARQUEE_JOBS=embedded, run the queue's jobs)
+  worker                                  run the queue's jobs (retrain, embed, import) on the PostgreSQL at DATABASE_URL
   migrate                                 apply database migrations
-  import <movies.csv> [--limit N] [--allow-private-urls]
+  import <movies.csv> [--limit N] [--allow-private-urls] [--queue]
   import-ratings <ratings.csv> [--links links.csv] [--batch N]
                                           MovieLens userId,movieId,rating,timestamp (joined through links.csv,
                                           by default the one beside it) or user,imdb_id,rating[,timestamp]
-  embed [--limit N] [--batch N]           embed posters lacking an embedding for the active backbone (batch 32)
+  embed [--limit N] [--batch N] [--queue] embed posters lacking an embedding for the active backbone (batch 32)
+                                          --queue (import, embed): a job for the workers instead (PostgreSQL)
   train [--epochs N] [--seed N] [--activate]
   evaluate [--csv other.csv] [--json out.json]
   evaluate-recs [--ratings ratings.csv] [--links links.csv] [--folds N] [--seed N] [--json out.json] [--quiet]

@@ -46,6 +46,10 @@ export interface TrainingJobInfo {
   metrics: ReportRow | null;
   modelVersionId: number | null;
   error: string | null;
+  /** How many times a process started it (more than 1: its process died and it ran again). */
+  attempts: number;
+  /** The process running (or that last ran) it: host:pid. */
+  worker: string | null;
   createdAt: Date;
   startedAt: Date | null;
   finishedAt: Date | null;

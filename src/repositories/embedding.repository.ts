@@ -99,6 +99,16 @@ export class EmbeddingRepository {
     }
   }
 
+  /** The stored embeddings of these movies for a backbone (those that have one). */
+  async vectorsFor(backbone: string, movieIds: readonly number[]): Promise<EmbeddingPage | null> {
+    if (!movieIds.length) return null;
+    const rows = await this.ds.query<Array<{ movie_id: number; v: Buffer }>>(
+      `SELECT movie_id, vector_send(embedding) AS v FROM poster_embedding WHERE backbone = $1 AND movie_id = ANY($2::int[]) ORDER BY movie_id`,
+      [backbone, movieIds],
+    );
+    return rows.length ? decodePage(rows) : null;
+  }
+
   /** Embeddings of movies that have no stored prediction under a model version yet, in pages. */
   async *withoutPrediction(backbone: string, modelVersionId: number, pageSize = 2000): AsyncGenerator<EmbeddingPage> {
     let after = 0;

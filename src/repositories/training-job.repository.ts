@@ -3,7 +3,13 @@ import type { TrainingJobEntity } from '../db/entities';
 import type { TrainingJobStatus } from '../domain/model';
 
 const COLUMNS = `id, status, progress, stage, params, model_version_id AS "modelVersionId", metrics, error,
-  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"`;
+  created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt", attempts, queue_job_id AS "queueJobId", worker`;
+
+/** The session-level advisory lock a process holds while it runs a retrain (any process, any database of the server). */
+const RETRAIN_LOCK = 4243;
+
+/** Releases a held lock and its connection. */
+export type ReleaseLock = () => Promise<void>;
 
 export class TrainingJobRepository {
   constructor(private readonly ds: DataSource) {}
@@ -49,6 +55,22 @@ export class TrainingJobRepository {
     );
   }
 
+  async setQueueJob(id: number, queueJobId: string): Promise<void> {
+    await this.ds.query(`UPDATE training_job SET queue_job_id = $2 WHERE id = $1`, [id, queueJobId]);
+  }
+
+  /** QUEUED → RUNNING for this process, one more attempt; null when the job is not QUEUED (any more). */
+  async claim(id: number, worker: string, queueJobId: string): Promise<TrainingJobEntity | null> {
+    const rows = await this.ds.query<TrainingJobEntity[]>(
+      `WITH u AS (UPDATE training_job SET status = 'RUNNING', attempts = attempts + 1, worker = $2, queue_job_id = $3, started_at = now(),
+         stage = 'starting', progress = 0, error = NULL
+       WHERE id = $1 AND status = 'QUEUED' RETURNING *)
+       SELECT ${COLUMNS} FROM u`,
+      [id, worker, queueJobId],
+    );
+    return rows[0] ?? null;
+  }
+
   /** Jobs left QUEUED/RUNNING by a process that died are marked INTERRUPTED at start-up. */
   async failOrphans(): Promise<number> {
     const rows = await this.ds.query<Array<{ n: number }>>(
@@ -56,5 +78,47 @@ export class TrainingJobRepository {
        WHERE status IN ('QUEUED', 'RUNNING') RETURNING id) SELECT count(*)::int AS n FROM u`,
     );
     return rows[0].n;
+  }
+
+  /** RUNNING → QUEUED again (its process died; it runs again), keeping why. */
+  async requeue(id: number, why: string): Promise<void> {
+    await this.ds.query(`UPDATE training_job SET status = 'QUEUED', stage = 'queued again', error = $2 WHERE id = $1 AND status = 'RUNNING'`, [id, why]);
+  }
+
+  /** Jobs RUNNING now, and QUEUED ones: all of them, or those QUEUED for longer than `staleQueuedS` without a queue job (their enqueue was lost). */
+  async unfinished(staleQueuedS: number, allQueued: boolean): Promise<TrainingJobEntity[]> {
+    return this.ds.query<TrainingJobEntity[]>(
+      `SELECT ${COLUMNS} FROM training_job WHERE status = 'RUNNING'
+         OR (status = 'QUEUED' AND ($2 OR (queue_job_id IS NULL AND created_at < now() - make_interval(secs => $1))))
+       ORDER BY id`,
+      [staleQueuedS, allQueued],
+    );
+  }
+
+  /**
+   * Takes the retrain lock on a connection of its own and keeps it until released; null when another
+   * process holds it. PostgreSQL frees it when the holder's connection ends, so a process killed
+   * with -9 frees it at once: a RUNNING job whose lock is free has lost its process.
+   */
+  async tryRetrainLock(): Promise<ReleaseLock | null> {
+    const qr = this.ds.createQueryRunner();
+    await qr.connect();
+    try {
+      const [{ ok }] = (await qr.query(`SELECT pg_try_advisory_lock($1) AS ok`, [RETRAIN_LOCK])) as Array<{ ok: boolean }>;
+      if (!ok) {
+        await qr.release();
+        return null;
+      }
+    } catch (err) {
+      await qr.release();
+      throw err;
+    }
+    return async () => {
+      try {
+        await qr.query(`SELECT pg_advisory_unlock($1)`, [RETRAIN_LOCK]);
+      } finally {
+        await qr.release();
+      }
+    };
   }
 }

@@ -55,6 +55,8 @@ export class TrainingJob {
   @Field(() => ModelMetrics, { nullable: true }) metrics: ModelMetrics | null;
   @Field(() => ID, { nullable: true }) modelVersionId: string | null;
   @Field(() => String, { nullable: true }) error: string | null;
+  @Field(() => Int, { description: 'How many times a process started it (more than 1: its process died and it ran again)' }) attempts: number;
+  @Field(() => String, { nullable: true, description: 'The process running (or that last ran) it: host:pid' }) worker: string | null;
   @Field() createdAt: Date;
   @Field(() => Date, { nullable: true }) startedAt: Date | null;
   @Field(() => Date, { nullable: true }) finishedAt: Date | null;

@@ -110,6 +110,8 @@ export class SchemaMapper {
       metrics: this.modelMetrics(j.metrics),
       modelVersionId: j.modelVersionId ? String(j.modelVersionId) : null,
       error: j.error,
+      attempts: j.attempts,
+      worker: j.worker,
       createdAt: j.createdAt,
       startedAt: j.startedAt,
       finishedAt: j.finishedAt,

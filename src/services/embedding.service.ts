@@ -3,6 +3,7 @@ import type { PipelineItem, PipelineResult } from '../ml/embedding/embed-pipelin
 import type { ImageEmbedder, ImageEmbedderFactory, ImageEmbedderInfo } from '../ml/embedding/image-embedder';
 import { Progress } from '../progress';
 import type { EmbeddingRepository } from '../repositories/embedding.repository';
+import type { ChangeFeed } from './change-feed';
 import type { PosterStore } from './poster-store';
 
 export interface EmbedRunSummary {
@@ -27,6 +28,7 @@ export class EmbeddingService {
     private readonly progress: ProgressConfig,
     private readonly repo: EmbeddingRepository,
     private readonly posters: PosterStore,
+    private readonly changes: ChangeFeed,
   ) {}
 
   private getEmbedder(): Promise<ImageEmbedder> {
@@ -44,6 +46,7 @@ export class EmbeddingService {
 
   async store(movieId: number, posterSha256: string, vector: Float32Array): Promise<void> {
     await this.repo.upsertMany(this.backbone, [{ movieId, posterSha256, vector }]);
+    await this.changes.publish({ kind: 'embeddings', backbone: this.backbone, ids: [movieId] });
   }
 
   /**
@@ -84,6 +87,7 @@ export class EmbeddingService {
         backbone,
         ok.map((r) => ({ movieId: r.key, posterSha256: shaOf.get(r.key)!, vector: r.vector! })),
       );
+      await this.changes.publish({ kind: 'embeddings', backbone, ids: ok.map((r) => r.key) });
       summary.embedded += ok.length;
       for (const r of results) {
         if (r.error) summary.failed.push({ movieId: r.key, reason: r.error.reason ?? r.error.code, message: r.error.message });

@@ -52,6 +52,8 @@ export function toTrainingJobInfo(j: TrainingJobEntity): TrainingJobInfo {
     metrics: (j.metrics as ReportRow | null) ?? null,
     modelVersionId: j.modelVersionId,
     error: j.error,
+    attempts: j.attempts,
+    worker: j.worker,
     createdAt: j.createdAt,
     startedAt: j.startedAt,
     finishedAt: j.finishedAt,

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { ProgressConfig } from '../config';
+import type { Change } from '../domain/change';
 import type { GenrePredictionResult, GenreScoreValue, ModelVersionInfo } from '../domain/model';
 import { AppError, notFound } from '../errors';
 import { GenrePredictor, GenreModelArtifact } from '../ml/genre/genre-predictor';
@@ -18,6 +19,7 @@ import { Progress } from '../progress';
 import type { EmbeddingRepository } from '../repositories/embedding.repository';
 import type { ModelVersionRepository, ModelVersionSummary } from '../repositories/model-version.repository';
 import type { MovieRepository } from '../repositories/movie.repository';
+import type { ChangeFeed } from './change-feed';
 import { toModelVersionInfo } from './entity-mappers';
 import type { PosterTextService } from './poster-text.service';
 
@@ -74,7 +76,18 @@ export class GenreModelService {
     private readonly posterTexts: PosterTextService,
     /** The backbone's manifest (a tuned backbone's records the split it was tuned on). */
     private readonly manifest: () => BackboneManifest,
+    private readonly changes: ChangeFeed,
   ) {}
+
+  /** Reads the active version again on next use (another process activated one). */
+  forgetActive(): void {
+    this.activeCache = undefined;
+  }
+
+  /** Follows another process's activation (ChangeFeed). */
+  applyChange(change: Change): void {
+    if ((change.kind === 'model' && change.backbone === this.backbone) || change.kind === 'resync') this.forgetActive();
+  }
 
   /** The active version and its predictor (cached until the next activation). */
   private active(): Promise<ActiveModel | null> {
@@ -286,6 +299,7 @@ export class GenreModelService {
       return id;
     });
     this.activeCache = undefined;
+    if (activate) await this.changes.publish({ kind: 'model', backbone: this.backbone });
     return { versionId, name, report: result.report, activated: activate };
   }
 
@@ -294,6 +308,7 @@ export class GenreModelService {
     if (!v) throw notFound(`no model version ${id}`);
     await this.versions.activate(id);
     this.activeCache = undefined;
+    await this.changes.publish({ kind: 'model', backbone: v.backbone });
     await this.predictMissing();
     return toModelVersionInfo((await this.versions.get(id))!);
   }

@@ -3,6 +3,7 @@ import { IMDB_ID, type MovieRecord } from '../domain/movie';
 import { AppError, badInput, notFound } from '../errors';
 import { labelsFromRawGenres } from '../ml/genre/labels';
 import type { MovieRepository } from '../repositories/movie.repository';
+import type { ChangeFeed } from './change-feed';
 import type { EmbeddingService } from './embedding.service';
 import { toMovieRecord } from './entity-mappers';
 import type { GenreModelService } from './genre-model.service';
@@ -31,6 +32,7 @@ export class MovieAdminService {
     private readonly models: GenreModelService,
     private readonly similarity: SimilarityService,
     private readonly net: NetConfig,
+    private readonly changes: ChangeFeed,
   ) {}
 
   async add(spec: AddMovieSpec): Promise<MovieRecord> {
@@ -69,6 +71,7 @@ export class MovieAdminService {
       throw err;
     }
     this.similarity.onMovieChanged(movie, vector);
+    await this.changes.publish({ kind: 'movies', ids: [movie.id] });
     return toMovieRecord(movie);
   }
 
@@ -76,6 +79,7 @@ export class MovieAdminService {
     const deleted = await this.movies.delete(movieId);
     if (!deleted) throw notFound(`no movie with id ${movieId}`);
     this.similarity.onMovieDeleted(movieId);
+    await this.changes.publish({ kind: 'movies-deleted', ids: [movieId] });
     return true;
   }
 }

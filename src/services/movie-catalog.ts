@@ -18,8 +18,9 @@ export const labelMask = (labels: readonly string[]) => labels.reduce((m, l) => 
 /**
  * An in-memory snapshot of every movie row (22k rows are ~15 MB). Similarity results and their
  * filters are served from it without a database round trip, which on the embedded database would
- * block the event loop. Kept in step by this process's writes and refreshed from the database
- * (rows updated since the last look) for writes made by other processes, e.g. a CLI import.
+ * block the event loop. Kept in step by this process's writes and, for writes made by other processes
+ * (another API replica, a worker, a CLI import), by their ChangeFeed notifications (SimilarityService.applyChange);
+ * `refresh` reads the rows updated since the last look, after the feed's connection was lost.
  * Its records are shared and never changed in place (a change replaces the record).
  */
 export class MovieCatalog {
@@ -33,13 +34,9 @@ export class MovieCatalog {
   private maskById = new Int32Array(1024);
   private yearById = new Int16Array(1024);
   private watermark = new Date(0);
-  private lastRefresh = 0;
   private changes = 0;
 
-  constructor(
-    private readonly repo: MovieRepository,
-    private readonly refreshMs = 10_000,
-  ) {}
+  constructor(private readonly repo: MovieRepository) {}
 
   get size(): number {
     return this.entries.size;
@@ -56,13 +53,11 @@ export class MovieCatalog {
   }
 
   async load(): Promise<void> {
-    await this.refresh(true);
+    await this.refresh();
   }
 
-  /** Picks up rows changed by other processes; cheap, and at most every `refreshMs`. */
-  async refresh(force = false): Promise<void> {
-    if (!force && Date.now() - this.lastRefresh < this.refreshMs) return;
-    this.lastRefresh = Date.now();
+  /** Reads the rows changed since the last look, and drops the ones deleted meanwhile. */
+  async refresh(): Promise<void> {
     const rows = await this.repo.changedSince(this.watermark);
     for (const r of rows) {
       this.put(r);

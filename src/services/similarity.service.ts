@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { MovieEntity } from '../db/entities';
+import type { Change } from '../domain/change';
 import type { MovieFilterSpec, MovieRecord, RecommendedMovie, ScoredMovie } from '../domain/movie';
 import { badInput, notFound } from '../errors';
 import type { IndexConfig } from '../config';
@@ -111,6 +112,52 @@ export class SimilarityService {
     return this.index?.get(movieId);
   }
 
+  /**
+   * Follows a change another process made (ChangeFeed): movie rows into the catalog, new or
+   * re-embedded posters of this backbone into the index, deleted movies out of both. Before the
+   * index is loaded there is nothing to follow: its load reads the database as it is then.
+   */
+  async applyChange(change: Change): Promise<void> {
+    if (!this.loading) return;
+    await this.loading;
+    switch (change.kind) {
+      case 'movies':
+        for (const row of await this.movies.findByIds(change.ids)) this.catalog.put(row);
+        return;
+      case 'movies-deleted':
+        for (const id of change.ids) this.onMovieDeleted(id);
+        return;
+      case 'embeddings': {
+        if (change.backbone !== this.backbone) return;
+        // A new movie's row may come with its embedding: the catalog needs it to show the hit.
+        const unknown = change.ids.filter((id) => !this.catalog.get(id));
+        if (unknown.length) for (const row of await this.movies.findByIds(unknown)) this.catalog.put(row);
+        const page = await this.embeddings.vectorsFor(this.backbone, change.ids);
+        if (!page) return;
+        this.index ??= new CosineIndex(page.dim);
+        for (let i = 0; i < page.ids.length; i++) this.index.add(page.ids[i], page.vectors.subarray(i * page.dim, (i + 1) * page.dim));
+        return;
+      }
+      case 'resync':
+        await this.catalog.refresh();
+        return this.reloadVectors();
+      default:
+        return;
+    }
+  }
+
+  /** Reads every vector again into a fresh index and swaps it in (after a lost change-feed connection). */
+  private async reloadVectors(): Promise<void> {
+    let index: CosineIndex | undefined;
+    for await (const page of this.embeddings.loadAll(this.backbone)) {
+      index ??= new CosineIndex(page.dim);
+      for (let i = 0; i < page.ids.length; i++) index.add(page.ids[i], page.vectors.subarray(i * page.dim, (i + 1) * page.dim));
+    }
+    if (!index) return;
+    this.index = index;
+    if (index.size >= index.opts.exactBelow) void index.buildGraph(path.join(this.cacheDir, 'index')).catch(() => undefined);
+  }
+
   /** The stored movie whose poster has these bytes' sha256, if any. */
   async movieIdForPoster(sha256: string): Promise<number | undefined> {
     await this.ready();
@@ -135,13 +182,11 @@ export class SimilarityService {
   /** The k movies whose posters are most like this movie's (never itself), best first. */
   async similarToMovie(movieId: number, k: number, filter?: MovieFilterSpec): Promise<ScoredMovie[]> {
     await this.vectorOf(movieId);
-    void this.catalog.refresh().catch(() => undefined);
     return this.withMovies(this.index!.similarTo(movieId, k, this.catalog.filterFn(filter)));
   }
 
   private async searchVector(vector: Float32Array, k: number, filter?: MovieFilterSpec, exclude: ReadonlySet<number> = new Set()): Promise<Hit[]> {
     await this.ready();
-    void this.catalog.refresh().catch(() => undefined);
     return this.index!.search(vector, k, this.catalog.filterFn(filter), exclude);
   }
 

@@ -35,4 +35,16 @@ export class TrainingJobEntity {
 
   @Column({ name: 'finished_at', type: 'timestamptz', nullable: true })
   finishedAt: Date | null;
+
+  /** How many times a process started it (a retrain whose process died runs again). */
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  /** Its job in the queue (pg-boss id). */
+  @Column({ name: 'queue_job_id', type: 'text', nullable: true })
+  queueJobId: string | null;
+
+  /** The process running (or that last ran) it: host:pid. */
+  @Column({ type: 'text', nullable: true })
+  worker: string | null;
 }

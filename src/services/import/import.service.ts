@@ -5,6 +5,7 @@ import { AppError } from '../../errors';
 import { imageSource, readImageSource } from '../../net/image-source';
 import { Progress } from '../../progress';
 import type { MovieRepository, MovieWrite } from '../../repositories/movie.repository';
+import type { ChangeFeed } from '../change-feed';
 import type { PosterStore } from '../poster-store';
 import { parseRow, RowError, type MovieInput, type ScrapeRow } from './movie-row';
 import { openScrapeCsv } from './scrape-csv';
@@ -47,6 +48,7 @@ export class ImportService {
     private readonly posters: PosterStore,
     private readonly config: ImportConfig,
     private readonly progress: ProgressConfig,
+    private readonly changes: ChangeFeed,
   ) {}
 
   async importCsv(csvPath: string, opts: ImportOptions = {}): Promise<ImportSummary> {
@@ -123,6 +125,7 @@ export class ImportService {
     const writes = [...byIdentity.values()].map((p) => p.write);
     if (!writes.length) return;
     const outcomes = await this.ds.transaction((em) => this.movies.upsertMany(writes, em));
+    await this.changes.publish({ kind: 'movies', ids: outcomes.filter((o) => o.outcome !== 'unchanged').map((o) => o.id) });
     for (const o of outcomes) {
       if (o.outcome === 'inserted') summary.imported++;
       else if (o.outcome === 'updated') summary.updated++;
