@@ -31,6 +31,8 @@ import { MovieService } from './services/movie.service';
 import { PosterQueryService } from './services/poster-query.service';
 import { PosterStore } from './services/poster-store';
 import { PosterTextService } from './services/poster-text.service';
+import { RatingService } from './services/rating.service';
+import { RecommendationService } from './services/recommendation.service';
 import { RecsEvaluationService } from './services/recs-evaluation.service';
 import { ServerStatusService } from './services/server-status.service';
 import { SimilarityService } from './services/similarity.service';
@@ -46,6 +48,8 @@ export class App {
   readonly movies: MovieService;
   readonly importer: ImportService;
   readonly ratingsImport: RatingsImportService;
+  readonly ratings: RatingService;
+  readonly recommendations: RecommendationService;
   readonly apiKeys: ApiKeyService;
   readonly embedding: EmbeddingService;
   readonly posterTexts: PosterTextService;
@@ -79,7 +83,7 @@ export class App {
     this.movies = new MovieService(movieRepo);
     this.importer = new ImportService(ds, movieRepo, this.posters, config.import, config.progress, this.changes);
     const interactionRepo = new InteractionRepository(ds);
-    this.ratingsImport = new RatingsImportService(ds, interactionRepo, movieRepo, config.import, config.progress);
+    this.ratingsImport = new RatingsImportService(ds, interactionRepo, movieRepo, config.import, config.progress, () => this.ratings.changed());
     this.apiKeys = new ApiKeyService(new ApiKeyRepository(ds));
     this.embedding = new EmbeddingService(config.ml.backbone, createEmbedder, config.progress, embeddingRepo, this.posters, this.changes);
     this.posterTexts = new PosterTextService(config.ocr, config.progress, new PosterTextRepository(ds), this.posters);
@@ -98,6 +102,8 @@ export class App {
     const catalog = new MovieCatalog(movieRepo);
     this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir, config.index);
     this.evidence = new GenreEvidenceService(this.similarity);
+    this.ratings = new RatingService(interactionRepo, movieRepo, catalog);
+    this.recommendations = new RecommendationService(interactionRepo, this.ratings, this.similarity, config.recommendations);
     this.posterQueries = new PosterQueryService(this.embedding, this.similarity, config.net);
     this.movieAdmin = new MovieAdminService(movieRepo, this.posters, this.embedding, this.models, this.similarity, config.net, this.changes);
     const shared = db.kind === 'postgres';
@@ -122,6 +128,8 @@ export class App {
       .register(PosterTextService, this.posterTexts)
       .register(GenreModelService, this.models)
       .register(SimilarityService, this.similarity)
+      .register(RatingService, this.ratings)
+      .register(RecommendationService, this.recommendations)
       .register(GenreEvidenceService, this.evidence)
       .register(PosterQueryService, this.posterQueries)
       .register(MovieAdminService, this.movieAdmin)
@@ -163,6 +171,7 @@ export class App {
     await this.changes.stop();
     await this.jobs.stop();
     await this.training.idle();
+    await this.recommendations.close();
     await this.embedding.close();
     await this.posterTexts.close();
     await this.db.close();

@@ -91,6 +91,14 @@ export interface ImportConfig {
   ratingsBatchSize: number;
 }
 
+export interface RecommendationsConfig {
+  /**
+   * MARQUEE_RECS_REFIT_MS (2000): after ratings or the catalogue change, the recommender refits once
+   * no further change came for this long (a burst of ratings is one refit).
+   */
+  refitDebounceMs: number;
+}
+
 export interface ProgressConfig {
   /** MARQUEE_PROGRESS_INTERVAL_MS (unset: 200 on a terminal, 5000 otherwise); 0 prints every update. */
   intervalMs: number | undefined;
@@ -127,6 +135,7 @@ export interface Config {
   server: ServerConfig;
   net: NetConfig;
   import: ImportConfig;
+  recommendations: RecommendationsConfig;
   progress: ProgressConfig;
   jobs: JobsConfig;
   mcp: McpConfig;
@@ -184,6 +193,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     net: { allowPrivateUrls: r.flag('MARQUEE_ALLOW_PRIVATE_URLS') },
     import: { batchSize: r.int('MARQUEE_IMPORT_BATCH', 500, 1, 1_000_000), ratingsBatchSize: r.int('MARQUEE_RATINGS_BATCH', 5000, 1, 1_000_000) },
+    recommendations: { refitDebounceMs: r.int('MARQUEE_RECS_REFIT_MS', 2000, 0, 3_600_000) },
     progress: { intervalMs: r.optionalInt('MARQUEE_PROGRESS_INTERVAL_MS', 0, 3_600_000), ci: env.CI === 'true' },
     jobs: {
       mode: r.oneOf('MARQUEE_JOBS', ['embedded', 'worker'] as const, 'embedded'),

@@ -68,6 +68,8 @@ export const COMMANDS: Record<string, Command> = {
       await app.changes.start();
       // Load the index while the server starts answering; similarity queries wait for it.
       void app.similarity.ready().catch((err) => process.stderr.write(`marquee: index load failed: ${err}\n`));
+      // Fit the recommender in the background: until it is ready, recommendations come from posters alone.
+      app.recommendations.start();
       app.preloadEmbedderLibrary();
       const server = new MarqueeServer(app);
       const { url } = await server.start(app.config.server.host, app.config.server.port);

@@ -31,9 +31,22 @@ export interface ScoredMovie {
   score: number;
 }
 
-/** A recommended movie and the liked movies that led to it. */
+/**
+ * Why a movie is recommended: people who liked the liked movies liked it (COLLABORATIVE), its poster
+ * (and genres and year) resemble what the liked movies' fans like (POSTER), it shares their genres
+ * (GENRE), or many people like it (POPULAR: what someone with no history gets).
+ */
+export type RecommendationReasonName = 'COLLABORATIVE' | 'POSTER' | 'POPULAR' | 'GENRE';
+
+/** A recommended movie, the liked movies that led to it, and why. */
 export interface RecommendedMovie extends ScoredMovie {
   because: MovieRecord[];
+  reason: RecommendationReasonName;
+}
+
+/** A movie that people who liked another one also liked: co-like score and how many liked both. */
+export interface AlsoLikedMovie extends ScoredMovie {
+  people: number;
 }
 
 /** IMDb title ids: "tt" and 5 to 10 digits. */

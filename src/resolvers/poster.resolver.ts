@@ -1,14 +1,13 @@
-import { Arg, ID, Int, Query, Resolver } from 'type-graphql';
-import { parseMovieId } from '../domain/ids';
+import { Arg, Int, Query, Resolver } from 'type-graphql';
 import { GenrePrediction } from '../schema/genre';
 import { SchemaMapper } from '../schema/mapper';
 import { MovieFilter } from '../schema/movie';
-import { PosterInput, Recommendation, SimilarMovie } from '../schema/prediction';
+import { PosterInput, SimilarMovie } from '../schema/prediction';
 import { GenreModelService } from '../services/genre-model.service';
 import { PosterQueryService } from '../services/poster-query.service';
 import { checkK, SimilarityService } from '../services/similarity.service';
 
-/** What a poster says: its genres, the posters that look like it, and recommendations. */
+/** What a poster says: its genres and the posters that look like it. */
 @Resolver()
 export class PosterResolver {
   constructor(
@@ -37,16 +36,5 @@ export class PosterResolver {
       ? await this.similarity.similarToMovie(resolved.movieId, kk, this.mapper.filter(filter))
       : await this.similarity.similarToVector(resolved.vector, kk, this.mapper.filter(filter));
     return this.mapper.similar(hits);
-  }
-
-  @Query(() => [Recommendation])
-  async recommendations(
-    @Arg('liked', () => [ID]) liked: string[],
-    @Arg('disliked', () => [ID], { nullable: true }) disliked: string[] | undefined,
-    @Arg('k', () => Int, { nullable: true, defaultValue: 10 }) k: number,
-    @Arg('filter', () => MovieFilter, { nullable: true }) filter?: MovieFilter,
-  ): Promise<Recommendation[]> {
-    const recs = await this.similarity.recommend(liked.map(parseMovieId), (disliked ?? []).map(parseMovieId), checkK(k), this.mapper.filter(filter));
-    return recs.map((r) => this.mapper.recommendation(r));
   }
 }

@@ -5,13 +5,15 @@
  */
 import type { PredictionEvidenceResult } from '../domain/evidence';
 import type { GenrePredictionResult, GenreScoreValue, ModelVersionInfo, TrainingJobInfo } from '../domain/model';
-import type { MovieFilterSpec, MovieRecord, RecommendedMovie, ScoredMovie } from '../domain/movie';
+import type { AlsoLikedMovie, MovieFilterSpec, MovieRecord, RecommendedMovie, ScoredMovie } from '../domain/movie';
+import type { RatingWithMovie } from '../domain/rating';
 import type { ServerStatus } from '../domain/status';
 import type { ModelMetrics, ModelVersion, ServerInfo, TrainingJob, TrainingJobStatus } from './admin';
 import type { PredictionEvidence } from './evidence';
 import type { Genre, GenreCount, GenrePrediction, GenreScore } from './genre';
 import { Movie, type MovieFilter } from './movie';
 import type { Recommendation, SimilarMovie } from './prediction';
+import type { AlsoLiked, Rating, RecommendationReason } from './rating';
 
 export class SchemaMapper {
   // Catalog records are shared and never change in place, so each one's GraphQL view is built once.
@@ -45,7 +47,15 @@ export class SchemaMapper {
   }
 
   recommendation(r: RecommendedMovie): Recommendation {
-    return { movie: this.movie(r.movie), score: r.score, because: r.because.map((m) => this.movie(m)) };
+    return { movie: this.movie(r.movie), score: r.score, because: r.because.map((m) => this.movie(m)), reason: r.reason as RecommendationReason };
+  }
+
+  rating(r: RatingWithMovie): Rating {
+    return { userId: r.person, movie: this.movie(r.movie), rating: r.rating, like: r.liked, ratedAt: r.ratedAt };
+  }
+
+  alsoLiked(a: AlsoLikedMovie): AlsoLiked {
+    return { movie: this.movie(a.movie), score: a.score, people: a.people };
   }
 
   genreScores(scores: GenreScoreValue[]): GenreScore[] {

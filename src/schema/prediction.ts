@@ -1,5 +1,6 @@
 import { Field, Float, ID, InputType, ObjectType } from 'type-graphql';
 import { Movie } from './movie';
+import { RecommendationReason } from './rating';
 
 /**
  * Checked by PosterQueryService rather than class-validator: exactly one field, base64 size and
@@ -24,4 +25,5 @@ export class Recommendation {
   @Field(() => Movie) movie: Movie;
   @Field(() => Float) score: number;
   @Field(() => [Movie], { description: 'The liked movies that led to this one' }) because: Movie[];
+  @Field(() => RecommendationReason) reason: RecommendationReason;
 }

@@ -9,6 +9,7 @@ import { InfoResolver } from '../resolvers/info.resolver';
 import { MovieFieldsResolver } from '../resolvers/movie-fields.resolver';
 import { MovieResolver } from '../resolvers/movie.resolver';
 import { PosterResolver } from '../resolvers/poster.resolver';
+import { RecommendationResolver } from '../resolvers/recommendation.resolver';
 import type { RequestContext } from './context';
 
 /** Every resolver class of the API. */
@@ -16,6 +17,7 @@ export const RESOLVERS = [
   MovieResolver,
   MovieFieldsResolver,
   PosterResolver,
+  RecommendationResolver,
   PredictionEvidenceResolver,
   MovieEvidenceResolver,
   AdminResolver,

@@ -34,11 +34,22 @@ export class MovieCatalog {
   private maskById = new Int32Array(1024);
   private yearById = new Int16Array(1024);
   private watermark = new Date(0);
+  private changes = 0;
 
   constructor(private readonly repo: MovieRepository) {}
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** Grows with every movie put or deleted: whoever derives state from the catalogue knows when to redo it. */
+  get version(): number {
+    return this.changes;
+  }
+
+  /** Every movie (a snapshot: later changes replace records, they do not change these). */
+  records(): MovieRecord[] {
+    return [...this.entries.values()].map((e) => e.movie);
   }
 
   async load(): Promise<void> {
@@ -75,12 +86,13 @@ export class MovieCatalog {
     this.entries.set(movie.id, { movie, labelMask: mask, titleLower: movie.title.toLowerCase() });
     this.setAttributes(movie.id, mask, movie.year);
     if (movie.posterSha256) this.bySha.set(movie.posterSha256, movie.id);
+    this.changes++;
   }
 
   delete(id: number): void {
     const old = this.entries.get(id);
     if (old?.movie.posterSha256 && this.bySha.get(old.movie.posterSha256) === id) this.bySha.delete(old.movie.posterSha256);
-    this.entries.delete(id);
+    if (this.entries.delete(id)) this.changes++;
     if (id < this.present.length) this.present[id] = 0;
   }
 

@@ -102,6 +102,16 @@ export class SimilarityService {
     this.index?.remove(id);
   }
 
+  /** The catalogue (loaded by `ready()`): the recommender reads its movies and version. */
+  get movieCatalog(): MovieCatalog {
+    return this.catalog;
+  }
+
+  /** A movie's L2-normalised poster embedding, once `ready()` resolved; undefined when it has none. */
+  embeddingOf(movieId: number): Float32Array | undefined {
+    return this.index?.get(movieId);
+  }
+
   /**
    * Follows a change another process made (ChangeFeed): movie rows into the catalog, new or
    * re-embedded posters of this backbone into the index, deleted movies out of both. Before the
@@ -242,7 +252,7 @@ export class SimilarityService {
         .slice(0, 3)
         .flatMap((x) => this.catalog.get(x.id) ?? []);
       const movie = this.catalog.get(pool[i].id);
-      return movie ? [{ movie, score: relevance[i], because }] : [];
+      return movie ? [{ movie, score: relevance[i], because, reason: 'POSTER' as const }] : [];
     });
   }
 }
