@@ -1,0 +1,334 @@
+/**
+ * The taste model behind `recommendations` and `Movie.alsoLiked`: fitted once from people's likes and
+ * the catalogue (genres, year, poster embeddings), then queried in about a millisecond.
+ *
+ * Scores add up per candidate, and the largest part names the reason:
+ * - COLLABORATIVE: item-kNN over co-likes (movies people liked together with the liked ones);
+ * - POSTER: for movies nobody has liked yet, their predicted collaborative score from poster, genres
+ *   and year (the taste map), plus how much their poster looks like the liked ones;
+ * - GENRE: the share of the liked movies carrying the candidate's genres;
+ * - POPULAR: how many people liked it (the prior, and all there is for an empty query).
+ * The weights are the defaults that `marquee evaluate-recs` chose (docs/recommendations.md).
+ */
+import { TopK } from '../index/top-k';
+import { dot } from '../math/vectors';
+import { genreProfile, genreScore, GenreTable, genreTable, sharedGenres } from './genre-profile';
+import { fitEase } from './ease';
+import { fitItemKnn, NeighbourLists } from './item-knn';
+import { LikeMatrix, likeMatrix } from './likes';
+import { fitPosterSpace, PosterSpace } from './poster-space';
+import { fitTasteMap, itemFeatures, TasteMap } from './taste-map';
+
+export type RecommendationReason = 'COLLABORATIVE' | 'POSTER' | 'POPULAR' | 'GENRE';
+
+/** One person's likes and dislikes, as movie ids of the catalogue. */
+export interface PersonLikes {
+  person: string;
+  liked: number[];
+  disliked: number[];
+}
+
+/** A catalogue movie; `embedding` is its L2-normalised poster embedding (null when not embedded). */
+export interface CatalogItem {
+  movieId: number;
+  genres: readonly string[];
+  year: number | null;
+  embedding: Float32Array | null;
+}
+
+export interface TasteQuery {
+  liked: number[];
+  disliked: number[];
+  k: number;
+  /** a candidate must pass it (the API's filters) */
+  accept?: (movieId: number) => boolean;
+  /** never recommended (liked and disliked ids are excluded anyway) */
+  exclude?: ReadonlySet<number>;
+}
+
+export interface TasteRecommendation {
+  movieId: number;
+  score: number;
+  reason: RecommendationReason;
+  /** the liked movies behind it, most influential first, at most 3 */
+  because: number[];
+}
+
+export interface AlsoLikedItem {
+  movieId: number;
+  /** item-kNN similarity (shrunk cosine of the two like vectors) */
+  score: number;
+  /** people who liked both */
+  people: number;
+}
+
+export interface TasteModel {
+  recommend(q: TasteQuery): TasteRecommendation[];
+  alsoLiked(movieId: number, k: number): AlsoLikedItem[];
+  readonly stats: { people: number; items: number; likes: number };
+}
+
+export interface TasteOptions {
+  /** the co-like model behind COLLABORATIVE: EASE weights or item-kNN similarities */
+  collaborative: 'ease' | 'item-knn';
+  /** EASE ridge λ */
+  easeLambda: number;
+  /** EASE: items with fewer likes get no weights (they still reach people through the taste map) */
+  easeMinLikes: number;
+  /** neighbours kept per item (both models) */
+  neighbours: number;
+  /** item-kNN shrinkage λ in c / (c + λ) */
+  shrinkage: number;
+  /** weight of the popularity prior (likes / most likes) on liked-by-someone movies */
+  popularityWeight: number;
+  /** weight of the genre profile */
+  genreWeight: number;
+  /** weight of the taste map's predicted collaborative score on movies nobody liked */
+  coldWeight: number;
+  /** weight of poster likeness (cosine to the mean liked poster) on movies nobody liked */
+  posterWeight: number;
+  /** a disliked movie counts as this many times minus a liked one */
+  dislikeWeight: number;
+  /** reduced poster dimensions (poster space) */
+  posterDims: number;
+  /** ridge of the taste map */
+  mapRidge: number;
+  seed: number;
+}
+
+export const DEFAULT_TASTE_OPTIONS: TasteOptions = {
+  collaborative: 'item-knn',
+  easeLambda: 50,
+  easeMinLikes: 2,
+  neighbours: 100,
+  shrinkage: 10,
+  popularityWeight: 0.3,
+  genreWeight: 0.05,
+  coldWeight: 1,
+  posterWeight: 0.05,
+  dislikeWeight: 0.5,
+  posterDims: 32,
+  mapRidge: 10,
+  seed: 1,
+};
+
+const BECAUSE = 3;
+
+export function fitTasteModel(people: PersonLikes[], catalog: CatalogItem[], options: Partial<TasteOptions> = {}): TasteModel {
+  const o = { ...DEFAULT_TASTE_OPTIONS, ...options };
+  const indexOf = new Map<number, number>();
+  catalog.forEach((c, i) => {
+    if (indexOf.has(c.movieId)) throw new Error(`movie ${c.movieId} is twice in the catalogue`);
+    indexOf.set(c.movieId, i);
+  });
+  const toIndex = (ids: readonly number[]) => ids.flatMap((id) => indexOf.get(id) ?? []);
+  const likes = likeMatrix(
+    people.map((p) => toIndex(p.liked)),
+    catalog.length,
+  );
+  // item-kNN always answers alsoLiked (its lists are co-like counts people can read); the chosen
+  // collaborative model drives recommend and the taste map
+  const knn = fitItemKnn(likes, o);
+  const cf = o.collaborative === 'ease' ? fitEase(likes, { lambda: o.easeLambda, minLikes: o.easeMinLikes, neighbours: o.neighbours }) : knn;
+  const genres = genreTable(catalog.map((c) => c.genres));
+  const space = fitPosterSpace(
+    catalog.map((c) => c.embedding),
+    { dim: o.posterDims, sample: 4000, seed: o.seed },
+  );
+  const rated: number[] = [];
+  for (let i = 0; i < catalog.length; i++) if (likes.count[i] > 0) rated.push(i);
+  const map = rated.length
+    ? fitTasteMap(
+        cf,
+        rated,
+        itemFeatures(
+          space,
+          genres,
+          catalog.map((c) => c.year),
+        ),
+        { ridge: o.mapRidge },
+      )
+    : null;
+  return new FittedTasteModel(
+    catalog.map((c) => c.movieId),
+    indexOf,
+    likes,
+    knn,
+    cf,
+    genres,
+    space,
+    map,
+    o,
+    people.length,
+  );
+}
+
+interface Parts {
+  collaborative: number;
+  poster: number;
+  genre: number;
+  popular: number;
+}
+
+class FittedTasteModel implements TasteModel {
+  readonly stats: { people: number; items: number; likes: number };
+  private readonly popularity: Float32Array;
+
+  constructor(
+    private readonly ids: readonly number[],
+    private readonly indexOf: ReadonlyMap<number, number>,
+    private readonly likes: LikeMatrix,
+    private readonly knn: NeighbourLists,
+    private readonly cf: NeighbourLists,
+    private readonly genres: GenreTable,
+    private readonly space: PosterSpace,
+    private readonly map: TasteMap | null,
+    private readonly o: TasteOptions,
+    people: number,
+  ) {
+    let most = 0;
+    for (const c of likes.count) most = Math.max(most, c);
+    this.popularity = Float32Array.from(likes.count, (c) => (most ? c / most : 0));
+    let items = 0;
+    for (const c of likes.count) if (c > 0) items++;
+    this.stats = { people, items, likes: likes.likes };
+  }
+
+  recommend(q: TasteQuery): TasteRecommendation[] {
+    const k = Math.max(0, Math.floor(q.k));
+    if (!k) return [];
+    const liked = this.known(q.liked);
+    const disliked = this.known(q.disliked);
+    const n = this.ids.length;
+    const skip = new Uint8Array(n);
+    for (const i of liked) skip[i] = 1;
+    for (const i of disliked) skip[i] = 1;
+    if (q.exclude) for (const id of q.exclude) this.flag(skip, id);
+
+    // collaborative: walk the neighbour lists of the liked (and, negatively, the disliked) items
+    const cf = new Float32Array(n);
+    const walk = (items: number[], w: number) => {
+      for (const i of items) for (let e = this.cf.start[i]; e < this.cf.start[i + 1]; e++) cf[this.cf.item[e]] += w * this.cf.sim[e];
+    };
+    walk(liked, 1);
+    walk(disliked, -this.o.dislikeWeight);
+    const profile = genreProfile(this.genres, liked);
+    const u = this.tasteVector(liked, disliked);
+    const posterQuery = this.meanPoster(liked);
+
+    const top = new TopK(k);
+    for (let c = 0; c < n; c++) {
+      if (skip[c] || (q.accept && !q.accept(this.ids[c]))) continue;
+      const p = this.parts(c, cf, profile, u, posterQuery);
+      top.push(c, p.collaborative + p.poster + p.genre + p.popular);
+    }
+    return top.result().map(({ id: c, score }) => {
+      const p = this.parts(c, cf, profile, u, posterQuery);
+      const reason = reasonOf(p);
+      return { movieId: this.ids[c], score, reason, because: this.because(reason, c, liked).map((i) => this.ids[i]) };
+    });
+  }
+
+  alsoLiked(movieId: number, k: number): AlsoLikedItem[] {
+    const i = this.indexOf.get(movieId);
+    if (i === undefined) return [];
+    const out: AlsoLikedItem[] = [];
+    for (let e = this.knn.start[i]; e < this.knn.start[i + 1] && out.length < k; e++)
+      out.push({ movieId: this.ids[this.knn.item[e]], score: this.knn.sim[e], people: this.knn.people[e] });
+    return out;
+  }
+
+  private known(ids: readonly number[]): number[] {
+    const out = new Set<number>();
+    for (const id of ids) {
+      const i = this.indexOf.get(id);
+      if (i !== undefined) out.add(i);
+    }
+    return [...out];
+  }
+
+  private flag(mask: Uint8Array, id: number): void {
+    const i = this.indexOf.get(id);
+    if (i !== undefined) mask[i] = 1;
+  }
+
+  private parts(c: number, cf: Float32Array, profile: Float64Array, u: Float32Array | null, posterQuery: Float32Array | null): Parts {
+    const genre = this.o.genreWeight * genreScore(this.genres, profile, c);
+    if (this.likes.count[c] > 0) return { collaborative: cf[c], poster: 0, genre, popular: this.o.popularityWeight * this.popularity[c] };
+    let poster = 0;
+    if (u && this.map) poster += this.o.coldWeight * dot(u, 0, this.map.features, c * this.map.dim, this.map.dim);
+    if (posterQuery && this.space.has[c]) poster += this.o.posterWeight * dot(posterQuery, 0, this.space.vectors, c * this.space.dim, this.space.dim);
+    return { collaborative: 0, poster, genre, popular: 0 };
+  }
+
+  /** u = Σ w_liked − dislikeWeight · Σ w_disliked (null when no liked item has been liked by anyone). */
+  private tasteVector(liked: number[], disliked: number[]): Float32Array | null {
+    if (!this.map || !liked.some((i) => this.likes.count[i] > 0)) return null;
+    const d = this.map.dim;
+    const u = new Float32Array(d);
+    const add = (items: number[], w: number) => {
+      for (const i of items) for (let j = 0; j < d; j++) u[j] += w * this.map!.weights[i * d + j];
+    };
+    add(liked, 1);
+    add(disliked, -this.o.dislikeWeight);
+    return u;
+  }
+
+  private meanPoster(liked: number[]): Float32Array | null {
+    const d = this.space.dim;
+    const q = new Float32Array(d);
+    let n = 0;
+    for (const i of liked)
+      if (this.space.has[i]) {
+        n++;
+        for (let j = 0; j < d; j++) q[j] += this.space.vectors[i * d + j];
+      }
+    if (!n) return null;
+    let s = 0;
+    for (let j = 0; j < d; j++) s += q[j] * q[j];
+    for (let j = 0; j < d; j++) q[j] /= Math.sqrt(s) || 1;
+    return q;
+  }
+
+  /** The liked items that contributed most to the part that named the reason. */
+  private because(reason: RecommendationReason, c: number, liked: number[]): number[] {
+    const influence = (l: number): number => {
+      switch (reason) {
+        case 'COLLABORATIVE':
+          return this.simOf(l, c);
+        case 'POSTER': {
+          let s = 0;
+          if (this.map && this.likes.count[l] > 0)
+            s += this.o.coldWeight * dot(this.map.weights, l * this.map.dim, this.map.features, c * this.map.dim, this.map.dim);
+          if (this.space.has[l] && this.space.has[c])
+            s += this.o.posterWeight * dot(this.space.vectors, l * this.space.dim, this.space.vectors, c * this.space.dim, this.space.dim);
+          return s;
+        }
+        case 'GENRE':
+          return sharedGenres(this.genres, l, c);
+        case 'POPULAR':
+          return 0;
+      }
+    };
+    return liked
+      .map((l) => ({ l, s: influence(l) }))
+      .filter((x) => x.s > 0)
+      .sort((a, b) => b.s - a.s)
+      .slice(0, BECAUSE)
+      .map((x) => x.l);
+  }
+
+  private simOf(l: number, c: number): number {
+    for (let e = this.cf.start[l]; e < this.cf.start[l + 1]; e++) if (this.cf.item[e] === c) return this.cf.sim[e];
+    return 0;
+  }
+}
+
+function reasonOf(p: Parts): RecommendationReason {
+  const best = Math.max(p.collaborative, p.poster, p.genre, p.popular);
+  if (best <= 0) return 'POPULAR';
+  if (best === p.collaborative) return 'COLLABORATIVE';
+  if (best === p.poster) return 'POSTER';
+  if (best === p.genre) return 'GENRE';
+  return 'POPULAR';
+}
