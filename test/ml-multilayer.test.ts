@@ -102,6 +102,6 @@ test('the registered multi-layer backbone: 4,990-d from the default weights, eve
   assert.equal(m.embedding.dim, 4990);
   assert.equal(m.embedding.parts?.[0].tensor, 'embedding');
   const model = decodeModel(fs.readFileSync(path.join(MODELS_DIR, base.file)));
-  const edited = withFeatureOutput(model, m.embedding.parts!, m.embedding.name);
+  const edited = withFeatureOutput(model, m.embedding.parts, m.embedding.name);
   assert.ok(edited.graph!.output!.some((o) => o.name === 'features'));
 });
