@@ -93,3 +93,15 @@ test('multi-layer manifests: parts are checked when the manifest is read, tensor
     (err: Error & { reason?: string }) => err.reason === 'MODEL_MISMATCH' && /output dim 160 is not 100/.test(err.message),
   );
 });
+
+test('the registered multi-layer backbone: 4,990-d from the default weights, every part a tensor of the graph', () => {
+  const m = loadBackbone('mobilenetv2-fp32-multilayer');
+  const base = loadBackbone();
+  assert.equal(m.file, base.file);
+  assert.equal(m.sha256, base.sha256);
+  assert.equal(m.embedding.dim, 4990);
+  assert.equal(m.embedding.parts?.[0].tensor, 'embedding');
+  const model = decodeModel(fs.readFileSync(path.join(MODELS_DIR, base.file)));
+  const edited = withFeatureOutput(model, m.embedding.parts, m.embedding.name);
+  assert.ok(edited.graph!.output!.some((o) => o.name === 'features'));
+});
