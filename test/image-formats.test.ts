@@ -33,7 +33,7 @@ test('every accepted format is stored and decoded; TIFF is refused by both (it u
     assert.equal((await preprocess(samples[f.name], spec)).format, f.name);
   }
   const tiff = await image().tiff().toBuffer();
-  assert.equal(await reasonOf(PosterStore.validate(tiff)), 'NOT_AN_IMAGE');
+  assert.equal(await reasonOf(PosterStore.validate(tiff)), 'UNSUPPORTED_FORMAT');
   assert.equal(await reasonOf(preprocess(tiff, spec)), 'NOT_AN_IMAGE');
 });
 

@@ -303,7 +303,7 @@ describe('CLI refusals', () => {
   test('unknown options and train --epochs 0 are usage errors', async () => {
     const typo = await run(['import', 'x.csv', '--limt', '5']);
     assert.equal(typo.code, 2);
-    assert.match(typo.stderr, /unknown option --limt for import \(it takes --limit, --allow-private-urls, --quiet\)/);
+    assert.match(typo.stderr, /unknown option --limt for import \(it takes --limit, --allow-private-urls, --quiet, --queue\)/);
     const zero = await run(['train', '--epochs', '0']);
     assert.equal(zero.code, 2);
     assert.match(zero.stderr, /--epochs needs an integer from 1 to 500/);
