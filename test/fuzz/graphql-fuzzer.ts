@@ -5,6 +5,7 @@
  * ill-typed on purpose (wrong-typed, missing or unknown variables, unknown input fields) so that the
  * server's coercion paths are exercised too.
  */
+import { mulberry32 } from '../../src/ml/math/random';
 import {
   getNamedType,
   GraphQLField,
@@ -22,17 +23,8 @@ import {
   isUnionType,
 } from 'graphql';
 
-/** mulberry32: a small seeded generator (the same seed gives the same cases). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The fuzzer's seeded generator: the project's mulberry32 (the same seed gives the same cases). */
+export const seededRandom = mulberry32;
 
 export interface FuzzCase {
   query: string;
