@@ -121,7 +121,28 @@ async function main(): Promise<void> {
 
   if (haveData && only.includes('soak')) {
     log('== soak');
-    const r = await soak({ dataDir, modelsDir, postersDir, log, port, seconds: Number(arg('soak-seconds', '600')), clients: Number(arg('clients', '8')) });
+    const heapSnapshotDir = process.argv.includes('--no-heap-snapshots') ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'marquee-soak-heap-'));
+    const r = await soak({
+      dataDir,
+      modelsDir,
+      postersDir,
+      log,
+      port,
+      seconds: Number(arg('soak-seconds', '600')),
+      clients: Number(arg('clients', '8')),
+      heapSnapshotDir,
+    });
+    if (heapSnapshotDir) fs.rmSync(heapSnapshotDir, { recursive: true, force: true });
+    const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+    const heapText = r.heap
+      ? `\n\nWhere the JavaScript heap goes (two V8 heap snapshots of the server, \`--heapsnapshot-signal\`, summed by constructor in \`bench/heap-snapshot.ts\`): ${r.heap.beforeMiB.toFixed(0)} MiB before the load, ${r.heap.afterMiB.toFixed(0)} MiB after it; the rest of the RSS is native memory (ONNX Runtime, libvips, PGlite's WebAssembly memory, which V8 counts as one array buffer).\n\n` +
+        `| largest after the load | count | MiB | grew by MiB |\n| --- | ---: | ---: | ---: |\n` +
+        r.heap.largest.map((k) => `| \`${k.kind}\` | ${k.count} | ${mib(k.bytes)} | ${mib(k.deltaBytes)} |`).join('\n') +
+        `\n\n| grew most during the load | count (+) | MiB (+) |\n| --- | ---: | ---: |\n` +
+        r.heap.growth
+          .map((g) => `| \`${g.kind}\` | ${g.count} (${g.deltaCount >= 0 ? '+' : ''}${g.deltaCount}) | ${mib(g.bytes)} (+${mib(g.deltaBytes)}) |`)
+          .join('\n')
+      : '';
     const tail = flatness(r.rss);
     const n = Object.values(r.requests).reduce((a, b) => a + b, 0);
     section(
@@ -143,7 +164,8 @@ async function main(): Promise<void> {
         })}\n\n` +
         `\`\`\`\n${rssChart(r.rss)}\n\`\`\`\n\n` +
         `Samples (s: MiB): ${r.rss.map(([t, v]) => `${t}: ${v.toFixed(0)}`).join(', ')}` +
-        (r.errorSamples.length ? `\n\nFirst errors: ${r.errorSamples.join('; ')}` : ''),
+        (r.errorSamples.length ? `\n\nFirst errors: ${r.errorSamples.join('; ')}` : '') +
+        heapText,
     );
   }
 

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { heapGrowth, largestKinds, summarizeHeapSnapshot, type HeapKind } from './heap-snapshot';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -19,7 +20,18 @@ export interface SoakOptions {
   seconds?: number;
   clients?: number;
   port?: number;
+  /** A folder for two heap snapshots of the server, before the load and after it (none when unset). */
+  heapSnapshotDir?: string;
   log?: (line: string) => void;
+}
+
+export interface SoakHeap {
+  beforeMiB: number;
+  afterMiB: number;
+  /** What grew most between the two snapshots. */
+  growth: Array<HeapKind & { deltaBytes: number; deltaCount: number }>;
+  /** The largest kinds after the load, with their growth. */
+  largest: Array<HeapKind & { deltaBytes: number }>;
 }
 
 export interface SoakResult {
@@ -32,6 +44,7 @@ export interface SoakResult {
   rss: Array<[number, number]>;
   p50Ms: number;
   p99Ms: number;
+  heap?: SoakHeap;
 }
 
 function rssMiB(pid: number): number {
@@ -44,7 +57,10 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
   const seconds = opts.seconds ?? 600;
   const clients = opts.clients ?? 8;
   const port = opts.port ?? 4569;
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/marquee.js'), 'serve'], {
+  const snapshotDir = opts.heapSnapshotDir;
+  if (snapshotDir) fs.mkdirSync(snapshotDir, { recursive: true });
+  const nodeFlags = snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : [];
+  const child = spawn(process.execPath, [...nodeFlags, path.join(ROOT, 'bin/marquee.js'), 'serve'], {
     env: {
       ...process.env,
       MARQUEE_DATA_DIR: opts.dataDir,
@@ -101,6 +117,9 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
         .toBuffer();
       newPosters.push(b.toString('base64'));
     }
+
+    const snapshots: string[] = [];
+    if (snapshotDir) snapshots.push(await heapSnapshot(child.pid!, snapshotDir, log));
 
     let seed = 12345;
     const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
@@ -164,7 +183,19 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
     clearInterval(sampler);
     rss.push([Math.round((Date.now() - started) / 1000), rssMiB(child.pid!)]);
     latencies.sort((a, b) => a - b);
+    if (snapshotDir) snapshots.push(await heapSnapshot(child.pid!, snapshotDir, log));
+    let heap: SoakHeap | undefined;
+    if (snapshots.length === 2) {
+      const [before, after] = snapshots.map(summarizeHeapSnapshot);
+      heap = {
+        beforeMiB: before.totalBytes / 2 ** 20,
+        afterMiB: after.totalBytes / 2 ** 20,
+        growth: heapGrowth(before, after),
+        largest: largestKinds(after).map((k) => ({ ...k, deltaBytes: k.bytes - (before.kinds.get(k.kind)?.bytes ?? 0) })),
+      };
+    }
     return {
+      heap,
       seconds,
       clients,
       requests,
@@ -179,6 +210,40 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
     }
+  }
+}
+
+/** Asks the server for a heap snapshot (SIGUSR2) and waits until its file is written; returns the path. */
+async function heapSnapshot(pid: number, dir: string, log: (line: string) => void): Promise<string> {
+  const before = new Set(fs.readdirSync(dir));
+  const t = Date.now();
+  process.kill(pid, 'SIGUSR2');
+  for (let lastSize = -1; ;) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const file = fs.readdirSync(dir).find((f) => f.endsWith('.heapsnapshot') && !before.has(f));
+    if (!file) {
+      if (Date.now() - t > 300_000) throw new Error('no heap snapshot after 5 minutes');
+      continue;
+    }
+    const size = fs.statSync(path.join(dir, file)).size;
+    // V8 writes the snapshot in one go and the file ends with its closing brace.
+    if (size > 0 && size === lastSize && lastBytes(path.join(dir, file), 16).trimEnd().endsWith('}')) {
+      log(`soak: heap snapshot ${file} (${(size / 2 ** 20).toFixed(0)} MiB) in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+      return path.join(dir, file);
+    }
+    lastSize = size;
+  }
+}
+
+function lastBytes(file: string, n: number): string {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(n, size));
+    fs.readSync(fd, buf, 0, buf.length, size - buf.length);
+    return buf.toString('utf8');
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
