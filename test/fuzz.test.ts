@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { buildSchema } from 'graphql';
 import { App } from '../src/app';
 import { MarqueeServer } from '../src/server/http-server';
+import { CLIENT_ERROR_CODES } from '../src/server/format-error';
 import { GraphQLFuzzer, jsonVariables, seededRandom } from './fuzz/graphql-fuzzer';
 import { cleanupAll, openApp, POSTERS_DIR, ROOT, sampleSubset, tmpDir } from './support';
 
@@ -19,17 +20,6 @@ after(cleanupAll);
 
 const CASES = Number(process.env.FUZZ_CASES ?? 1000);
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 31));
-const CLEAR_CODES = new Set([
-  'BAD_USER_INPUT',
-  'UNAUTHENTICATED',
-  'FORBIDDEN',
-  'NOT_FOUND',
-  'CONFLICT',
-  'SERVICE_UNAVAILABLE',
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-]);
 
 interface Answer {
   status: number;
@@ -62,7 +52,7 @@ function unclear(a: Answer): string | undefined {
   if (a.status >= 500) return `HTTP ${a.status}: ${JSON.stringify(a.errors).slice(0, 300)}`;
   for (const e of a.errors) {
     const code = e.extensions?.code;
-    if (!code || !CLEAR_CODES.has(code)) return `${code ?? 'no code'}: ${e.message}`;
+    if (!code || !CLIENT_ERROR_CODES.has(code)) return `${code ?? 'no code'}: ${e.message}`;
     if (!e.message) return `${code} without a message`;
   }
   return undefined;

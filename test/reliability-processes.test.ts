@@ -101,6 +101,22 @@ async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, ms = 1
   }
 }
 
+/** Starts a long retrain and returns its id once it runs (training 100 posters takes seconds: act at once). */
+async function startRunningRetrain(gql: ReturnType<typeof graphqlClient>, adminKey: string): Promise<string> {
+  const job = await gql('mutation { retrain(input: {epochs: 400}) { id } }', undefined, adminKey);
+  const id: string = job.data.retrain.id;
+  await waitFor(
+    'the retrain to run',
+    async () => {
+      const r = await gql(`{ trainingJob(id: "${id}") { status } }`, undefined, adminKey);
+      return r.data.trainingJob.status === 'RUNNING' ? true : undefined;
+    },
+    120_000,
+    25,
+  );
+  return id;
+}
+
 before(() => {
   dataDir = tmpDir();
   work = tmpDir();
@@ -178,18 +194,7 @@ describe('crash safety, the data-directory lock and graceful shutdown', () => {
     const added = await gql('mutation($b: String) { addMovie(input: {title: "Acknowledged", year: 2020, posterBase64: $b}) { id } }', { b }, adminKey);
     assert.equal(added.errors, undefined, JSON.stringify(added.errors));
     acknowledgedMovie = added.data.addMovie.id;
-    const job = await gql('mutation { retrain(input: {epochs: 400}) { id } }', undefined, adminKey);
-    const id = job.data.retrain.id;
-    // Training 100 posters takes seconds: act as soon as the job runs.
-    await waitFor(
-      'the retrain to run',
-      async () => {
-        const r = await gql(`{ trainingJob(id: "${id}") { status } }`, undefined, adminKey);
-        return r.data.trainingJob.status === 'RUNNING' ? true : undefined;
-      },
-      120_000,
-      25,
-    );
+    await startRunningRetrain(gql, adminKey);
     s.child.kill('SIGKILL');
     await s.exited;
   });
@@ -214,18 +219,7 @@ describe('crash safety, the data-directory lock and graceful shutdown', () => {
   test('SIGTERM under load: every in-flight response completes, a running retrain stops promptly and is INTERRUPTED', async () => {
     const s = await serve();
     const gql = graphqlClient(s.url);
-    const job = await gql('mutation { retrain(input: {epochs: 400}) { id } }', undefined, adminKey);
-    const id = job.data.retrain.id;
-    // Training 100 posters takes seconds: act as soon as the job runs.
-    await waitFor(
-      'the retrain to run',
-      async () => {
-        const r = await gql(`{ trainingJob(id: "${id}") { status } }`, undefined, adminKey);
-        return r.data.trainingJob.status === 'RUNNING' ? true : undefined;
-      },
-      120_000,
-      25,
-    );
+    const id = await startRunningRetrain(gql, adminKey);
     const q = `{ movies(first: 100) { edges { node { id title genres predictedGenres { genre probability } similar(k: 10) { score movie { title year } } } } } }`;
     const inFlight = Array.from({ length: 12 }, () =>
       fetch(s.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: q }) }).then(async (r) => ({

@@ -2,7 +2,8 @@ import { GraphQLFormattedError } from 'graphql';
 import { ArgumentValidationError, AuthenticationError, AuthorizationError } from 'type-graphql';
 import { AppError } from '../errors';
 
-const KNOWN = new Set([
+/** The codes of errors that are the client's to fix or retry: every other error is INTERNAL_SERVER_ERROR. */
+export const CLIENT_ERROR_CODES: ReadonlySet<string> = new Set([
   'BAD_USER_INPUT',
   'UNAUTHENTICATED',
   'FORBIDDEN',
@@ -51,7 +52,7 @@ export function makeFormatError(production: boolean, log: (msg: string) => void)
     // Apollo files every validation-rule error under GRAPHQL_VALIDATION_FAILED; our limits are input errors.
     if (ext.reason === 'QUERY_TOO_DEEP' || ext.reason === 'QUERY_TOO_COSTLY') return { ...formatted, extensions: { ...ext, code: 'BAD_USER_INPUT' } };
     const code = typeof ext.code === 'string' ? ext.code : '';
-    if (KNOWN.has(code)) return formatted;
+    if (CLIENT_ERROR_CODES.has(code)) return formatted;
     log(`internal error: ${(original as Error)?.stack ?? String(original)}`);
     if (production) {
       return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
