@@ -32,6 +32,8 @@ export function tasteRanker(name: string, options: Partial<TasteOptions> = {}): 
 }
 
 export const CHOSEN = 'taste model (default)';
+/** the default before the learned blend: the same model, collaborative candidates in EASE's order */
+export const PREVIOUS = 'EASE + taste map + genre + poster, no learned blend (second default)';
 const KNN = { neighbours: 100, shrinkage: 10 };
 
 export function warmMethods(seed: number, extra: RankerSpec[] = []): RankerSpec[] {
@@ -41,8 +43,10 @@ export function warmMethods(seed: number, extra: RankerSpec[] = []): RankerSpec[
     genreProfileRanker,
     posterRanker,
     itemKnnRanker(KNN),
-    tasteRanker('EASE alone', { collaborative: 'ease', popularityWeight: 0, genreWeight: 0, coldWeight: 0, posterWeight: 0 }),
-    tasteRanker('item-kNN + popularity + genre (first default)', { collaborative: 'item-knn', popularityWeight: 0.3 }),
+    tasteRanker('EASE alone', { collaborative: 'ease', rerank: false, popularityWeight: 0, genreWeight: 0, coldWeight: 0, posterWeight: 0 }),
+    tasteRanker('item-kNN + popularity + genre (first default)', { collaborative: 'item-knn', rerank: false, popularityWeight: 0.3 }),
+    tasteRanker(PREVIOUS, { rerank: false }),
+    tasteRanker('taste model, learned blend without release years', { rerankYears: false }),
     ...extra,
     tasteRanker(CHOSEN),
   ];

@@ -3,7 +3,9 @@
  * the catalogue (genres, year, poster embeddings), then queried in about a millisecond.
  *
  * Scores add up per candidate, and the largest part names the reason:
- * - COLLABORATIVE: item-kNN over co-likes (movies people liked together with the liked ones);
+ * - COLLABORATIVE: EASE over co-likes (movies people liked together with the liked ones), the top
+ *   candidates reordered by a learned blend of EASE, item-kNN, popularity, genre and release-year
+ *   signals whose weights are fitted on held-out training people (rerank.ts);
  * - POSTER: for movies nobody has liked yet, their predicted collaborative score from poster, genres
  *   and year (the taste map), plus how much their poster looks like the liked ones;
  * - GENRE: the share of the liked movies carrying the candidate's genres;
@@ -11,12 +13,14 @@
  * The weights are the defaults that `marquee evaluate-recs` chose (docs/recommendations.md).
  */
 import { TopK } from '../index/top-k';
+import type { LogisticModel } from '../math/logistic';
 import { dot } from '../math/vectors';
 import { genreProfile, genreScore, GenreTable, genreTable, sharedGenres } from './genre-profile';
 import { fitEase } from './ease';
 import { fitItemKnn, NeighbourLists } from './item-knn';
 import { LikeMatrix, likeMatrix } from './likes';
 import { fitPosterSpace, PosterSpace } from './poster-space';
+import { candidatesOf, fitRerank, laterLikes, RerankSignals, rerankFeatures, rerankScores, walk } from './rerank';
 import { fitRp3beta } from './rp3beta';
 import { fitTasteMap, itemFeatures, TasteMap } from './taste-map';
 
@@ -25,6 +29,7 @@ export type RecommendationReason = 'COLLABORATIVE' | 'POSTER' | 'POPULAR' | 'GEN
 /** One person's likes and dislikes, as movie ids of the catalogue. */
 export interface PersonLikes {
   person: string;
+  /** earliest first where the time is known: the learned blend learns from each person's first likes */
   liked: number[];
   disliked: number[];
 }
@@ -94,6 +99,21 @@ export interface TasteOptions {
   posterWeight: number;
   /** a disliked movie counts as this many times minus a liked one */
   dislikeWeight: number;
+  /**
+   * reorder each query's collaborative candidates by the learned blend (rerank.ts: EASE, item-kNN,
+   * popularity, genre and release-year signals, weights fitted on held-out training people)
+   */
+  rerank: boolean;
+  /** collaborative candidates the blend reorders per query */
+  rerankCandidates: number;
+  /** earliest likes of a held-out training person given as the blend's training query */
+  rerankGiven: number;
+  /** folds of the training people for fitting the blend (each fold costs one more EASE fit) */
+  rerankFolds: number;
+  /** L2 penalty of the blend's logistic regression */
+  rerankL2: number;
+  /** the blend sees release years (off: an ablation, every year feature 0) */
+  rerankYears: boolean;
   /** reduced poster dimensions (poster space) */
   posterDims: number;
   /** ridge of the taste map */
@@ -114,6 +134,12 @@ export const DEFAULT_TASTE_OPTIONS: TasteOptions = {
   coldWeight: 1,
   posterWeight: 0.05,
   dislikeWeight: 0.5,
+  rerank: true,
+  rerankCandidates: 200,
+  rerankGiven: 5,
+  rerankFolds: 4,
+  rerankL2: 1,
+  rerankYears: true,
   posterDims: 32,
   mapRidge: 10,
   seed: 1,
@@ -129,35 +155,38 @@ export function fitTasteModel(people: PersonLikes[], catalog: CatalogItem[], opt
     indexOf.set(c.movieId, i);
   });
   const toIndex = (ids: readonly number[]) => ids.flatMap((id) => indexOf.get(id) ?? []);
-  const likes = likeMatrix(
-    people.map((p) => toIndex(p.liked)),
-    catalog.length,
-  );
+  const liked = people.map((p) => toIndex(p.liked));
+  const likes = likeMatrix(liked, catalog.length);
   // item-kNN always answers alsoLiked (its lists are co-like counts people can read); the chosen
   // collaborative model drives recommend and the taste map
-  const knn = fitItemKnn(likes, o);
-  const cf =
-    o.collaborative === 'ease'
-      ? fitEase(likes, { lambda: o.easeLambda, minLikes: o.easeMinLikes, neighbours: o.easeNeighbours })
-      : o.collaborative === 'rp3beta'
-        ? fitRp3beta(likes, { beta: o.rp3Beta, neighbours: o.neighbours })
-        : knn;
+  const collaborative = (m: LikeMatrix) => {
+    const knn = fitItemKnn(m, o);
+    const cf =
+      o.collaborative === 'ease'
+        ? fitEase(m, { lambda: o.easeLambda, minLikes: o.easeMinLikes, neighbours: o.easeNeighbours })
+        : o.collaborative === 'rp3beta'
+          ? fitRp3beta(m, { beta: o.rp3Beta, neighbours: o.neighbours })
+          : knn;
+    return { knn, cf };
+  };
+  const { knn, cf } = collaborative(likes);
   const genres = genreTable(catalog.map((c) => c.genres));
+  const years = catalog.map((c) => c.year);
+  const blendYears = o.rerankYears ? years : years.map(() => null);
+  const signals: RerankSignals = { cf, knn, count: likes.count, later: laterLikes(liked, catalog.length, o.rerankGiven), genres, years: blendYears };
+  const rerank = o.rerank
+    ? fitRerank(liked, catalog.length, genres, blendYears, collaborative, {
+        candidates: o.rerankCandidates,
+        given: o.rerankGiven,
+        folds: o.rerankFolds,
+        l2: o.rerankL2,
+        seed: o.seed,
+      })
+    : null;
   const space = posterSpaceOf(catalog, o);
   const rated: number[] = [];
   for (let i = 0; i < catalog.length; i++) if (likes.count[i] > 0) rated.push(i);
-  const map = rated.length
-    ? fitTasteMap(
-        cf,
-        rated,
-        itemFeatures(
-          space,
-          genres,
-          catalog.map((c) => c.year),
-        ),
-        { ridge: o.mapRidge },
-      )
-    : null;
+  const map = rated.length ? fitTasteMap(cf, rated, itemFeatures(space, genres, years), { ridge: o.mapRidge }) : null;
   return new FittedTasteModel(
     catalog.map((c) => c.movieId),
     indexOf,
@@ -167,6 +196,8 @@ export function fitTasteModel(people: PersonLikes[], catalog: CatalogItem[], opt
     genres,
     space,
     map,
+    signals,
+    rerank,
     o,
     people.length,
   );
@@ -213,6 +244,8 @@ class FittedTasteModel implements TasteModel {
     private readonly genres: GenreTable,
     private readonly space: PosterSpace,
     private readonly map: TasteMap | null,
+    private readonly signals: RerankSignals,
+    private readonly rerank: LogisticModel | null,
     private readonly o: TasteOptions,
     people: number,
   ) {
@@ -236,12 +269,10 @@ class FittedTasteModel implements TasteModel {
     if (q.exclude) for (const id of q.exclude) this.flag(skip, id);
 
     // collaborative: walk the neighbour lists of the liked (and, negatively, the disliked) items
-    const cf = new Float32Array(n);
-    const walk = (items: number[], w: number) => {
-      for (const i of items) for (let e = this.cf.start[i]; e < this.cf.start[i + 1]; e++) cf[this.cf.item[e]] += w * this.cf.sim[e];
-    };
-    walk(liked, 1);
-    walk(disliked, -this.o.dislikeWeight);
+    const cf = walk(this.cf, liked, new Float32Array(n));
+    walk(this.cf, disliked, cf, -this.o.dislikeWeight);
+    // the learned blend's order of the collaborative candidates (before cf is rescaled: it reads raw scores)
+    const reordered = this.reorder(liked, cf, skip, q.accept);
     // the collaborative models differ in scale (EASE weights, cosines, walk probabilities): scaled to
     // the query's best, the blend weights mean the same whichever model is chosen
     let best = 0;
@@ -253,17 +284,36 @@ class FittedTasteModel implements TasteModel {
     // with nothing known to go on, popularity is all there is (whatever its weight in the blend)
     const popularity = liked.length ? this.o.popularityWeight : 1;
 
+    const total = (c: number) => {
+      const p = this.parts(c, cf, profile, u, posterQuery, popularity);
+      return p.collaborative + p.poster + p.genre + p.popular;
+    };
+    // the reordered candidates take the candidates' own scores, best to the blend's first: the blend
+    // changes their order, not how they compare with the movies outside (new releases by poster)
+    const scoreOf = new Map<number, number>();
+    const values = reordered.map(total).sort((a, b) => b - a);
+    reordered.forEach((c, r) => scoreOf.set(c, values[r]));
     const top = new TopK(k);
     for (let c = 0; c < n; c++) {
       if (skip[c] || (q.accept && !q.accept(this.ids[c]))) continue;
-      const p = this.parts(c, cf, profile, u, posterQuery, popularity);
-      top.push(c, p.collaborative + p.poster + p.genre + p.popular);
+      top.push(c, scoreOf.get(c) ?? total(c));
     }
     return top.result().map(({ id: c, score }) => {
       const p = this.parts(c, cf, profile, u, posterQuery, popularity);
       const reason = reasonOf(p);
       return { movieId: this.ids[c], score, reason, because: this.because(reason, c, liked).map((i) => this.ids[i]) };
     });
+  }
+
+  /** The query's collaborative candidates (liked by someone, accepted), in the learned blend's order. */
+  private reorder(liked: number[], cf: Float32Array, skip: Uint8Array, accept: ((movieId: number) => boolean) | undefined): number[] {
+    if (!this.rerank || !liked.length) return [];
+    const candidates = candidatesOf(cf, this.o.rerankCandidates, (c) => !skip[c] && this.likes.count[c] > 0 && (!accept || accept(this.ids[c])));
+    const scores = rerankScores(this.rerank, rerankFeatures(this.signals, liked, cf, candidates), candidates.length);
+    return candidates
+      .map((c, r) => ({ c, s: scores[r] }))
+      .sort((a, b) => b.s - a.s)
+      .map((x) => x.c);
   }
 
   alsoLiked(movieId: number, k: number): AlsoLikedItem[] {
