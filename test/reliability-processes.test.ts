@@ -183,17 +183,20 @@ describe('crash safety, the data-directory lock and graceful shutdown', () => {
     const fitted = /fitted the recommender: (\d+) people, (\d+) liked movies, (\d+) likes in [\d.]+ s/.exec(fit.out);
     assert.ok(fitted && Number(fitted[3]) > 0, fit.out);
     assert.match(fit.out, new RegExp(`the server \\(pid ${s.child.pid}\\) keeps its own model`));
+    let last: unknown;
     const info = await waitFor(
       'the server to refit on the imported ratings',
       async () => {
         await gql('{ recommendations(k: 1) { reason } }'); // a query looks for ratings written by other processes
-        const r = await gql('{ serverInfo { recommender { ready fitting version people items likes fittedAt } } }');
-        const rec = r.data?.serverInfo.recommender;
-        return rec?.likes === Number(fitted[3]) ? rec : undefined;
+        last = await gql('{ serverInfo { recommender { ready fitting version people items likes fittedAt } } }');
+        const rec = (last as { data?: { serverInfo: { recommender: { likes: number } } } }).data?.serverInfo.recommender;
+        return rec?.likes === Number(fitted[3])
+          ? (rec as typeof rec & { ready: boolean; people: number; items: number; version: number; fittedAt: string })
+          : undefined;
       },
       60_000,
       1000,
-    );
+    ).catch((err: Error) => assert.fail(`${err.message}: last ${JSON.stringify(last)}\nserver output:\n${s.out()}`));
     assert.deepEqual([info.ready, info.people, info.items], [true, Number(fitted[1]), Number(fitted[2])]);
     assert.ok(info.version >= 1 && Date.parse(info.fittedAt) > 0, JSON.stringify(info));
 

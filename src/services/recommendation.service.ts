@@ -165,7 +165,7 @@ export class RecommendationService {
     }
   }
 
-  /** Notices catalogue changes and (at most every 10 s) ratings written by other processes. */
+  /** Notices catalogue changes and (at most every 10 s) ratings and movies written by other processes. */
   private checkForChanges(): void {
     if (!this.model || this.fitting || this.timer || this.closed) return;
     if (this.similarity.movieCatalog.version !== this.catalogVersion) {
@@ -174,12 +174,13 @@ export class RecommendationService {
     }
     if (Date.now() - this.lastPoll < POLL_MS) return;
     this.lastPoll = Date.now();
-    void this.interactions
-      .stamp()
-      .then((s) => {
-        if (s !== this.stamp) this.scheduleRefit();
-      })
-      .catch(() => undefined);
+    void (async () => {
+      // Movies a command imported through an embedded server's socket reach no change feed: read them
+      // too, or their ratings would be left out of the refit.
+      await this.similarity.movieCatalog.refresh();
+      const stamp = await this.interactions.stamp();
+      if (stamp !== this.stamp || this.similarity.movieCatalog.version !== this.catalogVersion) this.scheduleRefit();
+    })().catch(() => undefined);
   }
 
   async recommend(q: RecommendationQuery): Promise<RecommendedMovie[]> {
