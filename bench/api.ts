@@ -10,6 +10,8 @@ import autocannon from 'autocannon';
 import sharp from 'sharp';
 import { App } from '../src/app';
 import { loadConfig } from '../src/config';
+import { LIKE_AT } from '../src/domain/rating';
+import { mulberry32 } from '../src/ml/math/random';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -153,9 +155,41 @@ export async function startServerProcess(opts: ApiBenchOptions): Promise<{ base:
   return { base, stderr: () => stderr, stop };
 }
 
+/** Movies somebody liked (the stored ratings), ascending: what a person's liked list is drawn from. */
+async function likedMovieIds(opts: ApiBenchOptions): Promise<number[]> {
+  const app = await App.open(loadConfig({ ...process.env, MARQUEE_DATA_DIR: opts.dataDir, MARQUEE_MODELS_DIR: opts.modelsDir, DATABASE_URL: '' }));
+  try {
+    const rows = await app.db.dataSource.query<Array<{ movie_id: number }>>(
+      `SELECT DISTINCT movie_id FROM interaction WHERE liked OR (liked IS NULL AND rating >= $1) ORDER BY movie_id`,
+      [LIKE_AT],
+    );
+    return rows.map((r) => r.movie_id);
+  } finally {
+    await app.close();
+  }
+}
+
+/** Waits until the server's recommender has fitted the stored ratings (it fits in the background at start). */
+async function recommenderReady(url: string, timeoutMs: number): Promise<{ likes: number; fitSeconds: number | null }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ serverInfo { recommender { ready fitting likes fitSeconds } } }' }),
+    });
+    const rec = ((await r.json()) as { data: { serverInfo: { recommender: { ready: boolean; fitting: boolean; likes: number; fitSeconds: number | null } } } })
+      .data.serverInfo.recommender;
+    if (rec.ready && !rec.fitting) return rec;
+    if (Date.now() > deadline) throw new Error('the recommender did not finish fitting');
+    await new Promise((res) => setTimeout(res, 500));
+  }
+}
+
 export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, number>> {
   const log = opts.log ?? (() => undefined);
   const seconds = opts.seconds ?? 10;
+  const rated = opts.similarOnly ? [] : await likedMovieIds(opts);
   const server = await startServerProcess(opts);
   const url = `${server.base}/graphql`;
   const out: Record<string, number> = {};
@@ -193,6 +227,26 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
       });
     await cannon(url, 16, 2, similar);
     record('similarPosters(k:10) c16', await cannon(url, 16, seconds, similar));
+    // A person's taste: 5 liked movies drawn (seeded) from the movies somebody liked, once the
+    // recommender has fitted all the stored ratings.
+    if (!opts.similarOnly && rated.length >= 5) {
+      const fitted = await recommenderReady(url, 600_000);
+      out['recommender likes fitted'] = fitted.likes;
+      if (fitted.fitSeconds !== null) out['recommender fit s (worker thread, at server start)'] = fitted.fitSeconds;
+      const rng = mulberry32(9);
+      const fiveLiked = () => {
+        const liked = new Set<string>();
+        while (liked.size < 5) liked.add(String(rated[Math.floor(rng() * rated.length)]));
+        return [...liked];
+      };
+      const recs = () =>
+        JSON.stringify({
+          query: 'query($l: [ID!]!) { recommendations(liked: $l, k: 10) { score reason movie { id title year } because { id } } }',
+          variables: { l: fiveLiked() },
+        });
+      await cannon(url, 16, 2, recs);
+      record('recommendations(5 liked, k:10) c16', await cannon(url, 16, seconds, recs));
+    } else if (!opts.similarOnly) log('recommendations: skipped, no stored likes (marquee import-ratings first)');
     const filtered = () =>
       JSON.stringify({
         query: 'query($id: ID!) { similarPosters(poster: {movieId: $id}, k: 10, filter: {genres: [HORROR]}) { score movie { id } } }',
@@ -205,13 +259,7 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
         variables: { id: String(pick()) },
       });
     record('similarPosters(k:10, 2000-2004) c16', await cannon(url, 16, seconds, years));
-    const recs = () =>
-      JSON.stringify({
-        query: 'query($l: [ID!]!) { recommendations(liked: $l, k: 10) { score movie { id } because { id } } }',
-        variables: { l: [String(pick()), String(pick())] },
-      });
     if (opts.similarOnly) return out;
-    record('recommendations(2 liked, k:10) c16', await cannon(url, 16, seconds, recs));
     const page = JSON.stringify({
       query: '{ movies(first: 20, filter: {genres: [COMEDY]}) { totalCount edges { node { title predictedGenres { genre probability } } } } }',
     });

@@ -110,11 +110,18 @@ export class App {
     const queue = config.database.url ? new JobQueue({ url: config.database.url, expireInSeconds: config.jobs.timeoutS }) : new InProcessQueue();
     this.jobs = new JobRunner(queue, config.jobs, shared);
     this.training = new TrainingJobService(new TrainingJobRepository(ds), this.models, this.jobs, { shared });
+    // A retrain refreshes what was learnt: the recommender refits with it, on what is stored now (ratings,
+    // the catalogue, poster embeddings). A retrain that another process ran and activated arrives as a
+    // model change; `marquee fit-recs` in another process as a recommender change.
+    this.training.onSucceeded(() => this.recommendations.scheduleRefit());
+    this.changes.subscribe((change) => {
+      if (change.kind === 'model' || change.kind === 'recommender') this.recommendations.scheduleRefit();
+    });
     this.jobs.bind({ training: this.training, embedding: this.embedding, models: this.models, importer: this.importer });
     this.evaluation = new EvaluationService(this.embedding, this.models, config.net, config.progress);
     this.recsEvaluation = new RecsEvaluationService(movieRepo, embeddingRepo, config.ml.backbone);
     this.tuning = new BackboneTuningService(config.ml, config.storage, config.progress, embeddingRepo, movieRepo, this.posters, manifest);
-    this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity);
+    this.status = new ServerStatusService(db, this.embedding, this.models, this.similarity, this.recommendations);
     this.changes.subscribe((change) => this.models.applyChange(change));
     this.changes.subscribe((change) => this.similarity.applyChange(change));
     this.demo = new DemoService(this.importer, this.embedding, this.models);

@@ -19,6 +19,14 @@ interface Rec {
   because: Array<{ id: string }>;
 }
 
+async function waitUntil(done: () => Promise<boolean>, ms: number): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await done())) {
+    if (Date.now() > until) assert.fail(`not done within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function serve(app: App) {
   const server = new MarqueeServer(app, { log: () => undefined });
   const { url } = await server.start('127.0.0.1', 0);
@@ -253,6 +261,36 @@ describe('recommendations learnt from ratings (pglite, real posters)', () => {
     assert.ok(list.every((x: { people: number; movie: { id: string } }) => x.people >= 1 && x.movie.id !== b));
     const none = await api.gql(`query($id: ID!) { movie(id: $id) { alsoLiked { movie { id } } } }`, { id: cold[0] });
     assert.deepEqual(none.data.movie.alsoLiked, []);
+  });
+
+  test('serverInfo reports the fitted recommender and its version; a successful retrain refits it', async () => {
+    await app.recommendations.ready();
+    const info = async () => {
+      const r = await api.gql('{ serverInfo { recommender { ready fitting version people items likes fittedAt fitSeconds interactionsStamp } } }');
+      assert.equal(r.errors, undefined, JSON.stringify(r.errors));
+      return r.data.serverInfo.recommender;
+    };
+    const before = await info();
+    const stored = await app.db.dataSource.query<Array<{ n: number }>>(`SELECT count(*)::int AS n FROM interaction`);
+    assert.equal(before.ready, true);
+    assert.ok(before.version >= 2, 'fitted at least twice by now (first fit, then after a new rating)');
+    assert.equal(before.likes, app.recommendations.state.likes);
+    assert.ok(before.people > 0 && before.items > 0 && before.likes >= before.items && before.fitSeconds > 0, JSON.stringify(before));
+    assert.match(before.interactionsStamp, new RegExp(`^${stored[0].n}:`));
+    await app.jobs.work();
+    // The first version activates (none is active yet): the model change refits; the second does not
+    // activate, and the retrain's success alone refits.
+    let last = before;
+    for (const activate of [true, false]) {
+      const job = await app.training.start({ epochs: 2, activate });
+      await waitUntil(async () => (await app.training.find(job.id))?.status === 'SUCCEEDED' && (await info()).version > last.version, 120_000);
+      const now = await info();
+      assert.ok(Date.parse(now.fittedAt) > Date.parse(last.fittedAt));
+      assert.equal(now.likes, before.likes, 'the same ratings');
+      last = now;
+    }
+    const versions = await app.models.listVersions();
+    assert.deepEqual([versions.length, versions.filter((v) => v.active).length], [2, 1]);
   });
 
   test('bad input: ids in both lists, too many ids, malformed and unknown ids, bad user id, bad k', async () => {

@@ -2,7 +2,7 @@
  * Reliability across processes, on one embedded data directory and real `marquee` processes:
  * kill -9 during import, embed, train and a retrain, then a re-run (nothing acknowledged lost,
  * nothing duplicated, nothing left RUNNING); the data-directory lock (a second server refused with
- * the holder named, CLI commands working through the running server, a killed holder's lock taken
+ * the holder named, CLI commands (import, import-ratings, fit-recs) working through the running server, a killed holder's lock taken
  * over); SIGTERM under load (every in-flight response completes, a running retrain stops promptly
  * and is marked INTERRUPTED). The steps run in order and build on each other.
  */
@@ -13,6 +13,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Database } from '../src/db/database';
 import { LOCK_FILE } from '../src/db/data-dir-lock';
+import { ratingsSlice } from './ratings-support';
 import { CLI, cleanupAll, graphqlClient, MODELS_DIR, POSTERS_DIR, sampleSubset, tmpDir } from './support';
 
 after(cleanupAll);
@@ -163,7 +164,7 @@ describe('crash safety, the data-directory lock and graceful shutdown', () => {
     );
   });
 
-  test('the lock: a second server is refused naming the holder; apikey create and import work through the running server', async () => {
+  test('the lock: a second server is refused naming the holder; apikey create, import, import-ratings and fit-recs work through the running server', async () => {
     const s = await serve();
     const gql = graphqlClient(s.url);
     const lock = JSON.parse(fs.readFileSync(path.join(dataDir, LOCK_FILE), 'utf8')) as { pid: number; command: string };
@@ -188,6 +189,32 @@ describe('crash safety, the data-directory lock and graceful shutdown', () => {
       const r = await gql('{ movies(first: 1) { totalCount } }');
       return r.data?.movies.totalCount === N + 5 ? true : undefined;
     });
+
+    // Ratings imported and the recommender fitted through the running server; the server's own model
+    // catches up with the ratings by itself and agrees with the command's.
+    const ratings = await marquee(['import-ratings', ratingsSlice(tmpDir(), 0).ratings, '--quiet']);
+    assert.equal(ratings.code, 0, ratings.out);
+    const fit = await marquee(['fit-recs']);
+    assert.equal(fit.code, 0, fit.out);
+    const fitted = /fitted the recommender: (\d+) people, (\d+) liked movies, (\d+) likes in [\d.]+ s/.exec(fit.out);
+    assert.ok(fitted && Number(fitted[3]) > 0, fit.out);
+    assert.match(fit.out, new RegExp(`the server \\(pid ${s.child.pid}\\) keeps its own model`));
+    let last: unknown;
+    const info = await waitFor(
+      'the server to refit on the imported ratings',
+      async () => {
+        await gql('{ recommendations(k: 1) { reason } }'); // a query looks for ratings written by other processes
+        last = await gql('{ serverInfo { recommender { ready fitting version people items likes fittedAt } } }');
+        const rec = (last as { data?: { serverInfo: { recommender: { likes: number } } } }).data?.serverInfo.recommender;
+        return rec?.likes === Number(fitted[3])
+          ? (rec as typeof rec & { ready: boolean; people: number; items: number; version: number; fittedAt: string })
+          : undefined;
+      },
+      60_000,
+      1000,
+    ).catch((err: Error) => assert.fail(`${err.message}: last ${JSON.stringify(last)}\nserver output:\n${s.out()}`));
+    assert.deepEqual([info.ready, info.people, info.items], [true, Number(fitted[1]), Number(fitted[2])]);
+    assert.ok(info.version >= 1 && Date.parse(info.fittedAt) > 0, JSON.stringify(info));
 
     // Acknowledged writes, then kill -9 of the server in the middle of a retrain.
     const b = fs.readFileSync(path.join(POSTERS_DIR, 'images/tt0116209.jpg')).toString('base64');

@@ -14,6 +14,7 @@ import { imageSource, readImageSource } from '../net/image-source';
 import { formatSummary } from '../services/import/import.service';
 import { formatRatingsSummary } from '../services/import/ratings-import.service';
 import { MarqueeServer } from '../server/http-server';
+import { RATINGS_POLL_S } from '../services/recommendation.service';
 import { intFlag, ParsedArgs, stringFlag, UsageError } from './args';
 
 /** A command on the database: the CLI opens the App for it. */
@@ -306,6 +307,25 @@ export const COMMANDS: Record<string, Command> = {
       if (json) {
         fs.writeFileSync(json, JSON.stringify(r, null, 2));
         out(`wrote ${json}`);
+      }
+    },
+  },
+
+  'fit-recs': {
+    async run(app) {
+      await app.recommendations.refit();
+      const s = app.recommendations.state;
+      out(
+        `fitted the recommender: ${s.people} people, ${s.items} liked movies, ${s.likes} likes in ${((s.fitMs ?? 0) / 1000).toFixed(1)} s (ratings ${s.interactionsStamp})`,
+      );
+      if (app.db.guestOf !== undefined) {
+        // The embedded database has no change feed: the server's model is its own.
+        out(
+          `the server (pid ${app.db.guestOf}) keeps its own model: it refits by itself within seconds of a rating through the API, within ${RATINGS_POLL_S} s of ratings imported by a command, and after a retrain`,
+        );
+      } else if (app.changes.shared) {
+        await app.changes.publish({ kind: 'recommender' });
+        out('asked the API servers on this database to refit theirs');
       }
     },
   },

@@ -21,6 +21,7 @@ commands:
   evaluate [--csv other.csv] [--json out.json]
   evaluate-recs [--ratings ratings.csv] [--links links.csv] [--folds N] [--seed N] [--json out.json] [--quiet]
                                           recommenders on MovieLens ratings (default ../shared/data/ratings), warm and cold start
+  fit-recs                                fit the recommender on the stored ratings and posters; print people, items, likes, fit time
   predict <image path or URL> [--verbose]
   apikey create --role admin|user [--label text]
   demo [movies.csv]                       import, embed, train and activate a small catalogue (default: the 400-poster sample)

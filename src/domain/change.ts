@@ -10,6 +10,8 @@ export type Change =
   | { kind: 'embeddings'; backbone: string; ids: number[] }
   /** The active genre model version of a backbone changed (a training that activated, an activation, a rollback). */
   | { kind: 'model'; backbone: string }
+  /** Refit the recommender now, on what is stored (`marquee fit-recs`). */
+  | { kind: 'recommender' }
   /**
    * Sent locally only, after the feed's connection came back: notifications may have been missed
    * meanwhile, so whatever is cached must be reloaded.

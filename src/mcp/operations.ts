@@ -21,10 +21,15 @@ export const SIMILAR_POSTERS = `
   }`;
 
 export const RECOMMEND_MOVIES = `
-  query McpRecommendMovies($liked: [ID!]!, $disliked: [ID!], $k: Int, $filter: MovieFilter) {
-    recommendations(liked: $liked, disliked: $disliked, k: $k, filter: $filter) {
-      score movie { ${MOVIE_FIELDS} } because { id title year }
+  query McpRecommendMovies($userId: String, $liked: [ID!], $disliked: [ID!], $k: Int, $filter: MovieFilter) {
+    recommendations(userId: $userId, liked: $liked, disliked: $disliked, k: $k, filter: $filter) {
+      score reason movie { ${MOVIE_FIELDS} } because { id title year }
     }
+  }`;
+
+export const ALSO_LIKED = `
+  query McpAlsoLiked($id: ID!, $k: Int) {
+    movie(id: $id) { ${MOVIE_FIELDS} alsoLiked(k: $k) { score people movie { ${MOVIE_FIELDS} } } }
   }`;
 
 export const SEARCH_MOVIES = `
@@ -44,4 +49,4 @@ export const GET_MOVIE = `
     }
   }`;
 
-export const MCP_OPERATIONS = { PREDICT_GENRES, SIMILAR_POSTERS, RECOMMEND_MOVIES, SEARCH_MOVIES, GET_MOVIE };
+export const MCP_OPERATIONS = { PREDICT_GENRES, SIMILAR_POSTERS, RECOMMEND_MOVIES, ALSO_LIKED, SEARCH_MOVIES, GET_MOVIE };

@@ -2,11 +2,12 @@ import fs from 'node:fs';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
+import { MAX_PERSON_ID_LENGTH } from '../domain/rating';
 import { GENRES } from '../ml/genre/labels';
 import { displayTitle } from '../presentation/display-title';
 import { MarqueeApiClient, MarqueeApiError } from './api-client';
 import { evidenceLine, fixed, genreScores, movieLine, numbered } from './format';
-import { GET_MOVIE, PREDICT_GENRES, RECOMMEND_MOVIES, SEARCH_MOVIES, SIMILAR_POSTERS } from './operations';
+import { ALSO_LIKED, GET_MOVIE, PREDICT_GENRES, RECOMMEND_MOVIES, SEARCH_MOVIES, SIMILAR_POSTERS } from './operations';
 
 const MAX_IMAGE_BYTES = 10 * 1024 * 1024; // the API's limit for imageBase64
 
@@ -32,6 +33,8 @@ const ONE_POSTER = { message: 'give exactly one of movieId, imagePath, imageUrl 
 const movieOut = z.object({ id: z.string(), title: z.string(), year: z.number().nullable(), genres: z.array(z.string()) });
 const scoreOut = z.object({ genre: z.string(), probability: z.number(), predicted: z.boolean(), threshold: z.number() });
 const supportOut = z.object({ genre: z.string(), neighbours: z.number() });
+const REASONS = ['COLLABORATIVE', 'POSTER', 'GENRE', 'POPULAR'] as const;
+type Reason = (typeof REASONS)[number];
 
 interface ApiMovie {
   id: string;
@@ -170,39 +173,77 @@ export function registerMarqueeTools(server: McpServer, api: MarqueeApiClient): 
     {
       title: 'Recommend movies from likes and dislikes',
       description:
-        'Movies recommended from the movies a person liked (and, optionally, disliked), by id (find ids with search_movies). ' +
-        'Each result says which liked movies led to it ("because").',
+        'Movies recommended for a person: from the movies they liked (and, optionally, disliked), by id (find ids with search_movies), ' +
+        'and with userId from what that person rated before (stored through the API). With neither, the movies most people liked. ' +
+        'Each result gives its reason (COLLABORATIVE: liked by people who liked the same movies; POSTER: its poster, genres and year ' +
+        'resemble what those people like, for movies nobody rated yet; GENRE: shares the liked genres; POPULAR: liked by most people) ' +
+        'and the liked movies behind it ("because").',
       inputSchema: z.object({
-        liked: z.array(movieId).min(1).max(100).describe('ids of liked movies'),
+        userId: z.string().min(1).max(MAX_PERSON_ID_LENGTH).optional().describe("a person's id as stored with their ratings"),
+        liked: z.array(movieId).max(100).optional().describe('ids of liked movies'),
         disliked: z.array(movieId).max(100).optional().describe('ids of disliked movies'),
         k: z.number().int().min(1).max(50).default(10),
         ...filterShape,
       }),
       outputSchema: {
-        results: z.array(z.object({ score: z.number(), movie: movieOut, because: z.array(z.object({ id: z.string(), title: z.string() })) })),
+        results: z.array(
+          z.object({ score: z.number(), reason: z.enum(REASONS), movie: movieOut, because: z.array(z.object({ id: z.string(), title: z.string() })) }),
+        ),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     (args) =>
       run(async () => {
         const d = await api.request<{
-          recommendations: Array<{ score: number; movie: ApiMovie; because: Array<{ id: string; title: string; year: number | null }> }>;
-        }>(RECOMMEND_MOVIES, { liked: args.liked, disliked: args.disliked, k: args.k, filter: filterOf(args) });
+          recommendations: Array<{ score: number; reason: Reason; movie: ApiMovie; because: Array<{ id: string; title: string; year: number | null }> }>;
+        }>(RECOMMEND_MOVIES, { userId: args.userId, liked: args.liked ?? [], disliked: args.disliked, k: args.k, filter: filterOf(args) });
         const rows = d.recommendations;
         const text = rows.length
           ? numbered(
               rows,
               (r) =>
-                `${movieLine(r.movie)} · score ${fixed(r.score)}${r.because.length ? ` · because you liked ${r.because.map((b) => displayTitle(b.title)).join(', ')}` : ''}`,
+                `${movieLine(r.movie)} · score ${fixed(r.score)} · ${r.reason}${r.because.length ? ` because you liked ${r.because.map((b) => displayTitle(b.title)).join(', ')}` : ''}`,
             )
           : 'no recommendation';
         return ok(text, {
           results: rows.map((r) => ({
             score: r.score,
+            reason: r.reason,
             movie: movieData(r.movie),
             because: r.because.map((b) => ({ id: b.id, title: displayTitle(b.title) })),
           })),
         });
+      }),
+  );
+
+  server.registerTool(
+    'also_liked',
+    {
+      title: 'People who liked this also liked',
+      description: 'The movies most often liked by the people who liked the given movie (by id), with how many people liked both.',
+      inputSchema: z.object({ movieId, k: z.number().int().min(1).max(50).default(10) }),
+      outputSchema: {
+        movie: movieOut,
+        results: z.array(z.object({ score: z.number(), people: z.number(), movie: movieOut })),
+      },
+      annotations: { readOnlyHint: true, openWorldHint: false },
+    },
+    (args) =>
+      run(async () => {
+        const d = await api.request<{ movie: (ApiMovie & { alsoLiked: Array<{ score: number; people: number; movie: ApiMovie }> }) | null }>(ALSO_LIKED, {
+          id: args.movieId,
+          k: args.k,
+        });
+        const m = d.movie;
+        if (!m) throw new MarqueeApiError(`no movie with id ${args.movieId}`, 'NOT_FOUND', 'MOVIE_NOT_FOUND');
+        const rows = m.alsoLiked;
+        const text = [
+          `people who liked ${movieLine(m)} also liked:`,
+          rows.length
+            ? numbered(rows, (r) => `${movieLine(r.movie)} · ${r.people} ${r.people === 1 ? 'person' : 'people'} liked both · score ${fixed(r.score)}`)
+            : 'nothing yet: nobody who liked it liked another movie',
+        ].join('\n');
+        return ok(text, { movie: movieData(m), results: rows.map((r) => ({ score: r.score, people: r.people, movie: movieData(r.movie) })) });
       }),
   );
 

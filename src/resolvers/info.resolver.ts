@@ -10,7 +10,7 @@ export class InfoResolver {
     private readonly mapper: SchemaMapper,
   ) {}
 
-  @Query(() => ServerInfo, { description: 'Backbone, execution provider, active model and index state' })
+  @Query(() => ServerInfo, { description: 'Backbone, execution provider, active model, index and recommender state' })
   async serverInfo(): Promise<ServerInfo> {
     return this.mapper.serverInfo(await this.status.status());
   }

@@ -85,6 +85,21 @@ export class SkippedProvider {
   @Field() reason: string;
 }
 
+@ObjectType({ description: "The recommender's fitted model in this server (recommendations, Movie.alsoLiked)" })
+export class RecommenderInfo {
+  @Field({ description: 'A fitted model answers (until the first fit, recommendations come from posters alone)' }) ready: boolean;
+  @Field({ description: 'A fit is running (in a worker thread; the model in place keeps answering)' }) fitting: boolean;
+  @Field(() => Int, { description: 'Fits completed by this server since it started (0 before the first): a newer model has a larger version' })
+  version: number;
+  @Field(() => Int, { description: 'People with at least one like or dislike the model was fitted on' }) people: number;
+  @Field(() => Int, { description: 'Movies somebody liked' }) items: number;
+  @Field(() => Int) likes: number;
+  @Field(() => Date, { nullable: true }) fittedAt: Date | null;
+  @Field(() => Float, { nullable: true, description: 'How long the last fit took' }) fitSeconds: number | null;
+  @Field(() => String, { nullable: true, description: 'The stored ratings it was fitted on, as "count:latest write" (changes with every rating)' })
+  interactionsStamp: string | null;
+}
+
 @ObjectType({ description: 'What this server runs on' })
 export class ServerInfo {
   @Field() version: string;
@@ -95,4 +110,5 @@ export class ServerInfo {
   @Field(() => String, { nullable: true }) activeModelVersion: string | null;
   @Field(() => Int) indexedPosters: number;
   @Field() indexGraphReady: boolean;
+  @Field(() => RecommenderInfo) recommender: RecommenderInfo;
 }

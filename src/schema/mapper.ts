@@ -119,7 +119,12 @@ export class SchemaMapper {
   }
 
   serverInfo(s: ServerStatus): ServerInfo {
-    return { ...s, skippedProviders: s.skippedProviders.map((p) => ({ provider: p.provider, reason: p.reason })) };
+    const { fitMs, ...recommender } = s.recommender;
+    return {
+      ...s,
+      skippedProviders: s.skippedProviders.map((p) => ({ provider: p.provider, reason: p.reason })),
+      recommender: { ...recommender, fitSeconds: fitMs === null ? null : fitMs / 1000 },
+    };
   }
 
   /** MovieFilter input -> the services' filter (undefined when absent). */

@@ -1,8 +1,10 @@
 import type { RecommendationsConfig } from '../config';
+import type { RecommenderState } from '../domain/status';
 import type { AlsoLikedMovie, MovieFilterSpec, MovieRecord, RecommendedMovie } from '../domain/movie';
 import { parsePersonId, sentiment } from '../domain/rating';
 import { AppError, badInput, notFound } from '../errors';
-import { fitTasteModel, type CatalogItem, type PersonLikes, type TasteModel } from '../ml/recommendation/taste-model';
+import { fitTasteModelInWorker } from '../ml/recommendation/fit-in-worker';
+import type { CatalogItem, PersonLikes, TasteModel } from '../ml/recommendation/taste-model';
 import type { InteractionRepository } from '../repositories/interaction.repository';
 import type { RatingService } from './rating.service';
 import { MAX_K, type SimilarityService } from './similarity.service';
@@ -12,8 +14,9 @@ export const MAX_TASTE_IDS = 100;
 
 /** How long a query with nothing liked waits for a fit in progress (the first one at start). */
 const WAIT_FOR_FIT_MS = 10_000;
-/** How often a query looks for ratings written by another process (e.g. `marquee import-ratings`). */
-const POLL_MS = 10_000;
+/** How often (seconds) a query looks for ratings written by another process (e.g. `marquee import-ratings`). */
+export const RATINGS_POLL_S = 10;
+const POLL_MS = RATINGS_POLL_S * 1000;
 
 export interface RecommendationQuery {
   /** A person whose stored likes and dislikes join the lists (an unknown person has none). */
@@ -24,22 +27,13 @@ export interface RecommendationQuery {
   filter?: MovieFilterSpec;
 }
 
-export interface RecommenderState {
-  /** A fitted model answers (else recommendations come from poster similarity alone). */
-  ready: boolean;
-  fitting: boolean;
-  people: number;
-  items: number;
-  likes: number;
-  fittedAt: Date | null;
-  fitMs: number | null;
-}
-
 /**
  * Recommendations that learn from what people liked (issue 9). The taste model is fitted from the
  * stored interactions and the catalogue (genres, year, the active backbone's poster embeddings): at
- * start, in the background, and again after ratings or the catalogue change (debounced). Until the
- * first fit is ready, recommendations come from poster similarity alone (reason POSTER).
+ * start, in the background, and again after ratings or the catalogue change (debounced), after a
+ * retrain, and on `marquee fit-recs`. A fit runs in a worker thread (seconds of CPU for EASE), so the
+ * API keeps answering meanwhile; each one is numbered (`version`). Until the first fit is ready,
+ * recommendations come from poster similarity alone (reason POSTER).
  *
  * A query's liked and disliked ids join the person's stored ones (the given lists win where they
  * disagree); everything the person rated is left out of the results. Nothing liked at all gets the
@@ -55,6 +49,9 @@ export class RecommendationService {
   private lastPoll = 0;
   private fittedAt: Date | null = null;
   private fitMs: number | null = null;
+  private fits = 0;
+  /** Set by the first start or fit: a process that never used the recommender (a CLI command, a queue worker) does not refit it. */
+  private inUse = false;
   private lastError?: Error;
   private closed = false;
 
@@ -77,6 +74,8 @@ export class RecommendationService {
       likes: s?.likes ?? 0,
       fittedAt: this.fittedAt,
       fitMs: this.fitMs,
+      version: this.fits,
+      interactionsStamp: this.model ? (this.stamp ?? null) : null,
     };
   }
 
@@ -98,9 +97,9 @@ export class RecommendationService {
     if (!this.model) throw this.unavailable();
   }
 
-  /** A refit once no further change came for the debounce time. */
+  /** A refit once no further change came for the debounce time (in a process that uses the recommender). */
   scheduleRefit(): void {
-    if (this.closed) return;
+    if (this.closed || !this.inUse) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = undefined;
@@ -111,6 +110,7 @@ export class RecommendationService {
 
   /** Fits now (after the fit in progress, if any). */
   refit(): Promise<void> {
+    this.inUse = true;
     if (this.fitting) {
       this.again = true;
       return this.fitting;
@@ -151,7 +151,8 @@ export class RecommendationService {
         year: m.year,
         embedding: this.similarity.embeddingOf(m.id) ?? null,
       }));
-      this.model = fitTasteModel([...byPerson.values()], items);
+      this.model = await fitTasteModelInWorker([...byPerson.values()], items);
+      this.fits++;
       this.stamp = stamp;
       this.catalogVersion = version;
       this.fittedAt = new Date();
@@ -164,7 +165,7 @@ export class RecommendationService {
     }
   }
 
-  /** Notices catalogue changes and (at most every 10 s) ratings written by other processes. */
+  /** Notices catalogue changes and (at most every 10 s) ratings and movies written by other processes. */
   private checkForChanges(): void {
     if (!this.model || this.fitting || this.timer || this.closed) return;
     if (this.similarity.movieCatalog.version !== this.catalogVersion) {
@@ -173,12 +174,13 @@ export class RecommendationService {
     }
     if (Date.now() - this.lastPoll < POLL_MS) return;
     this.lastPoll = Date.now();
-    void this.interactions
-      .stamp()
-      .then((s) => {
-        if (s !== this.stamp) this.scheduleRefit();
-      })
-      .catch(() => undefined);
+    void (async () => {
+      // Movies a command imported through an embedded server's socket reach no change feed: read them
+      // too, or their ratings would be left out of the refit.
+      await this.similarity.movieCatalog.refresh();
+      const stamp = await this.interactions.stamp();
+      if (stamp !== this.stamp || this.similarity.movieCatalog.version !== this.catalogVersion) this.scheduleRefit();
+    })().catch(() => undefined);
   }
 
   async recommend(q: RecommendationQuery): Promise<RecommendedMovie[]> {

@@ -2,6 +2,7 @@ import type { Database } from '../db/database';
 import type { Readiness, ServerStatus } from '../domain/status';
 import type { EmbeddingService } from './embedding.service';
 import type { GenreModelService } from './genre-model.service';
+import type { RecommendationService } from './recommendation.service';
 import type { SimilarityService } from './similarity.service';
 import { MARQUEE_VERSION } from '../version';
 
@@ -12,9 +13,10 @@ export class ServerStatusService {
     private readonly embedding: EmbeddingService,
     private readonly models: GenreModelService,
     private readonly similarity: SimilarityService,
+    private readonly recommendations: RecommendationService,
   ) {}
 
-  /** Backbone, execution provider (starting the embedder if it is not running), active model and index state. */
+  /** Backbone, execution provider (starting the embedder if it is not running), active model, index and recommender state. */
   async status(): Promise<ServerStatus> {
     const embedder = await this.embedding.info().catch(() => null);
     const active = await this.models.activeVersion();
@@ -27,6 +29,7 @@ export class ServerStatusService {
       activeModelVersion: active?.name ?? null,
       indexedPosters: this.similarity.indexSize,
       indexGraphReady: this.similarity.graphReady,
+      recommender: this.recommendations.state,
     };
   }
 

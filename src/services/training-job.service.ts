@@ -47,6 +47,7 @@ export interface TrainingJobOptions {
 export class TrainingJobService {
   private running?: { id: number; done: Promise<void>; abortedWhy?: string };
   private readonly worker = `${os.hostname()}:${process.pid}`;
+  private readonly succeeded = new Set<(job: TrainingJobInfo) => void>();
 
   constructor(
     private readonly repo: TrainingJobRepository,
@@ -70,6 +71,12 @@ export class TrainingJobService {
       await this.repo.update(job.id, { status: 'FAILED', stage: 'failed', error: `could not queue the job: ${(err as Error).message}` }).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Calls `listener` after each retrain this process ran succeeds (what derives from the catalogue refits). */
+  onSucceeded(listener: (job: TrainingJobInfo) => void): () => void {
+    this.succeeded.add(listener);
+    return () => this.succeeded.delete(listener);
   }
 
   /** The job, or null when there is none with this id. */
@@ -195,6 +202,9 @@ export class TrainingJobService {
       await this.repo
         .update(id, { status: interrupted ? 'INTERRUPTED' : 'FAILED', stage: interrupted ? 'interrupted' : 'failed', error: (err as Error).message })
         .catch(() => undefined);
+      return;
     }
+    const done = await this.repo.get(id).catch(() => null);
+    if (done) for (const listener of this.succeeded) listener(toTrainingJobInfo(done));
   }
 }

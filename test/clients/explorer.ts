@@ -249,13 +249,20 @@ export function explorerSuite(fixture: () => ClientFixture): void {
       await page.locator('.strip .card').first().waitFor();
       await page.getByRole('link', { name: /For you/ }).click();
       await page.locator('.for-you .grid .card').first().waitFor();
-      const becauses = await page.locator('.for-you .grid .because').allTextContents();
-      assert.ok(becauses.length > 0);
-      for (const b of becauses)
-        assert.ok(
-          likedTitles.some((t) => b.includes(t!)),
-          `${b} names a liked movie`,
-        );
+      // Each card says why: the liked movies behind it, or (POPULAR) that most people liked it.
+      const becauses = await page
+        .locator('.for-you .grid .because')
+        .evaluateAll((ps) => ps.map((p) => ({ reason: p.getAttribute('data-reason'), text: p.textContent ?? '' })));
+      assert.ok(becauses.some((b) => b.reason !== 'POPULAR'));
+      for (const b of becauses) {
+        assert.ok(['COLLABORATIVE', 'POSTER', 'GENRE', 'POPULAR'].includes(b.reason!), JSON.stringify(b));
+        if (b.reason === 'POPULAR') assert.equal(b.text, 'Popular with everyone');
+        else
+          assert.ok(
+            likedTitles.some((t) => b.text.includes(t!)),
+            `${b.text} names a liked movie`,
+          );
+      }
       await postersLoaded();
       await shot('recommendations');
     });

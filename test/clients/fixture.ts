@@ -3,13 +3,15 @@
  * sample imported, embedded with the real backbone, a genre model trained and active, an admin key.
  * Image URLs may point at loopback (MARQUEE_ALLOW_PRIVATE_URLS=1, as on an intranet), so that the
  * explorer's "image URL" upload can be given one of the server's own posters: nothing here reaches
- * the internet.
+ * the internet. The ratings of the sample's movies (a real slice of ../shared/data/ratings) are
+ * imported and the recommender fitted, so recommendations and alsoLiked learn from real people.
  * MARQUEE_CLIENTS_URL (+ MARQUEE_CLIENTS_ADMIN_KEY) points the tests at a server already running
  * instead, for working on the clients.
  */
 import { App } from '../../src/app';
 import { MarqueeServer } from '../../src/server/http-server';
-import { graphqlClient, openTrainedSampleApp } from '../support';
+import { ratingsSlice } from '../ratings-support';
+import { graphqlClient, openTrainedSampleApp, tmpDir } from '../support';
 
 export interface ClientFixture {
   /** http://127.0.0.1:PORT, the explorer at `/`, GraphQL at `/graphql`. */
@@ -30,6 +32,8 @@ export async function startClientFixture(): Promise<ClientFixture> {
   } else {
     const app: App = await openTrainedSampleApp((c) => (c.net.allowPrivateUrls = true));
     adminKey = (await app.apiKeys.create('admin')).key;
+    await app.ratingsImport.importFile(ratingsSlice(tmpDir(), 0).ratings, { progress: false });
+    await app.recommendations.ready();
     server = new MarqueeServer(app, { log: () => undefined });
     base = (await server.start('127.0.0.1', 0)).url.replace(/\/graphql$/, '');
   }

@@ -11,7 +11,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { CLI } from '../support';
+import { LIKE_AT } from '../../src/domain/rating';
+import { ratingsSlice } from '../ratings-support';
+import { CLI, tmpDir } from '../support';
 import { UNSEEN_POSTER } from './explorer';
 import { ClientFixture } from './fixture';
 
@@ -29,6 +31,16 @@ async function stdioClient(env: Record<string, string>): Promise<Client> {
   return client;
 }
 
+/** MovieLens people whose ratings are in the fixture (the sample's movies), with their liked IMDb ids, fewest likes first (at least 3). */
+function peopleWithLikes(): Array<{ person: string; liked: string[] }> {
+  const likes = new Map<string, string[]>();
+  for (const l of ratingsSlice(tmpDir(), 0).known) if (Number(l.rating) >= LIKE_AT) likes.set(l.userId, [...(likes.get(l.userId) ?? []), l.imdbId]);
+  return [...likes.entries()]
+    .filter(([, l]) => l.length >= 3)
+    .sort((a, b) => a[1].length - b[1].length || Number(a[0]) - Number(b[0]))
+    .map(([person, liked]) => ({ person, liked }));
+}
+
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === 'text' ? c.text : '')).join('\n');
 
 export function mcpSuite(fixture: () => ClientFixture): void {
@@ -43,9 +55,9 @@ export function mcpSuite(fixture: () => ClientFixture): void {
     });
     after(() => client?.close());
 
-    test('lists the five tools, each with an input schema', async () => {
+    test('lists the six tools, each with an input schema', async () => {
       const { tools } = await client.listTools();
-      assert.deepEqual(tools.map((t) => t.name).sort(), ['get_movie', 'predict_genres', 'recommend_movies', 'search_movies', 'similar_posters']);
+      assert.deepEqual(tools.map((t) => t.name).sort(), ['also_liked', 'get_movie', 'predict_genres', 'recommend_movies', 'search_movies', 'similar_posters']);
       for (const t of tools) {
         assert.equal(t.inputSchema.type, 'object');
         assert.ok(t.description && t.description.length > 20, t.name);
@@ -113,14 +125,93 @@ export function mcpSuite(fixture: () => ClientFixture): void {
       assert.equal(text(r).split('\n').length, truth.length);
     });
 
-    test('recommend_movies says which liked movie led to each recommendation', async () => {
+    test('recommend_movies says why (reason) and which liked movie led to each recommendation, as the API does', async () => {
       const ids = (await f.gql('{ movies(first: 2) { edges { node { id } } } }')).data.movies.edges.map((e: { node: { id: string } }) => e.node.id);
       const r = await call('recommend_movies', { liked: ids, k: 5 });
       assert.ok(!r.isError, text(r));
-      const s = r.structuredContent as { results: Array<{ because: Array<{ id: string }> }> };
-      assert.equal(s.results.length, 5);
+      const s = r.structuredContent as { results: Array<{ reason: string; movie: { id: string }; because: Array<{ id: string }> }> };
+      const truth = (await f.gql(`query($l: [ID!]) { recommendations(liked: $l, k: 5) { reason movie { id } } }`, { l: ids })).data.recommendations;
+      assert.deepEqual(
+        s.results.map((x) => [x.movie.id, x.reason]),
+        truth.map((x: { reason: string; movie: { id: string } }) => [x.movie.id, x.reason]),
+      );
       for (const x of s.results) assert.ok(x.because.every((b) => ids.includes(b.id)));
+      const lines = text(r).split('\n');
+      assert.equal(lines.length, 5);
+      lines.forEach((line, i) => assert.ok(line.includes(` · ${s.results[i].reason}`), line));
       assert.match(text(r), /because you liked/);
+    });
+
+    test('recommend_movies for a stored person (userId): collaborative picks named with the likes behind them; nobody at all gets POPULAR', async () => {
+      // a person whose top 5 holds a collaborative pick (by the API), among the first 20
+      let chosen: { person: string; liked: string[] } | undefined;
+      for (const p of peopleWithLikes().slice(0, 20)) {
+        const api = (await f.gql(`query($u: String) { recommendations(userId: $u, k: 5) { reason } }`, { u: p.person })).data.recommendations;
+        if (api.some((x: { reason: string }) => x.reason === 'COLLABORATIVE')) {
+          chosen = p;
+          break;
+        }
+      }
+      assert.ok(chosen, 'somebody gets a collaborative recommendation');
+      const { person, liked } = chosen;
+      const likedIds = await Promise.all(
+        liked.map(async (i) => (await f.gql(`query($i: String) { movie(imdbId: $i) { id } }`, { i })).data.movie.id as string),
+      );
+      const r = await call('recommend_movies', { userId: person, k: 5 });
+      assert.ok(!r.isError, text(r));
+      const s = r.structuredContent as { results: Array<{ reason: string; movie: { id: string }; because: Array<{ id: string }> }> };
+      const truth = (await f.gql(`query($u: String) { recommendations(userId: $u, k: 5) { reason movie { id } because { id } } }`, { u: person })).data
+        .recommendations;
+      assert.deepEqual(
+        s.results.map((x) => [x.movie.id, x.reason, x.because.map((b) => b.id)]),
+        truth.map((x: { reason: string; movie: { id: string }; because: Array<{ id: string }> }) => [x.movie.id, x.reason, x.because.map((b) => b.id)]),
+      );
+      for (const x of s.results) {
+        assert.ok(!likedIds.includes(x.movie.id), 'a movie the person liked is never recommended');
+        assert.ok(
+          x.because.every((b) => likedIds.includes(b.id)),
+          JSON.stringify(x),
+        );
+      }
+      assert.ok(
+        s.results.some((x) => x.reason === 'COLLABORATIVE'),
+        text(r),
+      );
+      assert.match(text(r), / · COLLABORATIVE because you liked /);
+
+      const anyone = await call('recommend_movies', { k: 3 });
+      assert.ok(!anyone.isError, text(anyone));
+      const popular = (anyone.structuredContent as { results: Array<{ reason: string; because: unknown[] }> }).results;
+      assert.deepEqual(
+        popular.map((x) => [x.reason, x.because.length]),
+        [
+          ['POPULAR', 0],
+          ['POPULAR', 0],
+          ['POPULAR', 0],
+        ],
+      );
+      assert.doesNotMatch(text(anyone), /because/);
+      const bad = await call('recommend_movies', { userId: '' });
+      assert.equal(bad.isError, true);
+    });
+
+    test('also_liked lists what the people who liked a movie also liked, with how many liked both, as Movie.alsoLiked does', async () => {
+      const imdbId = peopleWithLikes()[0].liked[0];
+      const liked = (await f.gql(`query($i: String) { movie(imdbId: $i) { id } }`, { i: imdbId })).data.movie.id as string;
+      const r = await call('also_liked', { movieId: liked, k: 5 });
+      assert.ok(!r.isError, text(r));
+      const s = r.structuredContent as { movie: { id: string }; results: Array<{ people: number; movie: { id: string } }> };
+      const truth = (await f.gql(`query($id: ID) { movie(id: $id) { alsoLiked(k: 5) { people movie { id } } } }`, { id: liked })).data.movie.alsoLiked;
+      assert.equal(s.movie.id, liked);
+      assert.ok(s.results.length > 0);
+      assert.deepEqual(
+        s.results.map((x) => [x.movie.id, x.people]),
+        truth.map((x: { people: number; movie: { id: string } }) => [x.movie.id, x.people]),
+      );
+      assert.match(text(r), /^people who liked .*\[id \d+\].* also liked:\n1\. .* · \d+ (person|people) liked both · score /);
+      const missing = await call('also_liked', { movieId: '999999999' });
+      assert.equal(missing.isError, true);
+      assert.match(text(missing), /^NOT_FOUND/);
     });
 
     test('tool errors: invalid input, the API code of a refused image, an unknown movie', async () => {
@@ -173,7 +264,7 @@ export function mcpSuite(fixture: () => ClientFixture): void {
       const client = new Client({ name: 'marquee-test-http', version: '1.0.0' });
       await client.connect(new StreamableHTTPClientTransport(new URL(url)));
       try {
-        assert.equal((await client.listTools()).tools.length, 5);
+        assert.equal((await client.listTools()).tools.length, 6);
         const r = (await client.callTool({ name: 'search_movies', arguments: { query: 'love', first: 3 } })) as CallToolResult;
         assert.ok(!r.isError, text(r));
         assert.match(text(r), /movies match/);

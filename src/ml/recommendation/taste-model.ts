@@ -72,6 +72,25 @@ export interface TasteModel {
   recommend(q: TasteQuery): TasteRecommendation[];
   alsoLiked(movieId: number, k: number): AlsoLikedItem[];
   readonly stats: { people: number; items: number; likes: number };
+  /** Everything a query reads, as typed arrays (for a fit in a worker thread to hand back; see tasteModelFromState). */
+  toState(): TasteModelState;
+}
+
+/**
+ * A fitted model as plain data: typed arrays (transferable without a copy) and a few small fields.
+ * `tasteModelFromState(model.toState())` answers exactly as `model` does.
+ */
+export interface TasteModelState {
+  ids: Int32Array;
+  likes: LikeMatrix;
+  knn: NeighbourLists;
+  /** absent when the collaborative model is item-kNN itself (the same lists as knn) */
+  cf: NeighbourLists | null;
+  genres: GenreTable;
+  space: PosterSpace;
+  map: TasteMap | null;
+  options: TasteOptions;
+  people: number;
 }
 
 export interface TasteOptions {
@@ -188,7 +207,7 @@ export function fitTasteModel(people: PersonLikes[], catalog: CatalogItem[], opt
   for (let i = 0; i < catalog.length; i++) if (likes.count[i] > 0) rated.push(i);
   const map = rated.length ? fitTasteMap(cf, rated, itemFeatures(space, genres, years), { ridge: o.mapRidge }) : null;
   return new FittedTasteModel(
-    catalog.map((c) => c.movieId),
+    Int32Array.from(catalog, (c) => c.movieId),
     indexOf,
     likes,
     knn,
@@ -201,6 +220,32 @@ export function fitTasteModel(people: PersonLikes[], catalog: CatalogItem[], opt
     o,
     people.length,
   );
+}
+
+/** The model a toState() describes (typed arrays are used, not copied). */
+export function tasteModelFromState(s: TasteModelState): TasteModel {
+  const indexOf = new Map<number, number>();
+  s.ids.forEach((id, i) => indexOf.set(id, i));
+  return new FittedTasteModel(s.ids, indexOf, s.likes, s.knn, s.cf ?? s.knn, s.genres, s.space, s.map, s.options, s.people);
+}
+
+/** The distinct buffers under a state's typed arrays: the transfer list of a postMessage that hands it over. */
+export function stateBuffers(s: TasteModelState): ArrayBuffer[] {
+  const arrays: ArrayBufferView[] = [
+    s.ids,
+    s.likes.byPerson.start,
+    s.likes.byPerson.index,
+    s.likes.byItem.start,
+    s.likes.byItem.index,
+    s.likes.count,
+    ...[s.knn, s.cf].flatMap((l) => (l ? [l.start, l.item, l.sim, l.people] : [])),
+    s.genres.start,
+    s.genres.genre,
+    s.space.vectors,
+    s.space.has,
+    ...(s.map ? [s.map.weights, s.map.features] : []),
+  ];
+  return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
 }
 
 /**
@@ -236,7 +281,7 @@ class FittedTasteModel implements TasteModel {
   private readonly popularity: Float32Array;
 
   constructor(
-    private readonly ids: readonly number[],
+    private readonly ids: Int32Array,
     private readonly indexOf: ReadonlyMap<number, number>,
     private readonly likes: LikeMatrix,
     private readonly knn: NeighbourLists,
@@ -255,6 +300,20 @@ class FittedTasteModel implements TasteModel {
     let items = 0;
     for (const c of likes.count) if (c > 0) items++;
     this.stats = { people, items, likes: likes.likes };
+  }
+
+  toState(): TasteModelState {
+    return {
+      ids: this.ids,
+      likes: this.likes,
+      knn: this.knn,
+      cf: this.cf === this.knn ? null : this.cf,
+      genres: this.genres,
+      space: this.space,
+      map: this.map,
+      options: this.o,
+      people: this.stats.people,
+    };
   }
 
   recommend(q: TasteQuery): TasteRecommendation[] {

@@ -11,13 +11,21 @@ const LEAD: Record<RecommendationReason, string> = {
   GENRE: 'In the genres of',
 };
 
-/** "Because you liked …": the liked movies that led to a recommendation, as links, and why when known. */
+/**
+ * "Because you liked …": why a movie is recommended (its reason, as `data-reason`) and the liked movies
+ * that led to it, as links. A POPULAR pick has no liked movie behind it.
+ */
 export function Because({ movies, reason }: { movies: ReadonlyArray<{ id: string; title: string }>; reason?: RecommendationReason | null }) {
-  if (reason === 'POPULAR' && movies.length === 0) return <p className="because">Popular with everyone</p>;
+  if (reason === 'POPULAR' && movies.length === 0)
+    return (
+      <p className="because" data-reason="POPULAR">
+        Popular with everyone
+      </p>
+    );
   if (movies.length === 0) return null;
   const lead = reason === 'COLLABORATIVE' ? `${LEAD.COLLABORATIVE}` : reason ? LEAD[reason] : 'Because you liked';
   return (
-    <p className="because">
+    <p className="because" data-reason={reason ?? undefined}>
       {lead}{' '}
       {movies.map((m, i) => (
         <span key={m.id}>

@@ -50,7 +50,7 @@ export function ForYouPage() {
               {result.data.recommendations.map((r) => (
                 <MovieCard key={r.movie.id} movie={r.movie}>
                   <span className="score">score {r.score.toFixed(2)}</span>
-                  <Because movies={r.because} />
+                  <Because movies={r.because} reason={r.reason} />
                 </MovieCard>
               ))}
             </MovieGrid>

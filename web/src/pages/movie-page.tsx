@@ -48,6 +48,21 @@ const SimilarPostersQuery = graphql(`
   }
 `);
 
+const AlsoLikedQuery = graphql(`
+  query AlsoLiked($id: ID!, $k: Int) {
+    movie(id: $id) {
+      id
+      alsoLiked(k: $k) {
+        score
+        people
+        movie {
+          ...MovieCard
+        }
+      }
+    }
+  }
+`);
+
 const DeleteMovie = graphql(`
   mutation DeleteMovie($id: ID!) {
     deleteMovie(id: $id)
@@ -107,6 +122,7 @@ export function MoviePage({ id }: { id: string }) {
           <p className="empty">This poster has no embedding yet (npx marquee embed), so there is nothing to compare it with.</p>
         )}
       </section>
+      <AlsoLiked movieId={movie.id} title={title} />
       <SimilarPosters movieId={movie.id} title={title} />
     </article>
   );
@@ -119,6 +135,34 @@ function Fact({ term, value }: { term: string; value: string | number | null | u
       <dt>{term}</dt>
       <dd>{value}</dd>
     </div>
+  );
+}
+
+/** People who liked this also liked: co-liked movies from the recommender (stored ratings). */
+function AlsoLiked({ movieId, title }: { movieId: string; title: string }) {
+  const [result, reexecute] = useQuery({ query: AlsoLikedQuery, variables: { id: movieId, k: 8 } });
+  const list = result.data?.movie?.alsoLiked;
+  return (
+    <section aria-labelledby="also-liked-title" className="also-liked">
+      <h2 id="also-liked-title">People who liked this also liked</h2>
+      {result.error ? (
+        <ErrorNotice error={result.error} what="load what its fans liked" onRetry={() => reexecute({ requestPolicy: 'network-only' })} />
+      ) : !list ? (
+        <Loading what="what its fans liked" />
+      ) : list.length === 0 ? (
+        <p className="empty">Nobody who liked it has liked another movie yet.</p>
+      ) : (
+        <MovieGrid label={`Movies liked by people who liked ${title}`}>
+          {list.map((a) => (
+            <MovieCard key={a.movie.id} movie={a.movie}>
+              <span className="score">
+                {a.people} {a.people === 1 ? 'person' : 'people'} liked both
+              </span>
+            </MovieCard>
+          ))}
+        </MovieGrid>
+      )}
+    </section>
   );
 }
 

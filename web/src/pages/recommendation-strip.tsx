@@ -21,7 +21,7 @@ export function RecommendationStrip() {
         <ul className="strip-list" aria-label="Recommended movies">
           {result.data.recommendations.map((r) => (
             <MovieCard key={r.movie.id} movie={r.movie}>
-              <Because movies={r.because} />
+              <Because movies={r.because} reason={r.reason} />
             </MovieCard>
           ))}
         </ul>

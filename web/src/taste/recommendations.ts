@@ -7,6 +7,7 @@ export const Recommendations = graphql(`
   query Recommendations($liked: [ID!]!, $disliked: [ID!], $k: Int, $filter: MovieFilter) {
     recommendations(liked: $liked, disliked: $disliked, k: $k, filter: $filter) {
       score
+      reason
       movie {
         ...MovieCard
       }
