@@ -107,8 +107,11 @@ export class InteractionRepository {
   }
 
   /** Every interaction (fitting the recommender): person, movie, rating or like, time. */
+  /** Every interaction, each person's in the order they were made (the taste model learns from people's first likes). */
   async all(): Promise<InteractionRow[]> {
-    return this.ds.query<InteractionRow[]>(`SELECT person, movie_id AS "movieId", rating, liked, rated_at AS "ratedAt" FROM interaction`);
+    return this.ds.query<InteractionRow[]>(
+      `SELECT person, movie_id AS "movieId", rating, liked, rated_at AS "ratedAt" FROM interaction ORDER BY person, rated_at, movie_id`,
+    );
   }
 
   /** Changes when any interaction is written or removed (count and latest write): a cheap "did anything change". */

@@ -89,6 +89,10 @@ export interface TasteModelState {
   genres: GenreTable;
   space: PosterSpace;
   map: TasteMap | null;
+  /** the learned blend's inputs beyond the lists above: likes after each person's first ones, release years */
+  later: Int32Array;
+  years: ReadonlyArray<number | null>;
+  rerank: LogisticModel | null;
   options: TasteOptions;
   people: number;
 }
@@ -226,7 +230,9 @@ export function fitTasteModel(people: PersonLikes[], catalog: CatalogItem[], opt
 export function tasteModelFromState(s: TasteModelState): TasteModel {
   const indexOf = new Map<number, number>();
   s.ids.forEach((id, i) => indexOf.set(id, i));
-  return new FittedTasteModel(s.ids, indexOf, s.likes, s.knn, s.cf ?? s.knn, s.genres, s.space, s.map, s.options, s.people);
+  const cf = s.cf ?? s.knn;
+  const signals: RerankSignals = { cf, knn: s.knn, count: s.likes.count, later: s.later, genres: s.genres, years: s.years };
+  return new FittedTasteModel(s.ids, indexOf, s.likes, s.knn, cf, s.genres, s.space, s.map, signals, s.rerank, s.options, s.people);
 }
 
 /** The distinct buffers under a state's typed arrays: the transfer list of a postMessage that hands it over. */
@@ -244,6 +250,8 @@ export function stateBuffers(s: TasteModelState): ArrayBuffer[] {
     s.space.vectors,
     s.space.has,
     ...(s.map ? [s.map.weights, s.map.features] : []),
+    s.later,
+    ...(s.rerank ? [s.rerank.mean, s.rerank.scale, s.rerank.weights] : []),
   ];
   return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
 }
@@ -276,9 +284,24 @@ interface Parts {
   popular: number;
 }
 
+/**
+ * A new movie's poster score is first bounded from its first HEAD_DIMS poster-space dimensions (the
+ * leading ones carry most of a vector) and the rest by Cauchy-Schwarz; only a bound that beats the
+ * current top k is computed in full.
+ */
+const HEAD_DIMS = 8;
+
 class FittedTasteModel implements TasteModel {
   readonly stats: { people: number; items: number; likes: number };
   private readonly popularity: Float32Array;
+  /** items somebody liked, and the others (scored through their posters) */
+  private readonly warm: Int32Array;
+  private readonly cold: Int32Array;
+  /** per item: the norm of its poster-space vector past HEAD_DIMS */
+  private readonly tailNorm: Float32Array;
+  /** per item: its set of genres as one of the catalogue's distinct sets, scored once per query */
+  private readonly genreSetOf: Int32Array;
+  private readonly genreSets: GenreTable;
 
   constructor(
     private readonly ids: Int32Array,
@@ -300,6 +323,32 @@ class FittedTasteModel implements TasteModel {
     let items = 0;
     for (const c of likes.count) if (c > 0) items++;
     this.stats = { people, items, likes: likes.likes };
+    const warm: number[] = [];
+    const cold: number[] = [];
+    likes.count.forEach((c, i) => (c > 0 ? warm : cold).push(i));
+    this.warm = Int32Array.from(warm);
+    this.cold = Int32Array.from(cold);
+    const setIds = new Map<string, number>();
+    const setStart = [0];
+    const setGenres: number[] = [];
+    this.genreSetOf = Int32Array.from(ids, (_, c) => {
+      const set = Array.from(genres.genre.subarray(genres.start[c], genres.start[c + 1])).sort((a, b) => a - b);
+      let id = setIds.get(set.join(','));
+      if (id === undefined) {
+        setIds.set(set.join(','), (id = setStart.length - 1));
+        setGenres.push(...set);
+        setStart.push(setGenres.length);
+      }
+      return id;
+    });
+    this.genreSets = { names: genres.names, start: Int32Array.from(setStart), genre: Int16Array.from(setGenres) };
+    const sd = space.dim;
+    this.tailNorm = new Float32Array(ids.length);
+    for (let c = 0; c < ids.length; c++) {
+      let t = 0;
+      for (let j = HEAD_DIMS; j < sd; j++) t += space.vectors[c * sd + j] ** 2;
+      this.tailNorm[c] = Math.sqrt(t);
+    }
   }
 
   toState(): TasteModelState {
@@ -311,6 +360,9 @@ class FittedTasteModel implements TasteModel {
       genres: this.genres,
       space: this.space,
       map: this.map,
+      later: this.signals.later,
+      years: this.signals.years,
+      rerank: this.rerank,
       options: this.o,
       people: this.stats.people,
     };
@@ -343,25 +395,94 @@ class FittedTasteModel implements TasteModel {
     // with nothing known to go on, popularity is all there is (whatever its weight in the blend)
     const popularity = liked.length ? this.o.popularityWeight : 1;
 
-    const total = (c: number) => {
-      const p = this.parts(c, cf, profile, u, posterQuery, popularity);
-      return p.collaborative + p.poster + p.genre + p.popular;
-    };
+    const scorer = this.scorer(cf, profile, u, posterQuery, popularity);
     // the reordered candidates take the candidates' own scores, best to the blend's first: the blend
     // changes their order, not how they compare with the movies outside (new releases by poster)
-    const scoreOf = new Map<number, number>();
-    const values = reordered.map(total).sort((a, b) => b - a);
-    reordered.forEach((c, r) => scoreOf.set(c, values[r]));
+    const values = reordered.map(scorer.warm).sort((a, b) => b - a);
+    const reorderedScore = new Map<number, number>();
+    reordered.forEach((c, r) => reorderedScore.set(c, values[r]));
     const top = new TopK(k);
-    for (let c = 0; c < n; c++) {
-      if (skip[c] || (q.accept && !q.accept(this.ids[c]))) continue;
-      top.push(c, scoreOf.get(c) ?? total(c));
+    const accept = q.accept;
+    // warm items first: their scores set the bar that most new movies' bounds then fail to pass
+    for (const c of this.warm) {
+      if (skip[c] || (accept && !accept(this.ids[c]))) continue;
+      const score = reorderedScore.get(c) ?? scorer.warm(c);
+      if (score > top.worst) top.push(c, score);
+    }
+    for (const c of this.cold) {
+      if (skip[c] || (accept && !accept(this.ids[c]))) continue;
+      const score = scorer.cold(c, top.worst);
+      if (score > top.worst) top.push(c, score);
     }
     return top.result().map(({ id: c, score }) => {
       const p = this.parts(c, cf, profile, u, posterQuery, popularity);
       const reason = reasonOf(p);
       return { movieId: this.ids[c], score, reason, because: this.because(reason, c, liked).map((i) => this.ids[i]) };
     });
+  }
+
+  /**
+   * A query's score of every item: the sum of `parts`, computed without them. A new movie's poster
+   * part is linear in its map features, whose first dimensions are its poster-space vector, so the
+   * taste vector and the mean liked poster fold into one vector over the poster space. `cold(c, bar)`
+   * may return any value ≤ bar when the movie's exact score cannot beat `bar`.
+   */
+  private scorer(
+    cf: Float32Array,
+    profile: Float64Array,
+    u: Float32Array | null,
+    posterQuery: Float32Array | null,
+    popularity: number,
+  ): { warm: (c: number) => number; cold: (c: number, bar: number) => number } {
+    const { genreWeight, coldWeight, posterWeight } = this.o;
+    const sd = this.space.dim;
+    const head = Math.min(HEAD_DIMS, sd);
+    const folded = new Float64Array(sd);
+    if (posterQuery) for (let j = 0; j < sd; j++) folded[j] += posterWeight * posterQuery[j];
+    const map = this.map;
+    const mapped = u && map ? u : null;
+    if (mapped) for (let j = 0; j < sd; j++) folded[j] += coldWeight * mapped[j];
+    let foldedTail = 0;
+    for (let j = head; j < sd; j++) foldedTail += folded[j] ** 2;
+    foldedTail = Math.sqrt(foldedTail);
+    const vectors = this.space.vectors;
+    const tailNorm = this.tailNorm;
+    const pop = this.popularity;
+    const dim = map?.dim ?? 0;
+    const yearAt = sd + this.genres.names.length;
+    // per distinct genre set: its genre-profile part, and (for new movies) its part of the taste map
+    const sets = this.genreSets;
+    const setCount = sets.start.length - 1;
+    const genreOfSet = new Float64Array(setCount);
+    const mappedOfSet = new Float64Array(setCount);
+    for (let t = 0; t < setCount; t++) {
+      const gs = sets.start[t];
+      const ge = sets.start[t + 1];
+      let v = 0;
+      let m = 0;
+      for (let j = gs; j < ge; j++) {
+        v += profile[sets.genre[j]];
+        if (mapped) m += mapped[sd + sets.genre[j]];
+      }
+      genreOfSet[t] = ge > gs ? (genreWeight * v) / Math.sqrt(ge - gs) : 0;
+      mappedOfSet[t] = mapped ? coldWeight * (m + mapped[yearAt + 1]) : 0;
+    }
+    const setOf = this.genreSetOf;
+    const yearWeight = mapped ? coldWeight * mapped[yearAt] : 0;
+    const features = map?.features;
+    return {
+      warm: (c) => cf[c] + genreOfSet[setOf[c]] + popularity * pop[c],
+      cold: (c, bar) => {
+        const t = setOf[c];
+        let score = genreOfSet[t] + mappedOfSet[t];
+        if (features) score += yearWeight * features[c * dim + yearAt];
+        const o = c * sd;
+        for (let j = 0; j < head; j++) score += folded[j] * vectors[o + j];
+        if (score + foldedTail * tailNorm[c] <= bar) return score + foldedTail * tailNorm[c];
+        for (let j = head; j < sd; j++) score += folded[j] * vectors[o + j];
+        return score;
+      },
+    };
   }
 
   /** The query's collaborative candidates (liked by someone, accepted), in the learned blend's order. */
