@@ -13,6 +13,7 @@ import { AppError, fromWireError } from '../../errors';
 import type { Provider } from '../backbone/device';
 import type { BackboneManifest } from '../backbone/manifest';
 import type { SessionOptions, SkippedProvider } from '../backbone/onnx-session';
+import { transferList } from '../transfer';
 import type { InferenceReply, InferenceRequest, InferenceStarted, InferenceWorkerData } from './inference-worker';
 
 const WORKER_FILE = path.join(__dirname, 'inference-worker.js');
@@ -63,11 +64,10 @@ export class InferenceThread {
   run(data: Float32Array, n: number): Promise<Float32Array> {
     if (this.closed) return Promise.reject(new AppError('SERVICE_UNAVAILABLE', 'Embedder is closed', 'SHUTTING_DOWN'));
     const id = this.nextId++;
-    const transfer = data.buffer instanceof SharedArrayBuffer ? [] : [data.buffer];
     return new Promise<Float32Array>((resolve, reject) => {
       this.tasks.set(id, { resolve, reject });
       if (this.tasks.size === 1) this.worker.ref();
-      this.worker.postMessage({ id, data, n } satisfies InferenceRequest, transfer);
+      this.worker.postMessage({ id, data, n } satisfies InferenceRequest, transferList(data));
     });
   }
 

@@ -11,6 +11,7 @@ import type { BackboneManifest } from '../backbone/manifest';
 import { firstLine, openBackboneSession, type SessionOptions, type SkippedProvider } from '../backbone/onnx-session';
 import type { Provider } from '../backbone/device';
 import { l2NormalizeRows } from '../math/vectors';
+import { transferableCopy, transferList } from '../transfer';
 
 export interface InferenceWorkerData {
   manifest: BackboneManifest;
@@ -44,9 +45,9 @@ parentPort!.on('message', (msg: InferenceRequest) => {
     .then(({ session, provider }) => embed(session, provider, msg.data, msg.n))
     .then(
       (rows) => {
-        // The output may be a view of a larger buffer (ORT's allocation): transfer only a buffer of its own.
-        const own = rows.byteOffset === 0 && rows.byteLength === rows.buffer.byteLength ? rows : rows.slice();
-        parentPort!.postMessage({ kind: 'rows', id: msg.id, rows: own } satisfies InferenceReply, [own.buffer as ArrayBuffer]);
+        // The output may be a view of a larger buffer (ORT's allocation): only a whole buffer moves.
+        const own = transferableCopy(rows);
+        parentPort!.postMessage({ kind: 'rows', id: msg.id, rows: own } satisfies InferenceReply, transferList(own));
       },
       (err: unknown) => parentPort!.postMessage({ kind: 'failed', id: msg.id, error: toWireError(err) } satisfies InferenceReply),
     );
