@@ -23,7 +23,7 @@ const ROOT = path.resolve(__dirname, '../..');
 export interface IsolationOptions extends ApiBenchOptions {
   /** A PostgreSQL server (with pgvector) for the worker mode; a database is created on it and dropped after. Absent: embedded only. */
   postgresUrl?: string;
-  /** Epochs of the retrain (enough that it outlasts the window; early stopping may end the MLP sooner). */
+  /** Epochs of the retrain (default 500, the most the mutation takes; early stopping may end the MLP sooner). */
   retrainEpochs?: number;
 }
 
@@ -89,7 +89,7 @@ async function measure(opts: IsolationOptions, adminKey: string, env: Record<str
     record('similarPosters c16 during uploads', withUploads);
     record('predictGenres(new image) c4 beside them', uploading);
 
-    const job = await graphql(url, `mutation { retrain(input: {epochs: ${opts.retrainEpochs ?? 2000}}) { id } }`, adminKey);
+    const job = await graphql(url, `mutation { retrain(input: {epochs: ${opts.retrainEpochs ?? 500}}) { id } }`, adminKey);
     const jobId = (job.data as { retrain: { id: string } }).retrain.id;
     const status = async () =>
       (await graphql(url, `{ trainingJob(id: "${jobId}") { status stage worker } }`, adminKey)).data as {

@@ -17,6 +17,13 @@ import type { ChangeFeed } from './change-feed';
 import { toModelVersionInfo } from './entity-mappers';
 import type { PosterTextService } from './poster-text.service';
 
+/**
+ * Embeddings per query when a training loads its labelled set. The embedded database runs on the
+ * event loop: a page of 2,000 (10 MB) held it for about a second on a loaded 2-core machine, stalling
+ * every request during a retrain's first seconds (bench/isolation.ts); small pages let requests in between.
+ */
+const LABELLED_SET_PAGE = 200;
+
 /** What the trainer reads of a labelled set; its X and Y move to the training thread (trainOffThread). */
 const trainingInput = ({ X, Y, n, dim, texts }: LabelledSet) => ({ X, Y, n, dim, texts });
 
@@ -186,7 +193,7 @@ export class GenreModelService {
     const labelsOf = await this.movies.labelsById();
     const yearOf = await this.movies.yearsById();
     const parts: Array<{ ids: Int32Array; vectors: Float32Array; dim: number }> = [];
-    for await (const page of this.embeddings.loadAll(this.backbone)) parts.push(page);
+    for await (const page of this.embeddings.loadAll(this.backbone, LABELLED_SET_PAGE)) parts.push(page);
     const n = parts.reduce((s, p) => s + p.ids.length, 0);
     if (n === 0) throw new AppError('BAD_USER_INPUT', `no embeddings for backbone ${this.backbone}: run \`marquee embed\` first`, 'NO_EMBEDDINGS');
     const dim = parts[0].dim;
