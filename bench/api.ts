@@ -24,6 +24,8 @@ export interface ApiBenchOptions {
   log?: (line: string) => void;
   /** Only the look-alike rows (unfiltered, one genre, a year range) after the `__typename` baseline. */
   similarOnly?: boolean;
+  /** Extra environment of the server process (e.g. DATABASE_URL and MARQUEE_JOBS=worker). */
+  env?: Record<string, string>;
 }
 
 export async function benchIndex(opts: ApiBenchOptions, queries = 1000): Promise<Record<string, number>> {
@@ -109,7 +111,8 @@ async function waitReady(base: string, timeoutMs: number): Promise<void> {
   throw new Error('server did not become ready');
 }
 
-function cannon(url: string, connections: number, seconds: number, body: () => string): Promise<autocannon.Result> {
+/** The load generator: `connections` clients POSTing `body()` to `url` for `seconds`. */
+export function cannon(url: string, connections: number, seconds: number, body: () => string): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -136,6 +139,7 @@ export async function startServerProcess(opts: ApiBenchOptions): Promise<{ base:
     PORT: String(port),
     HOST: '127.0.0.1',
     NODE_ENV: 'production',
+    ...opts.env,
   };
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/marquee.js'), 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -186,6 +190,57 @@ async function recommenderReady(url: string, timeoutMs: number): Promise<{ likes
   }
 }
 
+/** The first `n` movie ids of the catalogue the server at `url` serves. */
+export async function movieIds(url: string, n: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (let after: string | null = null; ids.length < n;) {
+    const r = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query: 'query($a: String) { movies(first: 100, after: $a) { edges { node { id } } pageInfo { endCursor hasNextPage } } }',
+        variables: { a: after },
+      }),
+    });
+    const j = (await r.json()) as {
+      data: { movies: { edges: Array<{ node: { id: string } }>; pageInfo: { endCursor: string; hasNextPage: boolean } } };
+    };
+    ids.push(...j.data.movies.edges.map((e) => Number(e.node.id)));
+    if (!j.data.movies.pageInfo.hasNextPage) break;
+    after = j.data.movies.pageInfo.endCursor;
+  }
+  return ids;
+}
+
+/** The look-alike query of the API benchmarks: one query text with variables (the server's parsed-document cache applies). */
+export const similarBody = (movieId: number) =>
+  JSON.stringify({
+    query: 'query($id: ID!) { similarPosters(poster: {movieId: $id}, k: 10) { score movie { id title year } } }',
+    variables: { id: String(movieId) },
+  });
+
+/**
+ * predictGenres requests for `n` "new" images: real posters re-encoded with a 2-pixel crop, so that no
+ * stored embedding can answer and the server runs the backbone.
+ */
+export async function newPosterBodies(postersDir: string, n: number): Promise<string[]> {
+  const files = fs.readdirSync(path.join(postersDir, 'images')).sort().slice(0, n);
+  return Promise.all(
+    files.map(async (f) => {
+      const img = sharp(path.join(postersDir, 'images', f));
+      const m = await img.metadata();
+      const bytes = await img
+        .extract({ left: 1, top: 1, width: m.width - 2, height: m.height - 2 })
+        .jpeg({ quality: 90 })
+        .toBuffer();
+      return JSON.stringify({
+        query: 'query($b: String) { predictGenres(poster: {imageBase64: $b}) { genres { genre probability predicted } } }',
+        variables: { b: bytes.toString('base64') },
+      });
+    }),
+  );
+}
+
 export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, number>> {
   const log = opts.log ?? (() => undefined);
   const seconds = opts.seconds ?? 10;
@@ -194,20 +249,7 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
   const url = `${server.base}/graphql`;
   const out: Record<string, number> = {};
   try {
-    const ids: number[] = [];
-    for (let after: string | null = null; ids.length < 2000;) {
-      const r = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          query: 'query($a: String) { movies(first: 100, after: $a) { edges { node { id } } pageInfo { endCursor } } }',
-          variables: { a: after },
-        }),
-      });
-      const j = (await r.json()) as { data: { movies: { edges: Array<{ node: { id: string } }>; pageInfo: { endCursor: string } } } };
-      ids.push(...j.data.movies.edges.map((e) => Number(e.node.id)));
-      after = j.data.movies.pageInfo.endCursor;
-    }
+    const ids = await movieIds(url, 2000);
     const pick = () => ids[Math.floor(Math.random() * ids.length)];
     const record = (name: string, r: autocannon.Result) => {
       out[`${name} req/s`] = r.requests.average;
@@ -220,11 +262,7 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
     await cannon(url, 16, 2, () => typename); // warm-up
     record('{ __typename } c16', await cannon(url, 16, seconds, () => typename));
     // Clients send one query text with variables (so the server's parsed-document cache applies).
-    const similar = () =>
-      JSON.stringify({
-        query: 'query($id: ID!) { similarPosters(poster: {movieId: $id}, k: 10) { score movie { id title year } } }',
-        variables: { id: String(pick()) },
-      });
+    const similar = () => similarBody(pick());
     await cannon(url, 16, 2, similar);
     record('similarPosters(k:10) c16', await cannon(url, 16, seconds, similar));
     // A person's taste: 5 liked movies drawn (seeded) from the movies somebody liked, once the
@@ -265,22 +303,7 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
     });
     record('movies(first:20)+predictedGenres c16', await cannon(url, 16, seconds, () => page));
 
-    // "New" images: real posters re-encoded with a 2-pixel crop, so no stored embedding can answer.
-    const files = fs.readdirSync(path.join(opts.postersDir, 'images')).sort().slice(0, 300);
-    const bodies = await Promise.all(
-      files.map(async (f) => {
-        const img = sharp(path.join(opts.postersDir, 'images', f));
-        const m = await img.metadata();
-        const bytes = await img
-          .extract({ left: 1, top: 1, width: m.width - 2, height: m.height - 2 })
-          .jpeg({ quality: 90 })
-          .toBuffer();
-        return JSON.stringify({
-          query: 'query($b: String) { predictGenres(poster: {imageBase64: $b}) { genres { genre probability predicted } } }',
-          variables: { b: bytes.toString('base64') },
-        });
-      }),
-    );
+    const bodies = await newPosterBodies(opts.postersDir, 300);
     let n = 0;
     const next = () => bodies[n++ % bodies.length];
     await cannon(url, 4, 2, next);

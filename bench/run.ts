@@ -1,5 +1,6 @@
 /**
- * `npm run bench [-- --only embedding,training,index,api,filtered,explorer,demo,soak] [--data-dir ./data] [--port N] [--soak-seconds 600]`: measures and writes
+ * `npm run bench [-- --only embedding,training,index,api,filtered,isolation,explorer,demo,soak] [--data-dir ./data] [--port N] [--soak-seconds 600]
+ * [--isolation-seconds 20] [--postgres postgres://root@127.0.0.1:5432/postgres | none]`: measures and writes
  * docs/benchmarks.md. The training, index, API and explorer sections need a data directory holding the full
  * poster set: `npx marquee import ../shared/data/posters/movies.csv && npx marquee embed && npx marquee train --activate`.
  */
@@ -13,6 +14,7 @@ import { benchApi, benchIndex } from './api';
 import { benchDemo } from './demo';
 import { benchExplorer } from './explorer';
 import { benchEmbedding } from './embedding';
+import { benchIsolation, isolationVerdict } from './isolation';
 import { flatness, rssChart, soak } from './soak';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   }
 
   const haveData = fs.existsSync(path.join(dataDir, 'pglite'));
-  if (!haveData && ['training', 'index', 'api', 'filtered', 'explorer', 'soak'].some((s) => only.includes(s))) {
+  if (!haveData && ['training', 'index', 'api', 'filtered', 'isolation', 'explorer', 'soak'].some((s) => only.includes(s))) {
     log(`no data directory at ${dataDir}: training, index, API and explorer sections skipped (import, embed and train first)`);
   }
   if (haveData && only.includes('training')) {
@@ -108,6 +110,20 @@ async function main(): Promise<void> {
     section(
       'filtered',
       `## Filtered look-alikes: one genre, a year range, against no filter in the same run (server child process, NODE_ENV=production; autocannon, 10 s per row)\n\n${table(await benchApi({ dataDir, modelsDir, postersDir, log, port, similarOnly: true }))}`,
+    );
+  }
+
+  if (haveData && only.includes('isolation')) {
+    log('== isolation');
+    const postgres = arg('postgres', process.env.BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/postgres');
+    const seconds = Number(arg('isolation-seconds', '20'));
+    const r = await benchIsolation({ dataDir, modelsDir, postersDir, log, port, seconds, postgresUrl: postgres === 'none' ? undefined : postgres });
+    section(
+      'isolation',
+      `## Isolation: look-alikes during a retrain and during uploads (server child processes, NODE_ENV=production; autocannon, ${seconds} s per row)\n\n` +
+        `\`similarPosters(k:10)\` at 16 clients alone, while 4 more clients send new posters (re-encoded crops of real ones) to \`predictGenres\`, and during a retrain started through the \`retrain\` mutation. ` +
+        `embedded: one \`serve\` on the data directory, training in its training thread. worker: \`serve\` with MARQUEE_JOBS=worker on a PostgreSQL copy of the same tables, beside one \`marquee worker\` process that trains. ` +
+        `Target (issue 11): p99 during a retrain and during uploads at most 2x alone and at most 25 ms.\n\n${isolationVerdict(r)}\n\n${table(r)}`,
     );
   }
 
@@ -182,7 +198,7 @@ async function main(): Promise<void> {
   for (const m of generated.matchAll(/<!-- section:(\w+) -->\n[\s\S]*?(?=<!-- section:|$)/g)) {
     if (!sections.has(m[1])) sections.set(m[1], m[0].trimEnd());
   }
-  const order = ['embedding', 'training', 'index', 'api', 'filtered', 'explorer', 'soak', 'demo'];
+  const order = ['embedding', 'training', 'index', 'api', 'filtered', 'isolation', 'explorer', 'soak', 'demo'];
   const ordered = [...sections.entries()].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([, text]) => text);
   const header = `# Benchmarks\n\nEach section is stamped with the machine, date and command that produced it.\n`;
   // Keep hand-written sections (those after the generated marker) across runs.

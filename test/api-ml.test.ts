@@ -557,4 +557,51 @@ describe('safety', () => {
       await app.db.dataSource.query(`UPDATE poster_embedding SET backbone = $1`, [app.embedding.backbone]);
     }
   });
+
+  test('training (what a retrain runs) computes off the event loop: /healthz answers at once all through the MLP epochs', async (t) => {
+    const versions = (await app.models.listVersions()).length;
+    let stage = '';
+    const training = app.models.train({ epochs: 300, activate: false, onProgress: (p) => (stage = p.stage) });
+    const latencies: number[] = [];
+    let windowMs = 0;
+    for (let done = false; !done;) {
+      const t0 = performance.now();
+      const inWindow = stage === 'mlp';
+      const r = await fetch(`${base}/healthz`);
+      await r.text();
+      const ms = performance.now() - t0;
+      if (inWindow && stage === 'mlp') {
+        latencies.push(ms);
+        windowMs += ms;
+      }
+      done = await Promise.race([training.then(() => true), new Promise<boolean>((r) => setImmediate(() => r(false)))]);
+    }
+    await training;
+    assert.equal((await app.models.listVersions()).length, versions + 1);
+    latencies.sort((a, b) => a - b);
+    const p90 = latencies[Math.floor(latencies.length * 0.9)];
+    const summary = `${latencies.length} answers in ${windowMs.toFixed(0)} ms of MLP training; p90 ${p90?.toFixed(1)} ms, max ${latencies.at(-1)?.toFixed(1)} ms`;
+    t.diagnostic(summary);
+    // Training on the event loop blocks it for 100s of ms at a time: a handful of slow answers.
+    assert.ok(latencies.length >= 10, summary);
+    assert.ok(p90 < 150, summary);
+  });
+
+  test('an aborted training stops at once and stores nothing', async () => {
+    const versions = (await app.models.listVersions()).length;
+    const stop = new AbortController();
+    let abortedAt = 0;
+    const training = app.models.train({
+      epochs: 400,
+      signal: stop.signal,
+      onProgress: (p) => {
+        if (p.stage !== 'mlp' || abortedAt) return;
+        abortedAt = performance.now();
+        stop.abort(new Error('stop now'));
+      },
+    });
+    await assert.rejects(training, /stop now/);
+    assert.ok(performance.now() - abortedAt < 1000, 'the training thread is terminated, not waited for');
+    assert.equal((await app.models.listVersions()).length, versions);
+  });
 });

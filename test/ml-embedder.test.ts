@@ -241,6 +241,27 @@ describe('embeddings', { skip }, () => {
     assert.ok(Math.abs(norm(out.subarray(0, 1280)) - 1) < 1e-5);
   });
 
+  test('a batch runs in the inference worker: the event loop keeps turning while it runs', async () => {
+    const row = cropLength(emb.spec);
+    const batch = new Float32Array(32 * row).map((_, i) => Math.cos(i));
+    let ticks = 0;
+    let running = true;
+    const tick = () => {
+      if (!running) return;
+      ticks++;
+      setTimeout(tick, 1);
+    };
+    setTimeout(tick, 1);
+    const t0 = performance.now();
+    const out = await emb.embedTensor(batch, 32);
+    running = false;
+    const ms = performance.now() - t0;
+    assert.equal(out.length, 32 * 1280);
+    assert.equal(batch[1], Math.fround(Math.cos(1)), 'the caller keeps its (unshared) buffer');
+    // On the event loop a 32-poster batch (tens of ms) would let no timer fire until it ended.
+    assert.ok(ticks >= 3, `${ticks} timer ticks during a ${ms.toFixed(0)} ms batch`);
+  });
+
   test('strategies: topbottom writes the top and bottom cover crops; centre the middle one', async () => {
     const [f] = posterFiles(1);
     const m = loadBackbone();

@@ -88,9 +88,12 @@ export class EmbeddingRepository {
   async *loadAll(backbone: string, pageSize = 2000): AsyncGenerator<EmbeddingPage> {
     let after = 0;
     for (;;) {
+      // The page is cut before vector_send: without statistics (PGlite never analyses) the planner sorts
+      // every remaining row, and it converted each of them first (1.5 s instead of 0.1 s for 200 rows).
       const rows = await this.ds.query<Array<{ movie_id: number; v: Buffer }>>(
-        `SELECT movie_id, vector_send(embedding) AS v FROM poster_embedding WHERE backbone = $1 AND movie_id > $2
-         ORDER BY movie_id LIMIT $3`,
+        `SELECT movie_id, vector_send(embedding) AS v FROM (
+           SELECT movie_id, embedding FROM poster_embedding WHERE backbone = $1 AND movie_id > $2 ORDER BY movie_id LIMIT $3
+         ) page ORDER BY movie_id`,
         [backbone, after, pageSize],
       );
       if (!rows.length) return;

@@ -7,14 +7,8 @@ import { GenrePredictor, GenreModelArtifact } from '../ml/genre/genre-predictor'
 import { GENRES, NUM_LABELS, multiHot } from '../ml/genre/labels';
 import type { BackboneManifest } from '../ml/backbone/manifest';
 import { eraSplit, ERA_TEST_BEFORE } from '../ml/genre/training/era-split';
-import {
-  evaluateArtifact,
-  trainGenreModels,
-  type ArtifactEvaluation,
-  type ExplicitSplit,
-  type TrainingProgress,
-  type TrainingReport,
-} from '../ml/genre/training/trainer';
+import { evaluateArtifact, type ArtifactEvaluation, type ExplicitSplit, type TrainingProgress, type TrainingReport } from '../ml/genre/training/trainer';
+import { trainOffThread } from '../ml/genre/training/training-thread';
 import { Progress } from '../progress';
 import type { EmbeddingRepository } from '../repositories/embedding.repository';
 import type { ModelVersionRepository, ModelVersionSummary } from '../repositories/model-version.repository';
@@ -22,6 +16,16 @@ import type { MovieRepository } from '../repositories/movie.repository';
 import type { ChangeFeed } from './change-feed';
 import { toModelVersionInfo } from './entity-mappers';
 import type { PosterTextService } from './poster-text.service';
+
+/**
+ * Embeddings per query when a training loads its labelled set. The embedded database runs on the
+ * event loop: a page of 2,000 (10 MB) held it for about a second on a loaded 2-core machine, stalling
+ * every request during a retrain's first seconds (bench/isolation.ts); small pages let requests in between.
+ */
+const LABELLED_SET_PAGE = 200;
+
+/** What the trainer reads of a labelled set; its X and Y move to the training thread (trainOffThread). */
+const trainingInput = ({ X, Y, n, dim, texts }: LabelledSet) => ({ X, Y, n, dim, texts });
 
 /** The two evaluation splits: random 70/10/20 (seed) and era (train/val from 2000 on, test before). */
 export type EvaluationSplit = 'random' | 'era';
@@ -189,7 +193,7 @@ export class GenreModelService {
     const labelsOf = await this.movies.labelsById();
     const yearOf = await this.movies.yearsById();
     const parts: Array<{ ids: Int32Array; vectors: Float32Array; dim: number }> = [];
-    for await (const page of this.embeddings.loadAll(this.backbone)) parts.push(page);
+    for await (const page of this.embeddings.loadAll(this.backbone, LABELLED_SET_PAGE)) parts.push(page);
     const n = parts.reduce((s, p) => s + p.ids.length, 0);
     if (n === 0) throw new AppError('BAD_USER_INPUT', `no embeddings for backbone ${this.backbone}: run \`marquee embed\` first`, 'NO_EMBEDDINGS');
     const dim = parts[0].dim;
@@ -241,7 +245,7 @@ export class GenreModelService {
     const data = await this.loadLabelledSet({ text: opts.text ?? true });
     const explicit = this.splitFor(split, data, seed);
     const bar = opts.progress ? new Progress(`evaluate ${split}`, undefined, 'steps', this.progress) : undefined;
-    const result = await trainGenreModels(data, {
+    const result = await trainOffThread(trainingInput(data), {
       seed,
       epochs: opts.epochs,
       split: explicit,
@@ -253,25 +257,38 @@ export class GenreModelService {
   /**
    * Trains a new version on the stored embeddings, stores it with its split, metrics and every
    * movie's predictions, and activates it when asked (or when no version is active yet).
-   * Nothing becomes visible unless all of it succeeds.
+   * Nothing becomes visible unless all of it succeeds. The training and the predictions run in a
+   * worker thread (this thread loads and stores); `signal` ends it at once, rejecting with its reason.
    */
   async train(
-    opts: { epochs?: number; seed?: number; activate?: boolean; text?: boolean; onProgress?: (p: TrainingProgress) => void; progress?: boolean } = {},
+    opts: {
+      epochs?: number;
+      seed?: number;
+      activate?: boolean;
+      text?: boolean;
+      onProgress?: (p: TrainingProgress) => void;
+      progress?: boolean;
+      signal?: AbortSignal;
+    } = {},
   ): Promise<TrainOutcome> {
     const data = await this.loadLabelledSet({ text: opts.text ?? true });
     this.splitFor('random', data, opts.seed ?? 42);
     const bar = opts.progress ? new Progress('train', undefined, 'steps', this.progress) : undefined;
-    const result = await trainGenreModels(data, {
-      seed: opts.seed ?? 42,
-      epochs: opts.epochs,
-      onProgress: (p) => {
-        opts.onProgress?.(p);
-        bar?.update(p.done, p.total ? p.done / p.total : undefined);
+    const result = await trainOffThread(
+      trainingInput(data),
+      {
+        seed: opts.seed ?? 42,
+        epochs: opts.epochs,
+        onProgress: (p) => {
+          opts.onProgress?.(p);
+          bar?.update(p.done, p.total ? p.done / p.total : undefined);
+        },
       },
-    });
+      { signal: opts.signal, predict: true },
+    );
     const ids = (idx: Int32Array) => Array.from(idx, (i) => data.movieIds[i]);
     const artifact = result.artifact;
-    const probs = GenrePredictor.fromArtifact(artifact).predict(data.X, data.n, data.texts);
+    const probs = result.probs!;
     const name = await this.versions.nextName(`${this.backbone}-${result.report.chosen.model}`);
     const hadActive = (await this.active()) !== null;
     const activate = opts.activate || !hadActive;

@@ -41,11 +41,13 @@ export interface TrainingJobOptions {
  * - A job whose process died (kill -9, out of memory, a lost machine) is found by `reap` (every
  *   process that uses the queue calls it every few seconds): it runs again, up to
  *   MAX_RETRAIN_ATTEMPTS starts, then ends INTERRUPTED. Never left RUNNING.
+ * - The training computes in a worker thread (GenreModelService.train): the process that runs the job,
+ *   `serve` in embedded mode included, keeps answering requests meanwhile, and `abort` ends it at once.
  * - A failed training (bad data) ends FAILED and is not retried; the active model stays as it was,
  *   since a version is stored (and activated) only when training succeeds.
  */
 export class TrainingJobService {
-  private running?: { id: number; done: Promise<void>; abortedWhy?: string };
+  private running?: { id: number; done: Promise<void>; abortedWhy?: string; stop: AbortController };
   private readonly worker = `${os.hostname()}:${process.pid}`;
   private readonly succeeded = new Set<(job: TrainingJobInfo) => void>();
 
@@ -96,13 +98,15 @@ export class TrainingJobService {
   }
 
   /**
-   * Stops this process's running job, if any, at its next progress step (an epoch at most): nothing
-   * is stored, and the job ends INTERRUPTED with `why` as its error. Resolves once the row says so.
+   * Stops this process's running job, if any: its training thread is terminated at once (a job still
+   * loading its data stops before training): nothing is stored, and the job ends INTERRUPTED with
+   * `why` as its error. Resolves once the row says so.
    */
   async abort(why = 'stopped by the server'): Promise<void> {
     const current = this.running;
     if (!current) return;
     current.abortedWhy ??= why;
+    current.stop.abort(new TrainingAbortedError(current.abortedWhy));
     await current.done;
   }
 
@@ -120,7 +124,7 @@ export class TrainingJobService {
     try {
       const claimed = await this.repo.claim(id, this.worker, job.id);
       if (!claimed) return;
-      const current: NonNullable<typeof this.running> = { id, done: Promise.resolve() };
+      const current: NonNullable<typeof this.running> = { id, done: Promise.resolve(), stop: new AbortController() };
       this.running = current;
       current.done = this.train(current, claimed.params);
       await current.done;
@@ -188,8 +192,8 @@ export class TrainingJobService {
         epochs: params.epochs,
         seed: params.seed,
         activate: params.activate,
+        signal: current.stop.signal,
         onProgress: (p) => {
-          if (current.abortedWhy !== undefined) throw new TrainingAbortedError(current.abortedWhy);
           const now = Date.now();
           if (now - lastWrite < 1000) return;
           lastWrite = now;

@@ -15,8 +15,11 @@ export interface TensorEmbedder {
 }
 
 export class BatchRunner {
-  // One input buffer, grown to the largest batch seen and reused (no allocation per run).
-  private buffer = new Float32Array(0);
+  // One input buffer, grown to the largest batch seen and reused (no allocation per run). It is shared
+  // memory that the inference worker reads in place, so a run that starts while another is in flight
+  // gets a buffer of its own.
+  private buffer = new Float32Array(new SharedArrayBuffer(0));
+  private busy = false;
 
   constructor(private readonly embedder: TensorEmbedder) {}
 
@@ -24,9 +27,18 @@ export class BatchRunner {
   async run(images: readonly Float32Array[]): Promise<Float32Array[]> {
     const { cropsPerImage: crops, dim } = this.embedder.info;
     const rowFloats = crops * this.embedder.rowLength;
-    if (this.buffer.length < images.length * rowFloats) this.buffer = new Float32Array(images.length * rowFloats);
-    images.forEach((data, k) => this.buffer.set(data, k * rowFloats));
-    const rows = await this.embedder.embedTensor(this.buffer, images.length * crops);
+    const floats = images.length * rowFloats;
+    const own = this.busy;
+    if (!own && this.buffer.length < floats) this.buffer = new Float32Array(new SharedArrayBuffer(floats * Float32Array.BYTES_PER_ELEMENT));
+    const buffer = own ? new Float32Array(floats) : this.buffer;
+    images.forEach((data, k) => buffer.set(data, k * rowFloats));
+    if (!own) this.busy = true;
+    let rows: Float32Array;
+    try {
+      rows = await this.embedder.embedTensor(buffer, images.length * crops);
+    } finally {
+      if (!own) this.busy = false;
+    }
     const vectors = combineCrops(rows, images.length, crops, dim);
     return images.map((_, k) => vectors.slice(k * dim, (k + 1) * dim));
   }

@@ -1,7 +1,7 @@
 /**
  * Bulk embedding for `marquee embed`: reads {key, imagePath | image} items, decodes them in the pool and
  * runs large batches, with the next batch already posted to the decode workers while the current one is
- * in session.run (which blocks the main thread, not the workers). Yields one array of results per batch,
+ * in session.run (in the inference worker). Yields one array of results per batch,
  * in input order; a bad image yields { key, error } and never stops the run. The caller does the I/O
  * around it (reading rows, writing vectors).
  */
@@ -74,7 +74,7 @@ export async function* embedPipeline<K>(
       else items.push(r.value);
     }
     if (items.length === 0) return undefined;
-    // Posted to the workers now; they work through them while the main thread runs the previous batch.
+    // Posted to the workers now; they work through them while the inference worker runs the previous batch.
     const decoded = Promise.all(
       items.map((item): Promise<Settled> => {
         const input = item.image ?? item.imagePath;

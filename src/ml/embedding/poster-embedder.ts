@@ -3,21 +3,20 @@
  * the execution provider and logs one line saying which it got), plus a decode pool. Returns
  * L2-normalised embeddings. Knows nothing of databases or GraphQL.
  *
- * Note: onnxruntime-node 1.30 runs `session.run` synchronously on the main thread (the promise resolves
- * after the whole batch); keep batches moderate where the event loop also serves requests.
+ * onnxruntime-node runs `session.run` synchronously on the calling thread, so the session lives in a
+ * worker thread (InferenceThread): decoding and inference both stay off the event loop.
  */
 import os from 'node:os';
-import * as ort from 'onnxruntime-node';
 import { AppError, asAppError } from '../../errors';
 import { DEVICES, type Device, type Provider } from '../backbone/device';
 import { loadBackbone, type BackboneManifest } from '../backbone/manifest';
 import { resolveWeights } from '../backbone/model-store';
-import { DEFAULT_SPINNING, firstLine, openBackboneSession, type SkippedProvider } from '../backbone/onnx-session';
+import { DEFAULT_SPINNING, type SkippedProvider } from '../backbone/onnx-session';
 import { DecodePool } from '../image/decode-pool';
 import { cropLength, preprocessSpec, type ImageInput, type PreprocessSpec } from '../image/preprocess';
 import { cropsFor, type ResizeStrategy } from '../image/resize-strategy';
-import { l2NormalizeRows } from '../math/vectors';
 import { BatchRunner } from './batch-runner';
+import { InferenceThread } from './inference-thread';
 
 export interface EmbedderInfo {
   backbone: string;
@@ -69,7 +68,7 @@ export class PosterEmbedder {
   private closed = false;
 
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly inference: InferenceThread,
     manifest: BackboneManifest,
     info: EmbedderInfo,
     spec: PreprocessSpec,
@@ -81,13 +80,8 @@ export class PosterEmbedder {
   }
 
   /**
-   * Verifies the weights, starts a session on the requested device and checks the model's inputs and
-   * outputs against the manifest. An explicit device that fails to start is AppError SERVICE_UNAVAILABLE
-   * (reason PROVIDER_UNAVAILABLE) naming the provider and the cause; `auto` falls back to cpu.
-   */
-  /**
-   * Verifies the weights, starts a session on the requested device and checks the model's inputs and
-   * outputs against the manifest. An explicit device that fails to start is AppError SERVICE_UNAVAILABLE
+   * Verifies the weights, starts a session (in its worker thread) on the requested device and checks the
+   * model's inputs and outputs against the manifest. An explicit device that fails to start is AppError SERVICE_UNAVAILABLE
    * (reason PROVIDER_UNAVAILABLE) naming the provider and the cause; `auto` falls back to cpu.
    */
   static async create(opts: PosterEmbedderOptions): Promise<PosterEmbedder> {
@@ -100,7 +94,7 @@ export class PosterEmbedder {
     }
     const threads = Math.max(1, Math.floor(opts.threads ?? os.availableParallelism()));
     const log = opts.logger ?? ((line: string) => process.stderr.write(line + '\n'));
-    const { session, provider, skipped } = await openBackboneSession(manifest, weights.path, { device, threads, spinning: opts.spinning ?? DEFAULT_SPINNING });
+    const { thread, provider, skipped } = await InferenceThread.open(manifest, weights.path, { device, threads, spinning: opts.spinning ?? DEFAULT_SPINNING });
     const info: EmbedderInfo = {
       backbone: manifest.id,
       dim: manifest.embedding.dim,
@@ -120,7 +114,7 @@ export class PosterEmbedder {
         (device === 'auto' ? ` [device=auto]` : ` [device=${device}]`) +
         (skipped.length ? `; skipped ${skipped.map((s) => `${s.provider}: ${s.reason}`).join('; ')}` : ''),
     );
-    return new PosterEmbedder(session, manifest, info, spec, opts.decodeWorkers);
+    return new PosterEmbedder(thread, manifest, info, spec, opts.decodeWorkers);
   }
 
   /** session.run calls since create (the warm-up run is not counted). */
@@ -141,35 +135,18 @@ export class PosterEmbedder {
   }
 
   /**
-   * Runs the backbone on the first `n` rows of `batch` (n x 3 x H x W normalised floats; the array may be
-   * longer, e.g. a pre-allocated batch buffer) and returns n x dim L2-normalised rows (one row per crop:
-   * BatchRunner combines a poster's crops).
+   * Runs the backbone (in its worker thread) on the first `n` rows of `batch` (n x 3 x H x W normalised
+   * floats; the array may be longer, e.g. a pre-allocated batch buffer) and returns n x dim L2-normalised
+   * rows (one row per crop: BatchRunner combines a poster's crops). A `batch` on a SharedArrayBuffer is
+   * read in place (do not write it until this settles); any other is copied, and stays the caller's.
    */
   async embedTensor(batch: Float32Array, n: number): Promise<Float32Array> {
     if (this.closed) throw new AppError('SERVICE_UNAVAILABLE', 'Embedder is closed', 'SHUTTING_DOWN');
     const row = this.rowLength;
     if (!Number.isInteger(n) || n <= 0 || n * row > batch.length) throw new RangeError(`embedTensor: ${n} rows do not fit in ${batch.length} floats`);
-    const data = batch.length === n * row ? batch : batch.subarray(0, n * row);
-    const input = new ort.Tensor('float32', data, [n, 3, this.spec.height, this.spec.width]);
+    const rows = batch.buffer instanceof SharedArrayBuffer ? batch.subarray(0, n * row) : batch.slice(0, n * row);
     this.runs++;
-    let out: ort.InferenceSession.ReturnType;
-    try {
-      out = await this.session.run({ [this.manifest.input.name]: input }, [this.manifest.embedding.name]);
-    } catch (err) {
-      throw new AppError('SERVICE_UNAVAILABLE', `Inference failed on ${this.info.provider}: ${firstLine(err)}`, 'INFERENCE_FAILED', {
-        provider: this.info.provider,
-      });
-    }
-    const t = out[this.manifest.embedding.name];
-    const dim = this.info.dim;
-    if (!(t.data instanceof Float32Array) || t.data.length !== n * dim) {
-      throw new AppError(
-        'INTERNAL_SERVER_ERROR',
-        `Backbone output ${this.manifest.embedding.name} has ${t.data.length} values, expected ${n}x${dim}`,
-        'MODEL_MISMATCH',
-      );
-    }
-    return l2NormalizeRows(t.data, n, dim);
+    return this.inference.run(rows, n);
   }
 
   /**
@@ -188,11 +165,11 @@ export class PosterEmbedder {
     return results;
   }
 
-  /** Stops the decode pool and releases the session. */
+  /** Stops the decode pool and the inference worker (its session with it). */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.decodePool?.close();
-    await this.session.release();
+    await this.inference.close();
   }
 }

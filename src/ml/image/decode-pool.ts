@@ -1,8 +1,7 @@
 /**
  * A worker_threads pool that runs preprocess off the main thread, so decoding overlaps inference
- * (onnxruntime-node runs a session synchronously on the main thread). Tasks are posted to a worker as
- * soon as they arrive (least-loaded first), so workers keep decoding while the main thread is blocked in
- * session.run. Results come back as transferred buffers (no structured-clone copy). A failing image
+ * (which runs in its own worker, InferenceThread). Tasks are posted to a worker as soon as they arrive
+ * (least-loaded first), so workers keep decoding while a batch is in session.run. Results come back as transferred buffers (no structured-clone copy). A failing image
  * rejects only its own task; a crashed worker fails its in-flight tasks and is replaced.
  */
 import fs from 'node:fs';
