@@ -1,5 +1,5 @@
 /**
- * `npm run bench:million -- --data-dir DIR [--sizes 100000,1000000] [--backends compact,fp32,pgvector] [--queries 100]
+ * `npm run bench:million -- --data-dir DIR [--sizes 100000,1000000] [--backends compact,fp32,pgvector] [--queries 100] [--rerank-per-k 8,20]
  *   [--seconds 10] [--pg postgres://postgres@127.0.0.1:5432/DB] [--fp32-max 100000] [--pg-max 1000000] [--keep-pg]`
  *
  * A synthetic catalogue of N movies built at run time from the real poster embeddings of DIR (a data
@@ -127,6 +127,8 @@ async function serve(): Promise<void> {
   const src = readSource(arg('source')!);
   const t0 = Date.now();
   let query: (i: number, f: FilterName) => Promise<Hit[]>;
+  // `&r=N` sets the compact index's rerankPerK for the request (the sweep of --rerank-per-k)
+  let setRerank: (r: number) => void = () => undefined;
   const extra: Record<string, number> = {};
   const filterFn = (f: FilterName) => (f === 'none' ? undefined : (id: number) => admits(src, f, id));
   if (backend === 'compact' || backend === 'compact-full' || backend === 'fp32') {
@@ -151,6 +153,7 @@ async function serve(): Promise<void> {
       : index.buildGraph(cache));
     extra['graph build ms'] = Date.now() - tb;
     fs.rmSync(cache, { recursive: true, force: true });
+    if (index instanceof CompactCosineIndex) setRerank = (r) => index.setRerankPerK(r);
     query = (i, f) => Promise.resolve(index.similarTo(i, 10, filterFn(f)));
   } else if (backend === 'pgvector') {
     const table = `million_${size}`;
@@ -218,6 +221,7 @@ async function serve(): Promise<void> {
     const u = new URL(req.url!, 'http://x');
     const i = Number(u.searchParams.get('i'));
     const f = (u.searchParams.get('f') ?? 'none') as FilterName;
+    if (u.searchParams.get('r')) setRerank(Number(u.searchParams.get('r')));
     query(i, f).then(
       (hits) => {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -331,24 +335,31 @@ async function measure(backend: string, size: number, sourceFile: string, truth:
     if (k !== 'ready') r[k.endsWith(' ms') || k.includes(' ms ') ? k.replace(' ms', ' s') : k] = k.includes(' ms') ? v / 1000 : v;
   const base = `http://127.0.0.1:${port}`;
   try {
-    for (const f of FILTERS) {
-      let recall = 0;
-      for (const q of queries) {
-        const hits = (await (await fetch(`${base}/q?i=${q}&f=${f}`)).json()) as Array<[number, number]>;
-        const t = truth.get(`${q}/${f}`)!;
-        recall += hits.filter(([id]) => t.has(id)).length / t.size;
+    // One row set per rerank setting (compact backends; the others ignore it): recall, then load.
+    const reranks = (arg('rerank-per-k') ?? '').split(',').filter(Boolean);
+    for (const rr of reranks.length && backend.startsWith('compact') ? reranks : ['']) {
+      const suffix = rr ? ` (rerank ${rr}/k)` : '';
+      const param = rr ? `&r=${rr}` : '';
+      for (const f of FILTERS) {
+        let recall = 0;
+        for (const q of queries) {
+          const hits = (await (await fetch(`${base}/q?i=${q}&f=${f}${param}`)).json()) as Array<[number, number]>;
+          const t = truth.get(`${q}/${f}`)!;
+          recall += hits.filter(([id]) => t.has(id)).length / t.size;
+        }
+        r[`recall@10 ${f}${suffix}`] = recall / queries.length;
       }
-      r[`recall@10 ${f}`] = recall / queries.length;
-    }
-    const seconds = Number(arg('seconds', '10'));
-    for (const f of FILTERS) {
-      await cannon(base, 2, () => `/q?i=${Math.floor(Math.random() * size)}&f=${f}`);
-      const res = await cannon(base, seconds, () => `/q?i=${Math.floor(Math.random() * size)}&f=${f}`);
-      r[`${f} req/s`] = res.requests.average;
-      r[`${f} p50 ms`] = res.latency.p50;
-      r[`${f} p99 ms`] = res.latency.p99;
-      r[`${f} errors`] = res.errors + res.non2xx;
-      log(`${backend} ${size} ${f}: ${res.requests.average.toFixed(0)} req/s, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms`);
+      const seconds = Number(arg('seconds', '10'));
+      for (const f of FILTERS) {
+        const pathOf = () => `/q?i=${Math.floor(Math.random() * size)}&f=${f}${param}`;
+        await cannon(base, 2, pathOf);
+        const res = await cannon(base, seconds, pathOf);
+        r[`${f} req/s${suffix}`] = res.requests.average;
+        r[`${f} p50 ms${suffix}`] = res.latency.p50;
+        r[`${f} p99 ms${suffix}`] = res.latency.p99;
+        r[`${f} errors${suffix}`] = res.errors + res.non2xx;
+        log(`${backend} ${size} ${f}${suffix}: ${res.requests.average.toFixed(0)} req/s, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms`);
+      }
     }
     const m = memOf(child.pid!);
     r['API process RSS MiB'] = m.rss;

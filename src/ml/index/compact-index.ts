@@ -112,6 +112,12 @@ export class CompactCosineIndex {
     return out;
   }
 
+  /** Candidates reranked by the full codes per result wanted: more raise recall at the cost of int8 products. */
+  setRerankPerK(n: number): void {
+    if (!(n >= 1)) throw new RangeError(`rerankPerK must be at least 1, not ${n}`);
+    this.opts.rerankPerK = n;
+  }
+
   /** Adds or replaces the vector of `id` (expected L2-normalised). */
   add(id: number, vector: Float32Array): void {
     if (vector.length !== this.dim) throw new RangeError(`vector has ${vector.length} dimensions; the index has ${this.dim}`);
