@@ -159,6 +159,17 @@ export async function startServerProcess(opts: ApiBenchOptions): Promise<{ base:
   return { base, stderr: () => stderr, stop };
 }
 
+/** Records an autocannon run as `<name> req/s`, `p50 ms`, `p99 ms` and `errors` in `out`, and logs it. */
+export function recorder(out: Record<string, number>, log: (line: string) => void): (name: string, r: autocannon.Result) => void {
+  return (name, r) => {
+    out[`${name} req/s`] = r.requests.average;
+    out[`${name} p50 ms`] = r.latency.p50;
+    out[`${name} p99 ms`] = r.latency.p99;
+    out[`${name} errors`] = r.errors + r.non2xx;
+    log(`${name}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${r.errors + r.non2xx}`);
+  };
+}
+
 /** Movies somebody liked (the stored ratings), ascending: what a person's liked list is drawn from. */
 async function likedMovieIds(opts: ApiBenchOptions): Promise<number[]> {
   const app = await App.open(loadConfig({ ...process.env, MARQUEE_DATA_DIR: opts.dataDir, MARQUEE_MODELS_DIR: opts.modelsDir, DATABASE_URL: '' }));
@@ -251,13 +262,7 @@ export async function benchApi(opts: ApiBenchOptions): Promise<Record<string, nu
   try {
     const ids = await movieIds(url, 2000);
     const pick = () => ids[Math.floor(Math.random() * ids.length)];
-    const record = (name: string, r: autocannon.Result) => {
-      out[`${name} req/s`] = r.requests.average;
-      out[`${name} p50 ms`] = r.latency.p50;
-      out[`${name} p99 ms`] = r.latency.p99;
-      out[`${name} errors`] = r.errors + r.non2xx;
-      log(`${name}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${r.errors + r.non2xx}`);
-    };
+    const record = recorder(out, log);
     const typename = JSON.stringify({ query: '{ __typename }' });
     await cannon(url, 16, 2, () => typename); // warm-up
     record('{ __typename } c16', await cannon(url, 16, seconds, () => typename));

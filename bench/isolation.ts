@@ -9,14 +9,14 @@
  * The PostgreSQL database is a copy of the data directory's tables (movies, embeddings, texts, model
  * versions and predictions, interactions), made row for row as JSON: no re-embedding.
  */
+import { createScratchDatabase } from '../src/db/scratch-database';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import type autocannon from 'autocannon';
 import { Client } from 'pg';
 import { App } from '../src/app';
 import { loadConfig } from '../src/config';
 import { Database } from '../src/db/database';
-import { cannon, movieIds, newPosterBodies, similarBody, startServerProcess, type ApiBenchOptions } from './api';
+import { cannon, movieIds, newPosterBodies, recorder, similarBody, startServerProcess, type ApiBenchOptions } from './api';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -38,7 +38,7 @@ export async function benchIsolation(opts: IsolationOptions): Promise<Record<str
   log('isolation: embedded (serve trains in its training thread)');
   Object.assign(out, prefixed('embedded', await measure(opts, adminKey, {}, log)));
   if (opts.postgresUrl) {
-    const db = await createDatabase(opts.postgresUrl);
+    const db = await createScratchDatabase(opts.postgresUrl, `marquee_bench_isolation_${process.pid}`);
     try {
       log(`isolation: copying ${opts.dataDir} into ${db.name}`);
       const t = Date.now();
@@ -67,13 +67,7 @@ async function measure(opts: IsolationOptions, adminKey: string, env: Record<str
   const server = await startServerProcess({ ...opts, env });
   const url = `${server.base}/graphql`;
   const out: Record<string, number> = {};
-  const record = (name: string, r: autocannon.Result) => {
-    out[`${name} req/s`] = r.requests.average;
-    out[`${name} p50 ms`] = r.latency.p50;
-    out[`${name} p99 ms`] = r.latency.p99;
-    out[`${name} errors`] = r.errors + r.non2xx;
-    log(`  ${name}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, errors ${r.errors + r.non2xx}`);
-  };
+  const record = recorder(out, (line) => log(`  ${line}`));
   try {
     const ids = await movieIds(url, 2000);
     const similar = () => similarBody(ids[Math.floor(Math.random() * ids.length)]);
@@ -132,28 +126,6 @@ async function withApp<T>(dataDir: string, modelsDir: string, databaseUrl: strin
   } finally {
     await app.close();
   }
-}
-
-async function createDatabase(serverUrl: string): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
-  const name = `marquee_bench_isolation_${process.pid}`;
-  const admin = new Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  const c = new Client({ connectionString: url.toString() });
-  await c.connect();
-  await c.query('CREATE EXTENSION IF NOT EXISTS vector');
-  await c.end();
-  const drop = async () => {
-    const a = new Client({ connectionString: serverUrl });
-    await a.connect();
-    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await a.end();
-  };
-  return { name, url: url.toString(), drop };
 }
 
 /**

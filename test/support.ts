@@ -2,12 +2,12 @@
  * Shared test fixtures: real databases (embedded PGlite always, PostgreSQL when TEST_DATABASE_URL
  * is set), the real poster data set and model from ../shared, temporary data directories.
  */
+import { createScratchDatabase } from '../src/db/scratch-database';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
-import { Client } from 'pg';
 import { App } from '../src/app';
 import { Config, loadConfig } from '../src/config';
 
@@ -38,24 +38,9 @@ export function tmpDir(prefix = 'marquee-test-'): string {
 export async function freshPostgresUrl(): Promise<string> {
   const base = process.env.TEST_DATABASE_URL;
   if (!base) throw new Error('TEST_DATABASE_URL is not set');
-  const name = `marquee_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  const admin = new Client({ connectionString: base });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  const c = new Client({ connectionString: url.toString() });
-  await c.connect();
-  await c.query('CREATE EXTENSION IF NOT EXISTS vector');
-  await c.end();
-  cleanups.push(async () => {
-    const a = new Client({ connectionString: base });
-    await a.connect();
-    await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await a.end();
-  });
-  return url.toString();
+  const db = await createScratchDatabase(base, `marquee_t_${process.pid}_${Math.random().toString(36).slice(2, 8)}`);
+  cleanups.push(db.drop);
+  return db.url;
 }
 
 /** A Config as the environment gives it, with a fresh data dir, the shared models, cpu and a fresh database. */
