@@ -3,6 +3,7 @@
  * provider selection and the embeddings themselves. Needs the weights in MARQUEE_MODELS_DIR
  * (default ../shared/models next to the repo); skipped when that directory is absent.
  */
+import { INFERENCE_NICE } from '../src/ml/thread-priority';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -260,6 +261,17 @@ describe('embeddings', { skip }, () => {
     assert.equal(batch[1], Math.fround(Math.cos(1)), 'the caller keeps its (unshared) buffer');
     // On the event loop a 32-poster batch (tens of ms) would let no timer fire until it ended.
     assert.ok(ticks >= 3, `${ticks} timer ticks during a ${ms.toFixed(0)} ms batch`);
+  });
+
+  test('inference yields the CPU to the event loop: its thread and ONNX Runtime threads run at a lower priority', () => {
+    // Linux keeps a nice value per thread (field 19 of /proc/self/task/<tid>/stat).
+    const nices = fs.readdirSync('/proc/self/task').map((tid) => {
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    });
+    assert.equal(nices[0], 0, 'the main thread keeps its priority');
+    // The inference thread plus its intra-op threads (the session uses 2 here).
+    assert.ok(nices.filter((n) => n === INFERENCE_NICE).length >= 2, `thread nice values: ${nices.join(' ')}`);
   });
 
   test('strategies: topbottom writes the top and bottom cover crops; centre the middle one', async () => {

@@ -12,6 +12,9 @@ import { firstLine, openBackboneSession, type SessionOptions, type SkippedProvid
 import type { Provider } from '../backbone/device';
 import { l2NormalizeRows } from '../math/vectors';
 import { transferableCopy, transferList } from '../transfer';
+import { INFERENCE_NICE, lowerThreadPriority } from '../thread-priority';
+
+lowerThreadPriority(INFERENCE_NICE);
 
 export interface InferenceWorkerData {
   manifest: BackboneManifest;

@@ -3,6 +3,9 @@ import { HierarchicalNSW } from 'hnswlib-node';
 
 import { project, secondMoment, topSubspace } from '../math/subspace';
 import type { CompactBuildJob } from './compact-index';
+import { BATCH_NICE, lowerThreadPriority } from '../thread-priority';
+
+lowerThreadPriority(BATCH_NICE);
 
 // Projections from a sample of the int8-coded vectors, the HNSW graph on the graph projection (written
 // to a file), and the stored projection's int8 codes.

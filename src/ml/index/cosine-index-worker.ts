@@ -3,6 +3,9 @@ import { HierarchicalNSW } from 'hnswlib-node';
 
 import { dominantSubspace, project } from '../math/subspace';
 import type { BuildJob } from './cosine-index';
+import { BATCH_NICE, lowerThreadPriority } from '../thread-priority';
+
+lowerThreadPriority(BATCH_NICE);
 
 // Builds an HNSW graph over shared vectors, writes it to a file, and fills the shared neighbour lists.
 const job = workerData as BuildJob;

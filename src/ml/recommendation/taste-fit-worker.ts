@@ -2,6 +2,9 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 import { unpackTasteFit, type TasteFitJob } from './taste-fit-job';
 import { fitTasteModel, stateBuffers } from './taste-model';
+import { BATCH_NICE, lowerThreadPriority } from '../thread-priority';
+
+lowerThreadPriority(BATCH_NICE);
 
 // Fits a taste model off the API's event loop and hands its state back without a copy.
 const job = workerData as TasteFitJob;

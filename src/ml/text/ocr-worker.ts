@@ -7,6 +7,9 @@ import sharp from 'sharp';
 import { AppError } from '../../errors';
 import type { OcrResult, PosterOcrOptions } from './ocr-options';
 import { PosterOcr } from './poster-ocr';
+import { INFERENCE_NICE, lowerThreadPriority } from '../thread-priority';
+
+lowerThreadPriority(INFERENCE_NICE);
 
 export interface OcrRequest {
   id: number;

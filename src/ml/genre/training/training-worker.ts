@@ -8,6 +8,9 @@ import { toWireError, type WireError } from '../../../errors';
 import { GenrePredictor } from '../genre-predictor';
 import { transferableCopy, transferList } from '../../transfer';
 import { trainGenreModels, type TrainingInput, type TrainingOptions, type TrainingProgress, type TrainingResult } from './trainer';
+import { BATCH_NICE, lowerThreadPriority } from '../../thread-priority';
+
+lowerThreadPriority(BATCH_NICE);
 
 export interface TrainingRequest {
   input: TrainingInput;
