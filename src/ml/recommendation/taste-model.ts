@@ -291,14 +291,51 @@ interface Parts {
  */
 const HEAD_DIMS = 8;
 
+/** Per cold item, in the model's `cold` order: poster-space head and tail, the tail's norm, year feature, genre set. */
+interface ColdTable {
+  headDims: number;
+  head: Float32Array;
+  tail: Float32Array;
+  tailNorm: Float32Array;
+  year: Float32Array;
+  set: Int32Array;
+}
+
+function coldTable(cold: Int32Array, space: PosterSpace, map: TasteMap | null, genreCount: number, setOf: Int32Array): ColdTable {
+  const sd = space.dim;
+  const headDims = Math.min(HEAD_DIMS, sd);
+  const tailDims = sd - headDims;
+  const n = cold.length;
+  const t: ColdTable = {
+    headDims,
+    head: new Float32Array(n * headDims),
+    tail: new Float32Array(n * tailDims),
+    tailNorm: new Float32Array(n),
+    year: new Float32Array(n),
+    set: new Int32Array(n),
+  };
+  const yearAt = sd + genreCount;
+  for (let r = 0; r < n; r++) {
+    const c = cold[r];
+    t.head.set(space.vectors.subarray(c * sd, c * sd + headDims), r * headDims);
+    t.tail.set(space.vectors.subarray(c * sd + headDims, (c + 1) * sd), r * tailDims);
+    let norm = 0;
+    for (let j = 0; j < tailDims; j++) norm += t.tail[r * tailDims + j] ** 2;
+    t.tailNorm[r] = Math.sqrt(norm);
+    t.year[r] = map ? map.features[c * map.dim + yearAt] : 0;
+    t.set[r] = setOf[c];
+  }
+  return t;
+}
+
 class FittedTasteModel implements TasteModel {
   readonly stats: { people: number; items: number; likes: number };
   private readonly popularity: Float32Array;
   /** items somebody liked, and the others (scored through their posters) */
   private readonly warm: Int32Array;
   private readonly cold: Int32Array;
-  /** per item: the norm of its poster-space vector past HEAD_DIMS */
-  private readonly tailNorm: Float32Array;
+  /** the cold items' scoring inputs, contiguous in `cold` order (a query reads them in one sweep) */
+  private readonly coldTable: ColdTable;
   /** per item: its set of genres as one of the catalogue's distinct sets, scored once per query */
   private readonly genreSetOf: Int32Array;
   private readonly genreSets: GenreTable;
@@ -342,13 +379,7 @@ class FittedTasteModel implements TasteModel {
       return id;
     });
     this.genreSets = { names: genres.names, start: Int32Array.from(setStart), genre: Int16Array.from(setGenres) };
-    const sd = space.dim;
-    this.tailNorm = new Float32Array(ids.length);
-    for (let c = 0; c < ids.length; c++) {
-      let t = 0;
-      for (let j = HEAD_DIMS; j < sd; j++) t += space.vectors[c * sd + j] ** 2;
-      this.tailNorm[c] = Math.sqrt(t);
-    }
+    this.coldTable = coldTable(this.cold, space, map, genres.names.length, this.genreSetOf);
   }
 
   toState(): TasteModelState {
@@ -409,10 +440,15 @@ class FittedTasteModel implements TasteModel {
       const score = reorderedScore.get(c) ?? scorer.warm(c);
       if (score > top.worst) top.push(c, score);
     }
-    for (const c of this.cold) {
+    let bar = top.worst;
+    for (let r = 0; r < this.cold.length; r++) {
+      const c = this.cold[r];
       if (skip[c] || (accept && !accept(this.ids[c]))) continue;
-      const score = scorer.cold(c, top.worst);
-      if (score > top.worst) top.push(c, score);
+      const score = scorer.cold(r, bar);
+      if (score > bar) {
+        top.push(c, score);
+        bar = top.worst;
+      }
     }
     return top.result().map(({ id: c, score }) => {
       const p = this.parts(c, cf, profile, u, posterQuery, popularity);
@@ -433,22 +469,20 @@ class FittedTasteModel implements TasteModel {
     u: Float32Array | null,
     posterQuery: Float32Array | null,
     popularity: number,
-  ): { warm: (c: number) => number; cold: (c: number, bar: number) => number } {
+  ): { warm: (c: number) => number; cold: (r: number, bar: number) => number } {
     const { genreWeight, coldWeight, posterWeight } = this.o;
     const sd = this.space.dim;
-    const head = Math.min(HEAD_DIMS, sd);
+    const { headDims, head, tail, tailNorm, year, set } = this.coldTable;
+    const tailDims = sd - headDims;
     const folded = new Float64Array(sd);
     if (posterQuery) for (let j = 0; j < sd; j++) folded[j] += posterWeight * posterQuery[j];
     const map = this.map;
     const mapped = u && map ? u : null;
     if (mapped) for (let j = 0; j < sd; j++) folded[j] += coldWeight * mapped[j];
     let foldedTail = 0;
-    for (let j = head; j < sd; j++) foldedTail += folded[j] ** 2;
+    for (let j = headDims; j < sd; j++) foldedTail += folded[j] ** 2;
     foldedTail = Math.sqrt(foldedTail);
-    const vectors = this.space.vectors;
-    const tailNorm = this.tailNorm;
     const pop = this.popularity;
-    const dim = map?.dim ?? 0;
     const yearAt = sd + this.genres.names.length;
     // per distinct genre set: its genre-profile part, and (for new movies) its part of the taste map
     const sets = this.genreSets;
@@ -469,17 +503,14 @@ class FittedTasteModel implements TasteModel {
     }
     const setOf = this.genreSetOf;
     const yearWeight = mapped ? coldWeight * mapped[yearAt] : 0;
-    const features = map?.features;
     return {
       warm: (c) => cf[c] + genreOfSet[setOf[c]] + popularity * pop[c],
-      cold: (c, bar) => {
-        const t = setOf[c];
-        let score = genreOfSet[t] + mappedOfSet[t];
-        if (features) score += yearWeight * features[c * dim + yearAt];
-        const o = c * sd;
-        for (let j = 0; j < head; j++) score += folded[j] * vectors[o + j];
-        if (score + foldedTail * tailNorm[c] <= bar) return score + foldedTail * tailNorm[c];
-        for (let j = head; j < sd; j++) score += folded[j] * vectors[o + j];
+      cold: (r, bar) => {
+        let score = genreOfSet[set[r]] + mappedOfSet[set[r]] + yearWeight * year[r];
+        for (let j = 0, o = r * headDims; j < headDims; j++) score += folded[j] * head[o + j];
+        const bound = score + foldedTail * tailNorm[r];
+        if (bound <= bar) return bound;
+        for (let j = 0, o = r * tailDims; j < tailDims; j++) score += folded[headDims + j] * tail[o + j];
         return score;
       },
     };
