@@ -128,10 +128,9 @@ export function cannon(url: string, connections: number, seconds: number, body: 
   });
 }
 
-/** `marquee serve` as a child process (as in production) on the data directory, once its index graph is ready. */
-export async function startServerProcess(opts: ApiBenchOptions): Promise<{ base: string; stderr: () => string; stop: () => Promise<void> }> {
-  const port = opts.port ?? 4567;
-  const env = {
+/** The environment of a benchmarked `marquee serve`: the data directory on the embedded database, production mode, loopback. */
+export function serverProcessEnv(opts: { dataDir: string; modelsDir: string }, port: number, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
     ...process.env,
     MARQUEE_DATA_DIR: opts.dataDir,
     MARQUEE_MODELS_DIR: opts.modelsDir,
@@ -139,8 +138,14 @@ export async function startServerProcess(opts: ApiBenchOptions): Promise<{ base:
     PORT: String(port),
     HOST: '127.0.0.1',
     NODE_ENV: 'production',
-    ...opts.env,
+    ...extra,
   };
+}
+
+/** `marquee serve` as a child process (as in production) on the data directory, once its index graph is ready. */
+export async function startServerProcess(opts: ApiBenchOptions): Promise<{ base: string; stderr: () => string; stop: () => Promise<void> }> {
+  const port = opts.port ?? 4567;
+  const env = serverProcessEnv(opts, port, opts.env);
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/marquee.js'), 'serve'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));

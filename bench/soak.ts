@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { serverProcessEnv } from './api';
 import { heapGrowth, largestKinds, summarizeHeapSnapshot, type HeapKind } from './heap-snapshot';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -61,16 +62,7 @@ export async function soak(opts: SoakOptions): Promise<SoakResult> {
   if (snapshotDir) fs.mkdirSync(snapshotDir, { recursive: true });
   const nodeFlags = snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${snapshotDir}`] : [];
   const child = spawn(process.execPath, [...nodeFlags, path.join(ROOT, 'bin/marquee.js'), 'serve'], {
-    env: {
-      ...process.env,
-      MARQUEE_DATA_DIR: opts.dataDir,
-      MARQUEE_MODELS_DIR: opts.modelsDir,
-      DATABASE_URL: '',
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      NODE_ENV: 'production',
-      MARQUEE_DEVICE: 'cpu',
-    },
+    env: serverProcessEnv(opts, port, { MARQUEE_DEVICE: 'cpu' }),
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let stderr = '';
