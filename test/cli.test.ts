@@ -9,7 +9,7 @@ import { stringify } from 'csv-stringify/sync';
 import { firstRunMessage, FIRST_RUN_STEPS } from '../src/presentation/first-run';
 import { launchChromium } from './clients/chromium';
 import { ratingsSlice } from './ratings-support';
-import { CLI, cleanupAll, MODELS_DIR, POSTERS_DIR, ROOT, sampleSubset, tmpDir } from './support';
+import { CLI, cleanupAll, cliEnv, POSTERS_DIR, ROOT, sampleSubset, tmpDir } from './support';
 
 after(cleanupAll);
 
@@ -30,16 +30,7 @@ interface Run {
 function marquee(args: string[], opts: { killWhen?: (out: string) => boolean | Promise<unknown>; env?: Record<string, string> } = {}): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], {
-      env: {
-        ...process.env,
-        MARQUEE_DATA_DIR: dataDir,
-        MARQUEE_MODELS_DIR: MODELS_DIR,
-        DATABASE_URL: '',
-        MARQUEE_DEVICE: 'cpu',
-        MARQUEE_PROGRESS_INTERVAL_MS: '0',
-        CI: 'true',
-        ...opts.env,
-      },
+      env: cliEnv(dataDir, opts.env),
     });
     let stdout = '';
     let stderr = '';

@@ -14,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { Database } from '../src/db/database';
 import { LOCK_FILE } from '../src/db/data-dir-lock';
 import { ratingsSlice } from './ratings-support';
-import { CLI, cleanupAll, graphqlClient, MODELS_DIR, POSTERS_DIR, sampleSubset, tmpDir } from './support';
+import { CLI, cleanupAll, cliEnv, freePort, graphqlClient, POSTERS_DIR, sampleSubset, tmpDir } from './support';
 
 after(cleanupAll);
 
@@ -33,17 +33,7 @@ interface Run {
 }
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return {
-    ...process.env,
-    MARQUEE_DATA_DIR: dataDir,
-    MARQUEE_MODELS_DIR: MODELS_DIR,
-    DATABASE_URL: '',
-    MARQUEE_DEVICE: 'cpu',
-    MARQUEE_PROGRESS_INTERVAL_MS: '0',
-    MARQUEE_OCR: 'off',
-    CI: 'true',
-    ...extra,
-  };
+  return cliEnv(dataDir, { MARQUEE_OCR: 'off', ...extra });
 }
 
 function marquee(args: string[], opts: { killWhen?: (out: string) => boolean; env?: Record<string, string> } = {}): Promise<Run> {
@@ -66,7 +56,7 @@ function marquee(args: string[], opts: { killWhen?: (out: string) => boolean; en
 
 /** `marquee serve` on a free port; resolves once it listens. */
 async function serve(): Promise<{ child: ChildProcess; url: string; out: () => string; exited: Promise<Run> }> {
-  const port = 5200 + Math.floor(Math.random() * 600);
+  const port = await freePort();
   const child = spawn(process.execPath, [CLI, 'serve'], { env: env({ PORT: String(port) }) });
   children.add(child);
   let out = '';

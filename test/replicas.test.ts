@@ -16,7 +16,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { parse as parseYaml } from 'yaml';
 import { App } from '../src/app';
 import { loadConfig } from '../src/config';
-import { CLI, cleanupAll, freshPostgresUrl, graphqlClient, MODELS_DIR, POSTERS_DIR, ROOT, SAMPLE_CSV, sampleSubset, tmpDir } from './support';
+import { CLI, cleanupAll, freePort, freshPostgresUrl, graphqlClient, MODELS_DIR, POSTERS_DIR, ROOT, SAMPLE_CSV, sampleSubset, tmpDir } from './support';
 
 const children: ChildProcessWithoutNullStreams[] = [];
 after(async () => {
@@ -106,14 +106,14 @@ test(
       await seed.close();
     }
 
-    const port = 5100 + Math.floor(Math.random() * 400);
+    const [port, portB] = [await freePort(), await freePort()];
     const a = start('serve', { ...env, PORT: String(port) });
-    const b = start('serve', { ...env, PORT: String(port + 1) });
+    const b = start('serve', { ...env, PORT: String(portB) });
     const w1 = start('worker', env);
     await Promise.all([upWithin(a, /GraphQL at/, 'replica A'), upWithin(b, /GraphQL at/, 'replica B'), upWithin(w1, /runs retrain/, 'worker')]);
     step('processes up');
     const gqlA = graphqlClient(`http://127.0.0.1:${port}/graphql`);
-    const gqlB = graphqlClient(`http://127.0.0.1:${port + 1}/graphql`);
+    const gqlB = graphqlClient(`http://127.0.0.1:${portB}/graphql`);
     const similarOnB = async (id: string) => gqlB(`{ similarPosters(poster: {movieId: "${id}"}, k: 3) { movie { id } } }`);
     const activeOnB = async () => (await gqlB('{ serverInfo { activeModelVersion } }')).data?.serverInfo.activeModelVersion as string | undefined;
     assert.equal((await similarOnB('1')).data?.similarPosters.length, 3, 'B answers from its index');

@@ -5,13 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { Database } from '../src/db/database';
-import { CLI, cleanupAll, MODELS_DIR, POSTERS_DIR, tmpDir } from './support';
+import { CLI, cleanupAll, freePort, MODELS_DIR, POSTERS_DIR, tmpDir } from './support';
 
 after(cleanupAll);
 
 test('SIGTERM: the in-flight request gets its answer, then the server stops and the database reopens cleanly', async () => {
   const dataDir = tmpDir();
-  const port = 4700 + Math.floor(Math.random() * 200);
+  const port = await freePort();
   const child = spawn(process.execPath, [CLI, 'serve'], {
     env: { ...process.env, MARQUEE_DATA_DIR: dataDir, MARQUEE_MODELS_DIR: MODELS_DIR, DATABASE_URL: '', PORT: String(port), MARQUEE_DEVICE: 'cpu' },
   });

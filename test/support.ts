@@ -4,6 +4,7 @@
  */
 import { createScratchDatabase } from '../src/db/scratch-database';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -32,6 +33,32 @@ export function tmpDir(prefix = 'marquee-test-'): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   cleanups.push(() => fs.promises.rm(d, { recursive: true, force: true }));
   return d;
+}
+
+/**
+ * A TCP port nobody listens on now, from the OS (a random pick in a range collided with the machine's
+ * own services: RabbitMQ on 5672, PostgreSQL on 5432).
+ */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** The environment of a `marquee` command run by a test: the data dir on the embedded database, the shared models, cpu, every progress line, plain output. */
+export function cliEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    MARQUEE_DATA_DIR: dataDir,
+    MARQUEE_MODELS_DIR: MODELS_DIR,
+    DATABASE_URL: '',
+    MARQUEE_DEVICE: 'cpu',
+    MARQUEE_PROGRESS_INTERVAL_MS: '0',
+    CI: 'true',
+    ...extra,
+  };
 }
 
 /** A brand-new PostgreSQL database (with pgvector) on the TEST_DATABASE_URL server, dropped at cleanup. */
