@@ -88,6 +88,8 @@ export class App {
     this.embedding = new EmbeddingService(config.ml.backbone, createEmbedder, config.progress, embeddingRepo, this.posters, this.changes);
     this.posterTexts = new PosterTextService(config.ocr, config.progress, new PosterTextRepository(ds), this.posters);
     const manifest = () => configuredBackbone(config.ml);
+    const catalog = new MovieCatalog(movieRepo);
+    this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir, config.index);
     this.models = new GenreModelService(
       ds,
       new ModelVersionRepository(ds),
@@ -98,9 +100,8 @@ export class App {
       this.posterTexts,
       manifest,
       this.changes,
+      () => this.similarity.residentEmbeddings(),
     );
-    const catalog = new MovieCatalog(movieRepo);
-    this.similarity = new SimilarityService(catalog, movieRepo, embeddingRepo, config.ml.backbone, config.storage.dataDir, config.index);
     this.evidence = new GenreEvidenceService(this.similarity);
     this.ratings = new RatingService(interactionRepo, movieRepo, catalog);
     this.recommendations = new RecommendationService(interactionRepo, this.ratings, this.similarity, config.recommendations);

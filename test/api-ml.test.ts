@@ -9,10 +9,13 @@ import { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { App } from '../src/app';
+import { MovieEntity } from '../src/db/entities';
 import { GENRES } from '../src/ml/genre/labels';
 import { CosineIndex } from '../src/ml/index/cosine-index';
 import { gaussian, mulberry32 } from '../src/ml/math/random';
 import { normalize } from '../src/ml/math/vectors';
+import { SCHED_IDLE } from '../src/ml/thread-priority';
+import { EmbeddingRepository } from '../src/repositories/embedding.repository';
 import { labelMask } from '../src/services/movie-catalog';
 import { MarqueeServer } from '../src/server/http-server';
 import { cleanupAll, errorCode, errorReason, GqlResult, graphqlClient, openTrainedSampleApp, POSTERS_DIR, tmpDir } from './support';
@@ -21,6 +24,12 @@ after(cleanupAll);
 
 const code = errorCode;
 const reason = errorReason;
+/** Each thread's scheduling policy (field 41 of /proc/self/task/<tid>/stat), main thread first. */
+const threadPolicies = () =>
+  fs.readdirSync('/proc/self/task').map((tid) => {
+    const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[38]);
+  });
 const posterBytes = (imdbId: string) => fs.readFileSync(path.join(POSTERS_DIR, 'images', `${imdbId}.jpg`));
 
 let app: App;
@@ -564,6 +573,7 @@ describe('safety', () => {
     const training = app.models.train({ epochs: 300, activate: false, onProgress: (p) => (stage = p.stage) });
     const latencies: number[] = [];
     let windowMs = 0;
+    let policies: number[] | undefined;
     for (let done = false; !done;) {
       const t0 = performance.now();
       const inWindow = stage === 'mlp';
@@ -573,6 +583,7 @@ describe('safety', () => {
       if (inWindow && stage === 'mlp') {
         latencies.push(ms);
         windowMs += ms;
+        policies ??= threadPolicies();
       }
       done = await Promise.race([training.then(() => true), new Promise<boolean>((r) => setImmediate(() => r(false)))]);
     }
@@ -585,6 +596,34 @@ describe('safety', () => {
     // Training on the event loop blocks it for 100s of ms at a time: a handful of slow answers.
     assert.ok(latencies.length >= 10, summary);
     assert.ok(p90 < 150, summary);
+    // The training thread (and any thread it started) runs SCHED_IDLE: a waking event loop preempts it at once.
+    assert.ok(policies?.includes(SCHED_IDLE), `thread policies during the MLP: ${policies?.join(' ')}`);
+    assert.equal(policies![0], 0, 'the main thread keeps SCHED_OTHER');
+  });
+
+  test("a serving process's retrain reads the index's vectors (the database's, exactly); without a complete exact index it pages the database", async () => {
+    await app.similarity.ready();
+    const pages = [];
+    for await (const page of new EmbeddingRepository(app.db.dataSource).loadAll(app.embedding.backbone)) pages.push(page);
+    const stored = { ids: Int32Array.from(pages.flatMap((p) => Array.from(p.ids))), vectors: new Float32Array(pages.flatMap((p) => Array.from(p.vectors))) };
+    const resident = await app.similarity.residentEmbeddings();
+    assert.ok(resident, 'the loaded fp32 index offers its vectors');
+    assert.deepEqual(resident.ids, stored.ids);
+    assert.deepEqual(resident.vectors, stored.vectors);
+    const set = await app.models.loadLabelledSet();
+    assert.deepEqual(set.movieIds, stored.ids);
+    assert.deepEqual(set.X, stored.vectors);
+    // One movie out of the index only (as before a change reaches it): counts differ, so the database is read.
+    const id = stored.ids[7];
+    const vector = app.similarity.embeddingOf(id)!.slice();
+    app.similarity.onMovieDeleted(id);
+    try {
+      assert.equal(await app.similarity.residentEmbeddings(), undefined);
+      assert.deepEqual((await app.models.loadLabelledSet()).X, stored.vectors);
+    } finally {
+      app.similarity.onMovieChanged(await app.db.dataSource.getRepository(MovieEntity).findOneByOrFail({ id }), vector);
+    }
+    assert.ok(await app.similarity.residentEmbeddings());
   });
 
   test('an aborted training stops at once and stores nothing', async () => {

@@ -10,7 +10,7 @@ import { eraSplit, ERA_TEST_BEFORE } from '../ml/genre/training/era-split';
 import { evaluateArtifact, type ArtifactEvaluation, type ExplicitSplit, type TrainingProgress, type TrainingReport } from '../ml/genre/training/trainer';
 import { trainOffThread } from '../ml/genre/training/training-thread';
 import { Progress } from '../progress';
-import type { EmbeddingRepository } from '../repositories/embedding.repository';
+import type { EmbeddingPage, EmbeddingRepository } from '../repositories/embedding.repository';
 import type { ModelVersionRepository, ModelVersionSummary } from '../repositories/model-version.repository';
 import type { MovieRepository } from '../repositories/movie.repository';
 import type { ChangeFeed } from './change-feed';
@@ -81,6 +81,8 @@ export class GenreModelService {
     /** The backbone's manifest (a tuned backbone's records the split it was tuned on). */
     private readonly manifest: () => BackboneManifest,
     private readonly changes: ChangeFeed,
+    /** The embeddings this process already holds (the similarity index), read instead of the database when there. */
+    private readonly residentEmbeddings: () => Promise<EmbeddingPage | undefined> = () => Promise.resolve(undefined),
   ) {}
 
   /** Reads the active version again on next use (another process activated one). */
@@ -192,8 +194,9 @@ export class GenreModelService {
   async loadLabelledSet(opts: { text?: boolean } = {}): Promise<LabelledSet> {
     const labelsOf = await this.movies.labelsById();
     const yearOf = await this.movies.yearsById();
-    const parts: Array<{ ids: Int32Array; vectors: Float32Array; dim: number }> = [];
-    for await (const page of this.embeddings.loadAll(this.backbone, LABELLED_SET_PAGE)) parts.push(page);
+    const resident = await this.residentEmbeddings();
+    const parts: EmbeddingPage[] = resident ? [resident] : [];
+    if (!resident) for await (const page of this.embeddings.loadAll(this.backbone, LABELLED_SET_PAGE)) parts.push(page);
     const n = parts.reduce((s, p) => s + p.ids.length, 0);
     if (n === 0) throw new AppError('BAD_USER_INPUT', `no embeddings for backbone ${this.backbone}: run \`marquee embed\` first`, 'NO_EMBEDDINGS');
     const dim = parts[0].dim;

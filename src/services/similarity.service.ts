@@ -7,7 +7,7 @@ import type { IndexConfig } from '../config';
 import { CompactCosineIndex } from '../ml/index/compact-index';
 import { CosineIndex, NEIGHBOURS, type Hit } from '../ml/index/cosine-index';
 import { dot, normalize } from '../ml/math/vectors';
-import type { EmbeddingRepository } from '../repositories/embedding.repository';
+import type { EmbeddingPage, EmbeddingRepository } from '../repositories/embedding.repository';
 import type { MovieRepository } from '../repositories/movie.repository';
 import { toMovieRecord } from './entity-mappers';
 import type { MovieCatalog } from './movie-catalog';
@@ -105,6 +105,27 @@ export class SimilarityService {
   /** The catalogue (loaded by `ready()`): the recommender reads its movies and version. */
   get movieCatalog(): MovieCatalog {
     return this.catalog;
+  }
+
+  /**
+   * Every stored embedding of the backbone as the index holds it (exact fp32 copies), in movie-id
+   * order, when the index is loaded, exact and holds as many as the database: a retrain in this process
+   * then reads no vector from the database. The embedded database runs on the event loop, and paging
+   * 22,291 vectors out of it held the loop for seconds of a retrain (bench/isolation.ts). Undefined
+   * otherwise (compact codes are approximations; a worker process has no index).
+   */
+  async residentEmbeddings(): Promise<EmbeddingPage | undefined> {
+    const index = this.index;
+    if (!(index instanceof CosineIndex) || index.size === 0) return undefined;
+    if ((await this.embeddings.count(this.backbone)) !== index.size) return undefined;
+    const ids = Int32Array.from(index.ids()).sort();
+    const dim = index.dim;
+    const vectors = new Float32Array(ids.length * dim);
+    for (let i = 0; i < ids.length; i++) {
+      vectors.set(index.get(ids[i])!, i * dim);
+      if (i % 4096 === 4095) await new Promise(setImmediate); // lets requests in between the copies
+    }
+    return index === this.index ? { ids, vectors, dim } : undefined;
   }
 
   /** A movie's L2-normalised poster embedding, once `ready()` resolved; undefined when it has none. */
