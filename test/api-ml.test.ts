@@ -259,6 +259,25 @@ describe('similar posters and recommendations', () => {
     }
   });
 
+  test("the catalogue hands out one predicate per filter until a movie changes (the index keeps each predicate's admitted slots)", async () => {
+    const catalog = app.similarity.movieCatalog;
+    const horror = catalog.filterFn({ labels: ['HORROR'] })!;
+    assert.equal(catalog.filterFn({ labels: ['HORROR'] }), horror, 'the same filter, the same predicate');
+    assert.notEqual(catalog.filterFn({ labels: ['HORROR'], yearFrom: 2000 }), horror);
+    const repo = app.db.dataSource.getRepository(MovieEntity);
+    const row = await repo.findOneByOrFail({ imdbId: 'tt0116209' });
+    assert.equal(horror(row.id), row.labels.includes('HORROR'));
+    try {
+      catalog.put({ ...row, labels: [...row.labels.filter((l) => l !== 'HORROR'), 'HORROR'] });
+      const after = catalog.filterFn({ labels: ['HORROR'] })!;
+      assert.notEqual(after, horror, 'a changed movie brings a new predicate, so no admitted slots cached for the old one apply');
+      assert.equal(after(row.id), true);
+    } finally {
+      catalog.put(row);
+    }
+    assert.equal(catalog.filterFn({ labels: ['HORROR'] })!(row.id), row.labels.includes('HORROR'));
+  });
+
   test('filters apply before the top-k cut', async () => {
     const id = await idOf('tt0116209');
     const mystery = await app.db.dataSource.query(

@@ -88,6 +88,15 @@ test('graph search and neighbour lists agree with exact search; filters apply be
   assert.ok(index.similarTo(1, 10).every((h) => h.id !== 9001));
   assert.ok(index.search(twin, 10).every((h) => h.id !== 9001));
   assert.equal(index.size, 4000);
+
+  // The slots a filter admits are kept per filter: a repeated filter sees adds and deletes all the same.
+  const before = index.search(twin, 5, rare);
+  assert.deepEqual(index.search(twin, 5, rare), before, 'the cached admitted slots give the same answer');
+  index.add(9020, twin);
+  assert.equal(index.search(twin, 1, rare)[0].id, 9020, 'an added item that passes the filter is found');
+  assert.equal(index.similarTo(1, 1, rare)[0].id, 9020);
+  index.remove(9020);
+  assert.deepEqual(index.search(twin, 5, rare), before, 'a deleted one is gone');
 });
 
 test('a rebuilt index loads its graph and neighbour lists from the cache', async () => {

@@ -134,6 +134,26 @@ export class MovieCatalog {
         return e.titleLower.includes(search);
       };
     }
+    // One predicate per distinct filter while the catalogue stands still: the similarity index keeps the
+    // slots a predicate admitted, so a repeated filter is evaluated once, not on every request.
+    if (this.predicatesVersion !== this.changes) {
+      this.predicates.clear();
+      this.predicatesVersion = this.changes;
+    }
+    const key = `${mask}/${from ?? ''}/${to ?? ''}`;
+    let predicate = this.predicates.get(key);
+    if (!predicate) {
+      if (this.predicates.size >= 64) this.predicates.clear();
+      predicate = this.typedPredicate(mask, from, to);
+      this.predicates.set(key, predicate);
+    }
+    return predicate;
+  }
+
+  private readonly predicates = new Map<string, (id: number) => boolean>();
+  private predicatesVersion = -1;
+
+  private typedPredicate(mask: number, from: number | null | undefined, to: number | null | undefined): (id: number) => boolean {
     // Typed arrays only (the arrays of this moment: a later growth swaps them, and ids beyond them are absent).
     const { present, maskById, yearById } = this;
     const lo = from ?? NO_YEAR + 1;

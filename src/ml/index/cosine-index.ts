@@ -41,6 +41,17 @@ export interface Hit {
  * selective filters; an HNSW graph (hnswlib) for the rest, built off the main thread and cached on
  * disk. Filters are applied inside the search, before the top-k is cut, never after.
  */
+/** Filters whose admitted slots a CosineIndex keeps (one genre, a year range: the ones clients repeat). */
+const ADMITTED_CACHE = 16;
+
+interface AdmittedSlots {
+  mutations: number;
+  n: number;
+  slots: Int32Array;
+  /** The slots' projections, side by side (made by the first scan that needs them). */
+  proj?: Float32Array;
+}
+
 export class CosineIndex {
   private vectors: Float32Array;
   private slotIds: Int32Array;
@@ -59,8 +70,15 @@ export class CosineIndex {
   /** The projection basis (projectDims rows of dim) and every slot's projection; set with the graph. */
   private basis?: Float32Array;
   private proj = new Float32Array(0);
-  /** Reused by filtered searches: the slots a filter admits. */
-  private admitted = new Int32Array(0);
+  /**
+   * The slots a filter admits, by filter (a catalogue hands out one predicate per distinct filter until
+   * it changes), with their projections packed side by side once a scan needs them: a repeated filter
+   * (one genre) then neither evaluates its predicate on every item nor gathers scattered projections.
+   * An entry holds while `mutations` has not moved; at most ADMITTED_CACHE filters are kept.
+   */
+  private readonly admittedByFilter = new Map<IdFilter, AdmittedSlots>();
+  /** Grows with every add, remove and graph build: cached admitted slots older than it are stale. */
+  private mutations = 0;
 
   constructor(
     readonly dim: number,
@@ -103,6 +121,7 @@ export class CosineIndex {
       this.slotIds[slot] = id;
     }
     this.vectors.set(vector, slot * this.dim);
+    this.mutations++;
     if (this.basis) project(this.basis, this.opts.projectDims, this.dim, this.vectors, slot * this.dim, this.proj, slot * this.opts.projectDims);
     this.invalidateNeighbourLists(slot, vector);
     if (this.hnsw) {
@@ -120,6 +139,7 @@ export class CosineIndex {
     if (slot === undefined) return false;
     this.slotOf.delete(id);
     this.slotIds[slot] = -1;
+    this.mutations++;
     if (this.hnsw) this.hnsw.markDelete(slot);
     return true;
   }
@@ -181,8 +201,8 @@ export class CosineIndex {
       }
       return out;
     }
-    const n = this.collectAdmitted(admit!);
-    const share = n / this.size;
+    const admitted = this.admittedFor(filter);
+    const share = admitted.n / this.size;
     if (share >= this.opts.graphAbove) {
       const want = Math.min(this.hnsw.getCurrentCount(), Math.ceil((2 * k) / share) + exclude.size);
       this.hnsw.setEf(Math.max(this.opts.efSearch, want));
@@ -194,26 +214,32 @@ export class CosineIndex {
       }
       if (out.length === k) return out;
     }
-    return this.scanSlots(query, queryProj, k, this.admitted, n);
+    return this.scanSlots(query, queryProj, k, admitted, exclude);
   }
 
-  /** Fills `this.admitted` with the live slots whose ids pass `admit`; returns how many. */
-  private collectAdmitted(admit: IdFilter): number {
-    if (this.admitted.length < this.used) this.admitted = new Int32Array(this.slotIds.length);
+  /** The live slots `filter` admits (cached per filter until the index changes). */
+  private admittedFor(filter: IdFilter): AdmittedSlots {
+    const cached = this.admittedByFilter.get(filter);
+    if (cached && cached.mutations === this.mutations) return cached;
     const ids = this.slotIds;
-    const out = this.admitted;
+    const slots = new Int32Array(this.size);
     let n = 0;
     for (let s = 0; s < this.used; s++) {
       const id = ids[s];
-      if (id >= 0 && admit(id)) out[n++] = s;
+      if (id >= 0 && filter(id)) slots[n++] = s;
     }
-    return n;
+    const entry: AdmittedSlots = { mutations: this.mutations, n, slots: slots.subarray(0, n) };
+    this.admittedByFilter.delete(filter);
+    if (this.admittedByFilter.size >= ADMITTED_CACHE) this.admittedByFilter.delete(this.admittedByFilter.keys().next().value!);
+    this.admittedByFilter.set(filter, entry);
+    return entry;
   }
 
-  /** Top k among `slots[0..n)`: by projection then exact rerank when there are many, else exactly. */
-  private scanSlots(query: Float32Array, queryProj: Float32Array | undefined, k: number, slots: Int32Array, n: number): Hit[] {
+  /** Top k among the admitted slots but `exclude`: by projection then exact rerank when there are many, else exactly. */
+  private scanSlots(query: Float32Array, queryProj: Float32Array | undefined, k: number, admitted: AdmittedSlots, exclude: ReadonlySet<number>): Hit[] {
     const d = this.opts.projectDims;
-    const candidates = Math.max(64, this.opts.rerankPerK * k);
+    const candidates = Math.max(64, this.opts.rerankPerK * k) + exclude.size;
+    const { n, slots } = admitted;
     let chosen: ArrayLike<number> = slots;
     let m = n;
     if (this.basis && n > 2 * candidates) {
@@ -222,12 +248,15 @@ export class CosineIndex {
         qp = new Float32Array(d);
         project(this.basis, d, this.dim, query, 0, qp, 0);
       }
+      let packed = admitted.proj;
+      if (!packed) {
+        packed = admitted.proj = new Float32Array(n * d);
+        for (let i = 0; i < n; i++) packed.set(this.proj.subarray(slots[i] * d, (slots[i] + 1) * d), i * d);
+      }
       const top = new TopK(candidates);
-      const proj = this.proj;
       for (let i = 0; i < n; i++) {
-        const s = slots[i];
-        const score = dot(qp, 0, proj, s * d, d);
-        if (score > top.worst) top.push(s, score);
+        const score = dot(qp, 0, packed, i * d, d);
+        if (score > top.worst) top.push(slots[i], score);
       }
       chosen = top.ids;
       m = top.ids.length;
@@ -235,7 +264,8 @@ export class CosineIndex {
     const top = new TopK(k);
     for (let i = 0; i < m; i++) {
       const s = chosen[i];
-      top.push(this.slotIds[s], dot(query, 0, this.vectors, s * this.dim, this.dim));
+      const id = this.slotIds[s];
+      if (!exclude.has(id)) top.push(id, dot(query, 0, this.vectors, s * this.dim, this.dim));
     }
     return top.result();
   }
@@ -324,6 +354,7 @@ export class CosineIndex {
       this.proj = new Float32Array(this.slotIds.length * d);
       this.proj.set(proj);
       this.basis = basis;
+      this.mutations++;
     }
     // Catch up with whatever changed while the worker built.
     for (let s = 0; s < this.used; s++) {
