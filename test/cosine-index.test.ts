@@ -97,6 +97,29 @@ test('graph search and neighbour lists agree with exact search; filters apply be
   assert.equal(index.similarTo(1, 1, rare)[0].id, 9020);
   index.remove(9020);
   assert.deepEqual(index.search(twin, 5, rare), before, 'a deleted one is gone');
+
+  // A filter that keeps coming back gets neighbour lists (computed in a worker): its "like this item"
+  // requests become lookups that agree with exact search, until an add or delete makes them stale.
+  assert.equal(index.filteredListsHeld, 0);
+  assert.equal(await index.computeFilteredLists(rare), true);
+  assert.equal(index.filteredListsHeld, 1);
+  let rListed = 0;
+  for (let q = 0; q < 50; q++) {
+    const id = 3 + q * 11;
+    const got = index.similarTo(id, 10, rare);
+    assert.equal(got.length, 10);
+    assert.ok(got.every((h) => rare(h.id) && h.id !== id));
+    for (let i = 1; i < got.length; i++) assert.ok(got[i - 1].score >= got[i].score, 'best first');
+    rListed += recall(
+      got,
+      index.exact(vectors[id - 1], 10, (x) => rare(x) && x !== id),
+    );
+  }
+  assert.ok(rListed / 50 >= 0.95, `filtered-list recall@10 ${rListed / 50}`);
+  index.add(9040, twin);
+  assert.equal(index.filteredListsHeld, 0, 'an add makes them stale');
+  assert.equal(index.similarTo(1, 1, rare)[0].id, 9040);
+  index.remove(9040);
 });
 
 test('a rebuilt index loads its graph and neighbour lists from the cache', async () => {

@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { HierarchicalNSW } from 'hnswlib-node';
 import { project } from '../math/subspace';
 import { dot } from '../math/vectors';
+import { packProjections, scanAdmitted, type AdmittedSet } from './admitted-scan';
 import { TopK } from './top-k';
 
 export type IdFilter = (id: number) => boolean;
@@ -43,17 +44,22 @@ export interface Hit {
  */
 /** Filters whose admitted slots a CosineIndex keeps (one genre, a year range: the ones clients repeat). */
 const ADMITTED_CACHE = 16;
+/** Filtered neighbour lists: results per item kept (k up to this is a lookup), uses before they are computed, memory for all of them. */
+export const FILTERED_LIST_K = 20;
+const FILTERED_LIST_AFTER_USES = 4;
+const FILTERED_LISTS_BYTES = 64 * 2 ** 20;
 
-interface AdmittedSlots {
+interface AdmittedSlots extends AdmittedSet {
   mutations: number;
-  n: number;
-  slots: Int32Array;
-  /** The slots' projections, side by side (made by the first scan that needs them). */
-  proj?: Float32Array;
+  /** Filtered "like this item" requests that found no list. */
+  uses: number;
+  /** Every slot's top FILTERED_LIST_K among the admitted (slots, -1 past the end), computed in a worker. */
+  lists?: { ids: Int32Array; scores: Float32Array };
+  listing?: Promise<boolean>;
 }
 
 export class CosineIndex {
-  private vectors: Float32Array;
+  private vectors: Float32Array<ArrayBufferLike>;
   private slotIds: Int32Array;
   private readonly slotOf = new Map<number, number>();
   private used = 0; // slots handed out; deleted ones are tombstoned (id -1) until compaction
@@ -69,7 +75,7 @@ export class CosineIndex {
   readonly opts: Required<CosineIndexOptions>;
   /** The projection basis (projectDims rows of dim) and every slot's projection; set with the graph. */
   private basis?: Float32Array;
-  private proj = new Float32Array(0);
+  private proj: Float32Array<ArrayBufferLike> = new Float32Array(0);
   /**
    * The slots a filter admits, by filter (a catalogue hands out one predicate per distinct filter until
    * it changes), with their projections packed side by side once a scan needs them: a repeated filter
@@ -85,7 +91,8 @@ export class CosineIndex {
     opts: CosineIndexOptions = {},
   ) {
     this.opts = { exactBelow: 1500, m: 16, efConstruction: 100, efSearch: 80, projectDims: 96, rerankPerK: 8, graphAbove: 0.25, ...opts };
-    this.vectors = new Float32Array(1024 * dim);
+    // Shared memory: workers (filtered lists) read the vectors in place.
+    this.vectors = new Float32Array(new SharedArrayBuffer(1024 * dim * 4));
     this.slotIds = new Int32Array(1024).fill(-1);
   }
 
@@ -95,6 +102,13 @@ export class CosineIndex {
 
   get hasGraph(): boolean {
     return this.hnsw !== undefined;
+  }
+
+  /** Filters whose neighbour lists are held and current. */
+  get filteredListsHeld(): number {
+    let n = 0;
+    for (const e of this.admittedByFilter.values()) if (e.lists && e.mutations === this.mutations) n++;
+    return n;
   }
 
   ids(): IterableIterator<number> {
@@ -165,6 +179,10 @@ export class CosineIndex {
       }
       if (out.length === k) return out;
     }
+    if (filter && this.basis && k <= FILTERED_LIST_K) {
+      const listed = this.fromFilteredList(this.admittedFor(filter), filter, slot, k);
+      if (listed) return listed;
+    }
     const v = this.vectors.subarray(slot * this.dim, (slot + 1) * this.dim);
     // The item's stored projection spares a filtered scan projecting the query.
     const d = this.opts.projectDims;
@@ -228,7 +246,7 @@ export class CosineIndex {
       const id = ids[s];
       if (id >= 0 && filter(id)) slots[n++] = s;
     }
-    const entry: AdmittedSlots = { mutations: this.mutations, n, slots: slots.subarray(0, n) };
+    const entry: AdmittedSlots = { mutations: this.mutations, uses: 0, n, slots: slots.subarray(0, n) };
     this.admittedByFilter.delete(filter);
     if (this.admittedByFilter.size >= ADMITTED_CACHE) this.admittedByFilter.delete(this.admittedByFilter.keys().next().value!);
     this.admittedByFilter.set(filter, entry);
@@ -239,35 +257,87 @@ export class CosineIndex {
   private scanSlots(query: Float32Array, queryProj: Float32Array | undefined, k: number, admitted: AdmittedSlots, exclude: ReadonlySet<number>): Hit[] {
     const d = this.opts.projectDims;
     const candidates = Math.max(64, this.opts.rerankPerK * k) + exclude.size;
-    const { n, slots } = admitted;
-    let chosen: ArrayLike<number> = slots;
-    let m = n;
-    if (this.basis && n > 2 * candidates) {
-      let qp = queryProj;
+    let qp = queryProj;
+    if (this.basis && admitted.n > 2 * candidates) {
+      admitted.packed ??= packProjections(admitted, this.proj, d);
       if (!qp) {
         qp = new Float32Array(d);
         project(this.basis, d, this.dim, query, 0, qp, 0);
       }
-      let packed = admitted.proj;
-      if (!packed) {
-        packed = admitted.proj = new Float32Array(n * d);
-        for (let i = 0; i < n; i++) packed.set(this.proj.subarray(slots[i] * d, (slots[i] + 1) * d), i * d);
-      }
-      const top = new TopK(candidates);
-      for (let i = 0; i < n; i++) {
-        const score = dot(qp, 0, packed, i * d, d);
-        if (score > top.worst) top.push(slots[i], score);
-      }
-      chosen = top.ids;
-      m = top.ids.length;
     }
-    const top = new TopK(k);
-    for (let i = 0; i < m; i++) {
-      const s = chosen[i];
-      const id = this.slotIds[s];
-      if (!exclude.has(id)) top.push(id, dot(query, 0, this.vectors, s * this.dim, this.dim));
+    const ids = this.slotIds;
+    const top = scanAdmitted(
+      admitted,
+      this.vectors,
+      this.dim,
+      { v: query, off: 0, qp, qpOff: 0, d },
+      k,
+      candidates,
+      exclude.size ? (s) => exclude.has(ids[s]) : undefined,
+    );
+    return top.ids.map((s, i) => ({ id: ids[s], score: top.scores[i] }));
+  }
+
+  /**
+   * The item's top k among the admitted from the filter's lists, or undefined when there are none yet
+   * (they are computed in a worker once a filter keeps coming back, within a memory budget).
+   */
+  private fromFilteredList(set: AdmittedSlots, filter: IdFilter, slot: number, k: number): Hit[] | undefined {
+    const lists = set.lists;
+    if (!lists || slot * FILTERED_LIST_K >= lists.ids.length) {
+      if (++set.uses >= FILTERED_LIST_AFTER_USES && set.n / this.size < this.opts.graphAbove) void this.computeFilteredLists(filter);
+      return undefined;
     }
-    return top.result();
+    const out: Hit[] = [];
+    for (let i = 0; i < FILTERED_LIST_K && out.length < k; i++) {
+      const s = lists.ids[slot * FILTERED_LIST_K + i];
+      if (s < 0) break;
+      out.push({ id: this.slotIds[s], score: lists.scores[slot * FILTERED_LIST_K + i] });
+    }
+    // A list shorter than k holds every admitted item: the answer is complete.
+    return out;
+  }
+
+  /**
+   * Computes the filter's lists in a worker thread (it reads the shared vectors in place); they are
+   * kept only if nothing changed meanwhile. Resolves true when the filter has lists. Within the memory
+   * budget only; the filter's current admitted set must be small enough to be scanned.
+   */
+  computeFilteredLists(filter: IdFilter): Promise<boolean> {
+    if (!this.basis) return Promise.resolve(false);
+    const set = this.admittedFor(filter);
+    if (set.lists) return Promise.resolve(true);
+    if (set.listing) return set.listing;
+    const used = this.used;
+    const bytes = used * FILTERED_LIST_K * 8;
+    let held = 0;
+    for (const e of this.admittedByFilter.values()) if (e.lists) held += e.lists.ids.byteLength * 2;
+    if (held + bytes > FILTERED_LISTS_BYTES) return Promise.resolve(false);
+    const job: FilteredListsJob = {
+      vectors: this.vectors,
+      proj: this.proj,
+      dim: this.dim,
+      d: this.opts.projectDims,
+      slotIds: this.slotIds.slice(0, used),
+      admitted: set.slots.slice(),
+      K: FILTERED_LIST_K,
+      candidates: Math.max(64, this.opts.rerankPerK * FILTERED_LIST_K),
+      ids: new Int32Array(new SharedArrayBuffer(bytes / 2)).fill(-1),
+      scores: new Float32Array(new SharedArrayBuffer(bytes / 2)),
+    };
+    set.listing = runIndexWorker('filtered-lists-worker.js', job).then(
+      () => {
+        // An add or delete meanwhile makes them stale (and the set is no longer the current one).
+        if (set.mutations !== this.mutations) return false;
+        set.lists = { ids: job.ids, scores: job.scores };
+        return true;
+      },
+      (err: Error) => {
+        process.stderr.write(`filtered neighbour lists failed, scanning instead: ${err.message}\n`);
+        return false;
+      },
+    );
+    return set.listing;
   }
 
   /** Exact top-k by a full scan (the ground truth the graph is measured against). */
@@ -321,7 +391,7 @@ export class CosineIndex {
       shared.set(this.vectors.subarray(0, used * this.dim));
       const out = file ?? path.join(os.tmpdir(), `marquee-hnsw-${process.pid}-${Date.now()}.bin`);
       if (file) fs.mkdirSync(path.dirname(file), { recursive: true });
-      await runBuildWorker({
+      await runIndexWorker('cosine-index-worker.js', {
         vectors: shared,
         slotIds,
         dim: this.dim,
@@ -351,7 +421,7 @@ export class CosineIndex {
     }
     this.neighbours = { ids: nbIds, scores: nbScores, fresh: new Uint8Array(used).fill(1), count: used };
     if (d > 0) {
-      this.proj = new Float32Array(this.slotIds.length * d);
+      this.proj = new Float32Array(new SharedArrayBuffer(this.slotIds.length * d * 4));
       this.proj.set(proj);
       this.basis = basis;
       this.mutations++;
@@ -402,14 +472,14 @@ export class CosineIndex {
 
   private grow(): void {
     const cap = this.slotIds.length * 2;
-    const v = new Float32Array(cap * this.dim);
+    const v = new Float32Array(new SharedArrayBuffer(cap * this.dim * 4));
     v.set(this.vectors);
     const ids = new Int32Array(cap).fill(-1);
     ids.set(this.slotIds);
     this.vectors = v;
     this.slotIds = ids;
     if (this.basis) {
-      const p = new Float32Array(cap * this.opts.projectDims);
+      const p = new Float32Array(new SharedArrayBuffer(cap * this.opts.projectDims * 4));
       p.set(this.proj);
       this.proj = p;
     }
@@ -431,9 +501,22 @@ export interface BuildJob {
   proj: Float32Array;
 }
 
-function runBuildWorker(job: BuildJob): Promise<void> {
+export interface FilteredListsJob {
+  vectors: Float32Array;
+  proj: Float32Array;
+  dim: number;
+  d: number;
+  slotIds: Int32Array;
+  admitted: Int32Array;
+  K: number;
+  candidates: number;
+  ids: Int32Array;
+  scores: Float32Array;
+}
+
+function runIndexWorker(script: string, job: BuildJob | FilteredListsJob): Promise<void> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(path.join(__dirname, 'cosine-index-worker.js'), { workerData: job });
+    const worker = new Worker(path.join(__dirname, script), { workerData: job });
     worker.once('message', (m: { ok: boolean; error?: string }) => (m.ok ? resolve() : reject(new Error(m.error))));
     worker.once('error', reject);
     worker.once('exit', (code) => code !== 0 && reject(new Error(`index build worker exited with ${code}`)));
