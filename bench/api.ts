@@ -99,10 +99,11 @@ async function waitReady(base: string, timeoutMs: number): Promise<void> {
       const r = await fetch(`${base}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: '{ serverInfo { indexGraphReady indexedPosters } }' }),
+        body: JSON.stringify({ query: '{ serverInfo { indexWarm } }' }),
       });
-      const j = (await r.json()) as { data?: { serverInfo: { indexGraphReady: boolean; indexedPosters: number } } };
-      if (j.data?.serverInfo.indexGraphReady) return;
+      const j = (await r.json()) as { data?: { serverInfo: { indexWarm: boolean } } };
+      // Warm: the graph built and the genre filters' lists computed, as a server is once it has started.
+      if (j.data?.serverInfo.indexWarm) return;
     } catch {
       /* not up yet */
     }

@@ -321,7 +321,7 @@ async function measure(backend: string, size: number, sourceFile: string, truth:
   const port = 4700 + Math.floor(Math.random() * 200);
   const args = [__filename, '--serve', backend, '--size', String(size), '--port', String(port), '--source', sourceFile];
   for (const k of ['pg', 'ef', 'pg-mem', 'pg-workers', 'store-dims', 'graph-dims']) if (arg(k)) args.push(`--${k}`, arg(k)!);
-  const child = spawn('nice', ['-n', '10', process.execPath, '--max-old-space-size=4096', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--max-old-space-size=4096', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const t0 = Date.now();
   const ready = await new Promise<Record<string, number>>((resolve, reject) => {
     let out = '';

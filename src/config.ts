@@ -52,6 +52,8 @@ export interface IndexConfig {
   storage: IndexStorage;
   /** MARQUEE_INDEX_COMPACT_ABOVE (150000): where auto switches to compact storage. */
   compactAbove: number;
+  /** MARQUEE_INDEX_EXACT_BELOW (1500): below this many posters every search is an exact scan (no graph, no lists). */
+  exactBelow: number;
 }
 
 export interface OcrConfig {
@@ -178,6 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     index: {
       storage: r.oneOf('MARQUEE_INDEX_STORAGE', INDEX_STORAGES, 'auto'),
       compactAbove: r.int('MARQUEE_INDEX_COMPACT_ABOVE', 150_000, 0, 1_000_000_000),
+      exactBelow: r.int('MARQUEE_INDEX_EXACT_BELOW', 1500, 64, 1_000_000_000),
     },
     ocr: {
       enabled: r.oneOf('MARQUEE_OCR', ['on', 'off'] as const, 'on') === 'on',

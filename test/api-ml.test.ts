@@ -13,10 +13,12 @@ import { MovieEntity } from '../src/db/entities';
 import { GENRES } from '../src/ml/genre/labels';
 import { CosineIndex } from '../src/ml/index/cosine-index';
 import { gaussian, mulberry32 } from '../src/ml/math/random';
-import { normalize } from '../src/ml/math/vectors';
+import { dot, normalize } from '../src/ml/math/vectors';
 import { SCHED_IDLE } from '../src/ml/thread-priority';
 import { EmbeddingRepository } from '../src/repositories/embedding.repository';
-import { labelMask } from '../src/services/movie-catalog';
+import { MovieRepository } from '../src/repositories/movie.repository';
+import { labelMask, MovieCatalog } from '../src/services/movie-catalog';
+import { SimilarityService } from '../src/services/similarity.service';
 import { MarqueeServer } from '../src/server/http-server';
 import { cleanupAll, errorCode, errorReason, GqlResult, graphqlClient, openTrainedSampleApp, POSTERS_DIR, tmpDir } from './support';
 
@@ -276,6 +278,46 @@ describe('similar posters and recommendations', () => {
       catalog.put(row);
     }
     assert.equal(catalog.filterFn({ labels: ['HORROR'] })!(row.id), row.labels.includes('HORROR'));
+  });
+
+  test('a served index warms up: after the graph, each narrow genre gets neighbour lists, and filtered look-alikes agree with an exact scan', async () => {
+    // A second service over the same database, with the graph from 100 posters on (the sample has 400).
+    const embeddings = new EmbeddingRepository(app.db.dataSource);
+    const movies = new MovieRepository(app.db.dataSource);
+    const config = { ...app.config.index, storage: 'fp32' as const, exactBelow: 100 };
+    const similarity = new SimilarityService(new MovieCatalog(movies), movies, embeddings, app.embedding.backbone, tmpDir(), config);
+    await similarity.ready();
+    assert.equal(similarity.warm, false, 'not warm before the graph');
+    const deadline = Date.now() + 120_000;
+    while (!similarity.warm && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(similarity.warm && similarity.graphReady);
+    const catalog = similarity.movieCatalog;
+    const narrow = GENRES.filter((g) => {
+      const f = catalog.filterFn({ labels: [g] })!;
+      const n = [...catalog.records()].filter((m) => f(m.id) && similarity.embeddingOf(m.id)).length;
+      return n > 10 && n < 0.25 * similarity.indexSize;
+    });
+    assert.ok(narrow.length >= 3, `narrow genres: ${narrow.join(' ')}`);
+    assert.equal(similarity.filteredLists, narrow.length, 'one list set per narrow genre');
+    for (const genre of narrow) {
+      const f = catalog.filterFn({ labels: [genre] })!;
+      for (const m of catalog.records().slice(0, 20)) {
+        if (!similarity.embeddingOf(m.id)) continue;
+        const got = await similarity.similarToMovie(m.id, 10, { labels: [genre] });
+        const v = similarity.embeddingOf(m.id)!;
+        const exact = catalog
+          .records()
+          .filter((o) => o.id !== m.id && f(o.id) && similarity.embeddingOf(o.id))
+          .map((o) => ({ id: o.id, score: dot(v, 0, similarity.embeddingOf(o.id)!, 0, v.length) }))
+          .sort((a, b) => b.score - a.score)
+          .slice(0, 10);
+        assert.deepEqual(
+          got.map((h) => h.movie.id),
+          exact.map((h) => h.id),
+          `${genre} like movie ${m.id}`,
+        );
+      }
+    }
   });
 
   test('filters apply before the top-k cut', async () => {

@@ -9,6 +9,8 @@ export interface ServerStatus {
   activeModelVersion: string | null;
   indexedPosters: number;
   indexGraphReady: boolean;
+  indexFilteredLists: number;
+  indexWarm: boolean;
   recommender: RecommenderState;
 }
 

@@ -110,5 +110,10 @@ export class ServerInfo {
   @Field(() => String, { nullable: true }) activeModelVersion: string | null;
   @Field(() => Int) indexedPosters: number;
   @Field() indexGraphReady: boolean;
+  @Field(() => Int, {
+    description: 'Filters (one genre each, computed after the graph; any filter that keeps coming back) whose "like this movie" results are precomputed lists',
+  })
+  indexFilteredLists: number;
+  @Field({ description: "The graph is built and the genre filters' lists are computed (or skipped): warm-up is over" }) indexWarm: boolean;
   @Field(() => RecommenderInfo) recommender: RecommenderInfo;
 }

@@ -29,6 +29,8 @@ export class ServerStatusService {
       activeModelVersion: active?.name ?? null,
       indexedPosters: this.similarity.indexSize,
       indexGraphReady: this.similarity.graphReady,
+      indexFilteredLists: this.similarity.filteredLists,
+      indexWarm: this.similarity.warm,
       recommender: this.recommendations.state,
     };
   }

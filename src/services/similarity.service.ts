@@ -9,6 +9,7 @@ import { CosineIndex, NEIGHBOURS, type Hit } from '../ml/index/cosine-index';
 import { dot, normalize } from '../ml/math/vectors';
 import type { EmbeddingPage, EmbeddingRepository } from '../repositories/embedding.repository';
 import type { MovieRepository } from '../repositories/movie.repository';
+import { GENRES } from '../ml/genre/labels';
 import { toMovieRecord } from './entity-mappers';
 import type { MovieCatalog } from './movie-catalog';
 
@@ -36,7 +37,7 @@ export class SimilarityService {
     private readonly embeddings: EmbeddingRepository,
     private readonly backbone: string,
     private readonly cacheDir: string,
-    private readonly indexConfig: IndexConfig = { storage: 'auto', compactAbove: 150_000 },
+    private readonly indexConfig: IndexConfig = { storage: 'auto', compactAbove: 150_000, exactBelow: 1500 },
   ) {}
 
   /** The storage the index uses for `count` posters (the setting, or auto's choice by size). */
@@ -63,6 +64,34 @@ export class SimilarityService {
     return this.index?.hasGraph ?? false;
   }
 
+  /** Filters whose neighbour lists the index holds. */
+  get filteredLists(): number {
+    return this.index instanceof CosineIndex ? this.index.filteredListsHeld : 0;
+  }
+
+  /** The graph is built and the genre filters' lists were computed (or skipped); an index without a graph is warm. */
+  get warm(): boolean {
+    return this.isWarm || (this.index !== undefined && this.index.size < this.index.opts.exactBelow);
+  }
+
+  private isWarm = false;
+
+  /**
+   * One genre is the filter clients send most (the explorer's genre chips, the chatbot's "horror like
+   * this"): after the graph, each genre's neighbour lists are computed in turn, in an idle-priority
+   * worker, within the index's memory budget; a genre admitting a quarter of the posters or more walks
+   * the graph instead and gets none.
+   */
+  private async warmGenreLists(index: CosineIndex | CompactCosineIndex): Promise<void> {
+    if (index instanceof CosineIndex) {
+      for (const genre of GENRES) {
+        if (this.index !== index) return;
+        await index.computeFilteredLists(this.catalog.filterFn({ labels: [genre] })!);
+      }
+    }
+    if (this.index === index) this.isWarm = true;
+  }
+
   /** Loads vectors and catalog; the HNSW graph builds in the background (exact search until then). */
   ready(): Promise<void> {
     if (!this.loading) {
@@ -77,13 +106,30 @@ export class SimilarityService {
     const storage = SimilarityService.storageFor(this.indexConfig, await this.embeddings.count(this.backbone));
     let index: CosineIndex | CompactCosineIndex | undefined;
     for await (const page of this.embeddings.loadAll(this.backbone)) {
-      index ??= storage === 'compact' ? new CompactCosineIndex(page.dim) : new CosineIndex(page.dim);
+      index ??= this.newIndex(storage, page.dim);
       for (let i = 0; i < page.ids.length; i++) index.add(page.ids[i], page.vectors.subarray(i * page.dim, (i + 1) * page.dim));
     }
-    this.index = index ?? (storage === 'compact' ? new CompactCosineIndex(1280) : new CosineIndex(1280));
-    if (this.index.size >= this.index.opts.exactBelow) {
-      void this.index.buildGraph(path.join(this.cacheDir, 'index')).catch((err) => process.stderr.write(`index build failed, staying exact: ${err}\n`));
-    }
+    this.index = index ?? this.newIndex(storage, 1280);
+    this.buildInBackground(this.index);
+  }
+
+  private newIndex<S extends 'fp32' | 'compact'>(storage: S, dim: number): S extends 'compact' ? CompactCosineIndex : CosineIndex;
+  private newIndex(storage: 'fp32' | 'compact', dim: number): CosineIndex | CompactCosineIndex {
+    const opts = { exactBelow: this.indexConfig.exactBelow };
+    return storage === 'compact' ? new CompactCosineIndex(dim, opts) : new CosineIndex(dim, opts);
+  }
+
+  /** The graph (the index answers exactly until it is there), then the genre lists. */
+  private buildInBackground(index: CosineIndex | CompactCosineIndex): void {
+    this.isWarm = false;
+    if (index.size < index.opts.exactBelow) return;
+    void index
+      .buildGraph(path.join(this.cacheDir, 'index'))
+      .then(() => this.warmGenreLists(index))
+      .catch((err) => {
+        process.stderr.write(`index build failed, staying exact: ${err}\n`);
+        if (this.index === index) this.isWarm = true; // nothing more will come
+      });
   }
 
   /** For benchmarks and tests: wait until the graph (if any) is built. */
@@ -155,7 +201,7 @@ export class SimilarityService {
         if (unknown.length) for (const row of await this.movies.findByIds(unknown)) this.catalog.put(row);
         const page = await this.embeddings.vectorsFor(this.backbone, change.ids);
         if (!page) return;
-        this.index ??= new CosineIndex(page.dim);
+        this.index ??= this.newIndex('fp32', page.dim);
         for (let i = 0; i < page.ids.length; i++) this.index.add(page.ids[i], page.vectors.subarray(i * page.dim, (i + 1) * page.dim));
         return;
       }
@@ -171,12 +217,12 @@ export class SimilarityService {
   private async reloadVectors(): Promise<void> {
     let index: CosineIndex | undefined;
     for await (const page of this.embeddings.loadAll(this.backbone)) {
-      index ??= new CosineIndex(page.dim);
+      index ??= this.newIndex('fp32', page.dim);
       for (let i = 0; i < page.ids.length; i++) index.add(page.ids[i], page.vectors.subarray(i * page.dim, (i + 1) * page.dim));
     }
     if (!index) return;
     this.index = index;
-    if (index.size >= index.opts.exactBelow) void index.buildGraph(path.join(this.cacheDir, 'index')).catch(() => undefined);
+    this.buildInBackground(index);
   }
 
   /** The stored movie whose poster has these bytes' sha256, if any. */

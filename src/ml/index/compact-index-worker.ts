@@ -3,22 +3,20 @@ import { HierarchicalNSW } from 'hnswlib-node';
 
 import { project, secondMoment, topSubspace } from '../math/subspace';
 import type { CompactBuildJob } from './compact-index';
+import { decodeUint8, encodeUint8 } from './uint8-codes';
 import { BATCH_NICE, lowerThreadPriority } from '../thread-priority';
 
 lowerThreadPriority(BATCH_NICE);
 
-// Projections from a sample of the int8-coded vectors, the HNSW graph on the graph projection (written
-// to a file), and the stored projection's int8 codes.
+// Projections from a sample of the 8-bit coded vectors, the HNSW graph on the graph projection (written
+// to a file), and the stored projection's 8-bit codes.
 const job = workerData as CompactBuildJob;
 try {
   const { dim, graphDims: gd, storeDims: sd } = job;
   const n = job.slotIds.length;
   const live: number[] = [];
   for (let s = 0; s < n; s++) if (job.slotIds[s] >= 0) live.push(s);
-  const decode = (s: number, out: Float32Array, off: number) => {
-    const scale = job.scales[s];
-    for (let j = 0; j < dim; j++) out[off + j] = job.codes[s * dim + j] * scale;
-  };
+  const decode = (s: number, out: Float32Array, off: number) => decodeUint8(job.codes, s * dim, dim, job.offsets[s], job.scales[s], out, off);
   const m = Math.min(live.length, 2000);
   const sample = new Float32Array(m * dim);
   for (let i = 0; i < m; i++) decode(live[Math.floor((i * live.length) / m)], sample, i * dim);
@@ -37,11 +35,9 @@ try {
     index.addPoint(Array.from(g), s);
     if (sd) {
       project(job.storeBasis, sd, dim, v, 0, p, 0);
-      let max = 0;
-      for (let j = 0; j < sd; j++) max = Math.max(max, Math.abs(p[j]));
-      const scale = max / 127 || 1;
-      for (let j = 0; j < sd; j++) job.storeCodes[s * sd + j] = Math.round(p[j] / scale);
+      const { offset, scale } = encodeUint8(p, 0, sd, job.storeCodes, s * sd);
       job.storeScales[s] = scale;
+      job.storeOffsets[s] = offset;
     }
     if (++done % 50_000 === 0) parentPort!.postMessage({ progress: done, of: live.length });
   }

@@ -6,6 +6,7 @@ import { HierarchicalNSW } from 'hnswlib-node';
 import { project } from '../math/subspace';
 import { dot } from '../math/vectors';
 import { TopK } from './top-k';
+import { decodeUint8, dotUint8, encodeUint8, sum } from './uint8-codes';
 import type { Hit, IdFilter } from './cosine-index';
 
 const NO_IDS: ReadonlySet<number> = new Set();
@@ -19,8 +20,8 @@ export interface CompactIndexOptions {
   /** Dimensions of the projection the HNSW graph is built on (the vectors' dominant subspace). */
   graphDims?: number;
   /**
-   * Dimensions of the projection stored (int8) and used to rerank the graph's candidates and to
-   * scan; 0 (the default) stores the full vectors as int8. On the real poster embeddings an int8 scan
+   * Dimensions of the projection stored (8-bit codes) and used to rerank the graph's candidates and to
+   * scan; 0 (the default) stores the full vectors as 8-bit codes. On the real poster embeddings an int8 scan
    * of a 256-d projection finds 0.88 of the exact top 10, of a 512-d one 0.92 (the spectrum has a long
    * tail), so the default keeps every dimension.
    */
@@ -30,7 +31,7 @@ export interface CompactIndexOptions {
 }
 
 /**
- * Cosine similarity over a large catalogue in little memory: each vector is kept as int8 codes (of its
+ * Cosine similarity over a large catalogue in little memory: each vector is kept as 8-bit codes (uint8-codes.ts; of its
  * projection onto the dominant `storeDims`-dimensional subspace, or of the full vector) with one scale,
  * and the HNSW graph is built on a smaller projection (`graphDims`). A search walks the graph for
  * `rerankPerK * k` candidates and reranks them by the codes. One byte per stored dimension instead of
@@ -39,8 +40,9 @@ export interface CompactIndexOptions {
  * Before the graph is built (or for small sets) search scans the codes of the full vectors.
  */
 export class CompactCosineIndex {
-  private codes: Int8Array;
+  private codes: Uint8Array;
   private scales: Float32Array;
+  private offsets: Float32Array;
   private slotIds: Int32Array;
   private readonly slotOf = new Map<number, number>();
   private used = 0;
@@ -62,8 +64,9 @@ export class CompactCosineIndex {
   ) {
     this.opts = { exactBelow: 1500, m: 16, efConstruction: 100, efSearch: 80, graphDims: 64, storeDims: 0, rerankPerK: 8, ...opts };
     this.codeDims = dim;
-    this.codes = new Int8Array(new SharedArrayBuffer(1024 * dim));
+    this.codes = new Uint8Array(new SharedArrayBuffer(1024 * dim));
     this.scales = new Float32Array(new SharedArrayBuffer(1024 * 4));
+    this.offsets = new Float32Array(new SharedArrayBuffer(1024 * 4));
     this.slotIds = new Int32Array(1024).fill(-1);
     this.scratch = new Float32Array(dim);
   }
@@ -78,7 +81,7 @@ export class CompactCosineIndex {
 
   /** Bytes held by the codes, scales and the graph's vectors (not its links): for reports. */
   get vectorBytes(): number {
-    return this.codes.byteLength + this.scales.byteLength + this.hnswCapacity * this.opts.graphDims * 4;
+    return this.codes.byteLength + this.scales.byteLength + this.offsets.byteLength + this.hnswCapacity * this.opts.graphDims * 4;
   }
 
   ids(): IterableIterator<number> {
@@ -95,14 +98,14 @@ export class CompactCosineIndex {
     if (slot === undefined) return undefined;
     const out = new Float32Array(this.dim);
     const c = this.codeDims;
-    const scale = this.scales[slot];
     if (!this.storeBasis) {
-      for (let j = 0; j < c; j++) out[j] = this.codes[slot * c + j] * scale;
+      decodeUint8(this.codes, slot * c, c, this.offsets[slot], this.scales[slot], out, 0);
     } else {
+      const w = new Float32Array(c);
+      decodeUint8(this.codes, slot * c, c, this.offsets[slot], this.scales[slot], w, 0);
       for (let r = 0; r < c; r++) {
-        const w = this.codes[slot * c + r] * scale;
-        if (w === 0) continue;
-        for (let j = 0; j < this.dim; j++) out[j] += w * this.storeBasis[r * this.dim + j];
+        if (w[r] === 0) continue;
+        for (let j = 0; j < this.dim; j++) out[j] += w[r] * this.storeBasis[r * this.dim + j];
       }
     }
     let n = 0;
@@ -112,7 +115,7 @@ export class CompactCosineIndex {
     return out;
   }
 
-  /** Candidates reranked by the full codes per result wanted: more raise recall at the cost of int8 products. */
+  /** Candidates reranked by the full codes per result wanted: more raise recall at the cost of 8-bit products. */
   setRerankPerK(n: number): void {
     if (!(n >= 1)) throw new RangeError(`rerankPerK must be at least 1, not ${n}`);
     this.opts.rerankPerK = n;
@@ -155,7 +158,7 @@ export class CompactCosineIndex {
     // Straight from the stored codes: no decoding to the full dimension, no projection of it.
     const c = this.codeDims;
     const q = new Float32Array(c);
-    for (let j = 0; j < c; j++) q[j] = this.codes[slot * c + j] * this.scales[slot];
+    decodeUint8(this.codes, slot * c, c, this.offsets[slot], this.scales[slot], q, 0);
     const gd = this.opts.graphDims;
     const g = new Array<number>(gd);
     for (let r = 0; r < gd; r++) {
@@ -189,24 +192,26 @@ export class CompactCosineIndex {
       ? this.hnsw.searchKnn(graphPoint(), candidates, (slot: number) => ids[slot] >= 0 && admit!(ids[slot]))
       : this.hnsw.searchKnn(graphPoint(), Math.min(this.size, candidates + exclude.size));
     const top = new TopK(k);
+    const qSum = sum(q);
     for (const slot of res.neighbors) {
       const id = ids[slot];
-      if (id >= 0 && !exclude.has(id)) top.push(id, this.score(q, slot));
+      if (id >= 0 && !exclude.has(id)) top.push(id, this.score(q, qSum, slot));
     }
     return top.result();
   }
 
-  /** Top k by a scan of every stored code (exact up to the int8 codes and, after the build, the stored projection). */
+  /** Top k by a scan of every stored code (exact up to the 8-bit codes and, after the build, the stored projection). */
   exact(query: Float32Array, k: number, filter?: IdFilter): Hit[] {
     return this.scan(this.storedQuery(query), k, filter);
   }
 
   private scan(q: Float32Array, k: number, filter?: IdFilter): Hit[] {
     const top = new TopK(k);
+    const qSum = sum(q);
     for (let s = 0; s < this.used; s++) {
       const id = this.slotIds[s];
       if (id < 0 || (filter && !filter(id))) continue;
-      top.push(id, this.score(q, s));
+      top.push(id, this.score(q, qSum, s));
     }
     return top.result();
   }
@@ -232,10 +237,12 @@ export class CompactCosineIndex {
     // Shared memory: the worker reads the codes in place (slots re-encoded meanwhile are redone after).
     const codes = this.codes;
     const scales = this.scales;
+    const offsets = this.offsets;
     const slotIds = this.slotIds.slice(0, used);
     const job: CompactBuildJob = {
       codes,
       scales,
+      offsets,
       slotIds,
       dim: this.dim,
       graphDims: gd,
@@ -245,8 +252,9 @@ export class CompactCosineIndex {
       file: path.join(cacheDir ?? os.tmpdir(), `compact-${process.pid}-${Date.now()}.bin`),
       graphBasis: new Float32Array(new SharedArrayBuffer(gd * this.dim * 4)),
       storeBasis: new Float32Array(new SharedArrayBuffer(Math.max(sd, 1) * this.dim * 4)),
-      storeCodes: new Int8Array(new SharedArrayBuffer(Math.max(sd, 1) * used)),
+      storeCodes: new Uint8Array(new SharedArrayBuffer(Math.max(sd, 1) * used)),
       storeScales: new Float32Array(new SharedArrayBuffer(used * 4)),
+      storeOffsets: new Float32Array(new SharedArrayBuffer(used * 4)),
     };
     if (cacheDir) fs.mkdirSync(cacheDir, { recursive: true });
     await runCompactWorker(job, onProgress);
@@ -271,10 +279,12 @@ export class CompactCosineIndex {
       for (let r = 0; r < gd; r++) for (let c = 0; c < sd; c++) g[r * sd + c] = dot(job.graphBasis, r * this.dim, job.storeBasis, c * this.dim, this.dim);
       this.graphFromStore = g;
       this.codeDims = sd;
-      this.codes = new Int8Array(new SharedArrayBuffer(this.slotIds.length * sd));
+      this.codes = new Uint8Array(new SharedArrayBuffer(this.slotIds.length * sd));
       this.codes.set(job.storeCodes);
       this.scales = new Float32Array(new SharedArrayBuffer(this.slotIds.length * 4));
       this.scales.set(job.storeScales);
+      this.offsets = new Float32Array(new SharedArrayBuffer(this.slotIds.length * 4));
+      this.offsets.set(job.storeOffsets);
     }
     this.hnsw = index;
     this.hnswCapacity = capacity;
@@ -289,8 +299,7 @@ export class CompactCosineIndex {
 
   private decodeFull(slot: number): Float32Array {
     const out = new Float32Array(this.dim);
-    const scale = this.scales[slot];
-    for (let j = 0; j < this.dim; j++) out[j] = this.codes[slot * this.dim + j] * scale;
+    decodeUint8(this.codes, slot * this.dim, this.dim, this.offsets[slot], this.scales[slot], out, 0);
     return out;
   }
 
@@ -302,11 +311,9 @@ export class CompactCosineIndex {
       project(this.storeBasis, c, this.dim, vector, 0, this.scratch, 0);
       src = this.scratch;
     }
-    let max = 0;
-    for (let j = 0; j < c; j++) max = Math.max(max, Math.abs(src[j]));
-    const scale = max / 127 || 1;
-    for (let j = 0; j < c; j++) this.codes[slot * c + j] = Math.round(src[j] / scale);
+    const { offset, scale } = encodeUint8(src, 0, c, this.codes, slot * c);
     this.scales[slot] = scale;
+    this.offsets[slot] = offset;
   }
 
   private graphPoint(v: Float32Array): number[] {
@@ -323,23 +330,9 @@ export class CompactCosineIndex {
     return q;
   }
 
-  private score(q: Float32Array, slot: number): number {
+  private score(q: Float32Array, qSum: number, slot: number): number {
     const c = this.codeDims;
-    const o = slot * c;
-    const codes = this.codes;
-    let s0 = 0,
-      s1 = 0,
-      s2 = 0,
-      s3 = 0;
-    let j = 0;
-    for (; j + 3 < c; j += 4) {
-      s0 += q[j] * codes[o + j];
-      s1 += q[j + 1] * codes[o + j + 1];
-      s2 += q[j + 2] * codes[o + j + 2];
-      s3 += q[j + 3] * codes[o + j + 3];
-    }
-    for (; j < c; j++) s0 += q[j] * codes[o + j];
-    return (s0 + s1 + s2 + s3) * this.scales[slot];
+    return dotUint8(q, qSum, this.codes, slot * c, c, this.offsets[slot], this.scales[slot]);
   }
 
   /** The share of items a filter admits, from an even sample of slots. */
@@ -358,21 +351,25 @@ export class CompactCosineIndex {
 
   private grow(): void {
     const cap = this.slotIds.length * 2;
-    const codes = new Int8Array(new SharedArrayBuffer(cap * this.codeDims));
+    const codes = new Uint8Array(new SharedArrayBuffer(cap * this.codeDims));
     codes.set(this.codes);
     const scales = new Float32Array(new SharedArrayBuffer(cap * 4));
     scales.set(this.scales);
+    const offsets = new Float32Array(new SharedArrayBuffer(cap * 4));
+    offsets.set(this.offsets);
     const ids = new Int32Array(cap).fill(-1);
     ids.set(this.slotIds);
     this.codes = codes;
     this.scales = scales;
+    this.offsets = offsets;
     this.slotIds = ids;
   }
 }
 
 export interface CompactBuildJob {
-  codes: Int8Array;
+  codes: Uint8Array;
   scales: Float32Array;
+  offsets: Float32Array;
   slotIds: Int32Array;
   dim: number;
   graphDims: number;
@@ -382,8 +379,9 @@ export interface CompactBuildJob {
   file: string;
   graphBasis: Float32Array;
   storeBasis: Float32Array;
-  storeCodes: Int8Array;
+  storeCodes: Uint8Array;
   storeScales: Float32Array;
+  storeOffsets: Float32Array;
 }
 
 function runCompactWorker(job: CompactBuildJob, onProgress?: (done: number, of: number) => void): Promise<void> {

@@ -285,7 +285,7 @@ export class CosineIndex {
   private fromFilteredList(set: AdmittedSlots, filter: IdFilter, slot: number, k: number): Hit[] | undefined {
     const lists = set.lists;
     if (!lists || slot * FILTERED_LIST_K >= lists.ids.length) {
-      if (++set.uses >= FILTERED_LIST_AFTER_USES && set.n / this.size < this.opts.graphAbove) void this.computeFilteredLists(filter);
+      if (++set.uses >= FILTERED_LIST_AFTER_USES) void this.computeFilteredLists(filter);
       return undefined;
     }
     const out: Hit[] = [];
@@ -306,6 +306,7 @@ export class CosineIndex {
   computeFilteredLists(filter: IdFilter): Promise<boolean> {
     if (!this.basis) return Promise.resolve(false);
     const set = this.admittedFor(filter);
+    if (set.n / this.size >= this.opts.graphAbove) return Promise.resolve(false); // the graph walk serves it
     if (set.lists) return Promise.resolve(true);
     if (set.listing) return set.listing;
     const used = this.used;
