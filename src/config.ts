@@ -45,7 +45,7 @@ export type IndexStorage = (typeof INDEX_STORAGES)[number];
 export interface IndexConfig {
   /**
    * MARQUEE_INDEX_STORAGE (auto). fp32: the full vectors, an HNSW graph on them and a precomputed
-   * neighbour list per poster (about 10.6 KB per poster at 1,280 dimensions); compact: int8 codes of the
+   * neighbour list per poster (about 10.6 KB per poster at 1,280 dimensions); compact: 8-bit codes of the
    * vectors and an HNSW graph on their 64-dimensional projection (about 1.7 KB per poster, no neighbour
    * lists); auto: fp32 up to `compactAbove` posters, compact above (docs/benchmarks.md).
    */
@@ -54,6 +54,12 @@ export interface IndexConfig {
   compactAbove: number;
   /** MARQUEE_INDEX_EXACT_BELOW (1500): below this many posters every search is an exact scan (no graph, no lists). */
   exactBelow: number;
+  /**
+   * MARQUEE_INDEX_RERANK_PER_K (8): the compact index's graph candidates reranked by the stored codes per
+   * result asked for. At a million posters 16 raises recall@10 from 0.936 to 0.952 and halves throughput
+   * (docs/benchmarks.md, "A million posters").
+   */
+  rerankPerK: number;
 }
 
 export interface OcrConfig {
@@ -181,6 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
       storage: r.oneOf('MARQUEE_INDEX_STORAGE', INDEX_STORAGES, 'auto'),
       compactAbove: r.int('MARQUEE_INDEX_COMPACT_ABOVE', 150_000, 0, 1_000_000_000),
       exactBelow: r.int('MARQUEE_INDEX_EXACT_BELOW', 1500, 64, 1_000_000_000),
+      rerankPerK: r.int('MARQUEE_INDEX_RERANK_PER_K', 8, 1, 64),
     },
     ocr: {
       enabled: r.oneOf('MARQUEE_OCR', ['on', 'off'] as const, 'on') === 'on',

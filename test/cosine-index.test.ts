@@ -196,7 +196,9 @@ test('the compact index (int8 codes of a projection, graph on a smaller one) fin
 
 test('MARQUEE_INDEX_STORAGE: auto picks fp32 up to MARQUEE_INDEX_COMPACT_ABOVE posters, compact above; bad values are refused', () => {
   const auto = loadConfig({}).index;
-  assert.deepEqual(auto, { storage: 'auto', compactAbove: 150_000, exactBelow: 1500 });
+  assert.deepEqual(auto, { storage: 'auto', compactAbove: 150_000, exactBelow: 1500, rerankPerK: 8 });
+  assert.equal(loadConfig({ MARQUEE_INDEX_RERANK_PER_K: '16' }).index.rerankPerK, 16);
+  assert.throws(() => loadConfig({ MARQUEE_INDEX_RERANK_PER_K: '0' }), /MARQUEE_INDEX_RERANK_PER_K/);
   assert.equal(SimilarityService.storageFor(auto, 22_291), 'fp32');
   assert.equal(SimilarityService.storageFor(auto, 1_000_000), 'compact');
   assert.equal(SimilarityService.storageFor(loadConfig({ MARQUEE_INDEX_COMPACT_ABOVE: '1000' }).index, 22_291), 'compact');

@@ -37,7 +37,7 @@ export class SimilarityService {
     private readonly embeddings: EmbeddingRepository,
     private readonly backbone: string,
     private readonly cacheDir: string,
-    private readonly indexConfig: IndexConfig = { storage: 'auto', compactAbove: 150_000, exactBelow: 1500 },
+    private readonly indexConfig: IndexConfig = { storage: 'auto', compactAbove: 150_000, exactBelow: 1500, rerankPerK: 8 },
   ) {}
 
   /** The storage the index uses for `count` posters (the setting, or auto's choice by size). */
@@ -115,8 +115,8 @@ export class SimilarityService {
 
   private newIndex<S extends 'fp32' | 'compact'>(storage: S, dim: number): S extends 'compact' ? CompactCosineIndex : CosineIndex;
   private newIndex(storage: 'fp32' | 'compact', dim: number): CosineIndex | CompactCosineIndex {
-    const opts = { exactBelow: this.indexConfig.exactBelow };
-    return storage === 'compact' ? new CompactCosineIndex(dim, opts) : new CosineIndex(dim, opts);
+    const { exactBelow, rerankPerK } = this.indexConfig;
+    return storage === 'compact' ? new CompactCosineIndex(dim, { exactBelow, rerankPerK }) : new CosineIndex(dim, { exactBelow });
   }
 
   /** The graph (the index answers exactly until it is there), then the genre lists. */
