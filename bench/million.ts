@@ -1,6 +1,6 @@
 /**
  * `npm run bench:million -- --data-dir DIR [--sizes 100000,1000000] [--backends compact,fp32,pgvector] [--queries 100] [--rerank-per-k 8,20]
- *   [--seconds 10] [--pg postgres://postgres@127.0.0.1:5432/DB] [--fp32-max 100000] [--pg-max 1000000] [--keep-pg]`
+ *   [--seconds 10] [--pg postgres://postgres@127.0.0.1:5432/DB] [--fp32-max 100000] [--pg-max 1000000] [--keep-pg] [--graph-dims 64] [--code-check]`
  *
  * A synthetic catalogue of N movies built at run time from the real poster embeddings of DIR (a data
  * directory with the full poster set embedded): item i < 22,291 is the real poster i; every other item
@@ -29,6 +29,7 @@ import { CosineIndex, type Hit } from '../src/ml/index/cosine-index';
 import { TopK } from '../src/ml/index/top-k';
 import { mulberry32 } from '../src/ml/math/random';
 import { dot } from '../src/ml/math/vectors';
+import { decodeUint8, encodeUint8 } from '../src/ml/index/uint8-codes';
 import { labelMask } from '../src/services/movie-catalog';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -275,11 +276,17 @@ async function loadSource(dataDir: string): Promise<Source> {
   return src;
 }
 
-/** Exact fp32 top-10 of each query item (never itself) per filter, by one streaming pass over the catalogue. */
-function groundTruth(src: Source, size: number, queries: number[]): Map<string, Set<number>> {
+/** Unfiltered candidates kept per query for --code-check (the exact top POOL). */
+const POOL = 200;
+
+/**
+ * Exact fp32 top-10 of each query item (never itself) per filter, by one streaming pass over the
+ * catalogue; `pools` holds each query's unfiltered exact top POOL, best first.
+ */
+function groundTruth(src: Source, size: number, queries: number[]): { truth: Map<string, Set<number>>; pools: number[][] } {
   const qv = new Float32Array(queries.length * DIM);
   queries.forEach((q, k) => generate(src, q, qv, k * DIM));
-  const tops = queries.map(() => FILTERS.map(() => new TopK(10)));
+  const tops = queries.map(() => FILTERS.map((f) => new TopK(f === 'none' ? POOL : 10)));
   const B = 256;
   const buf = new Float32Array(B * DIM);
   const t = Date.now();
@@ -298,7 +305,53 @@ function groundTruth(src: Source, size: number, queries: number[]): Map<string, 
     if ((i0 / B) % 400 === 0 && i0) log(`ground truth ${i0}/${size} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
   }
   const out = new Map<string, Set<number>>();
-  queries.forEach((q, k) => FILTERS.forEach((f, fi) => out.set(`${q}/${f}`, new Set(tops[k][fi].ids))));
+  queries.forEach((q, k) => FILTERS.forEach((f, fi) => out.set(`${q}/${f}`, new Set(tops[k][fi].ids.slice(0, 10)))));
+  return { truth: out, pools: tops.map((t) => t[0].ids) };
+}
+
+/** Symmetric int8 (x ≈ code * scale, code -127..127): the compact index's codes before uint8. */
+function int8RoundTrip(x: Float32Array): Float32Array {
+  let max = 0;
+  for (const v of x) max = Math.max(max, Math.abs(v));
+  const scale = max / 127 || 1;
+  return Float32Array.from(x, (v) => Math.round(v / scale) * scale);
+}
+
+function uint8RoundTrip(x: Float32Array): Float32Array {
+  const codes = new Uint8Array(x.length);
+  const { offset, scale } = encodeUint8(x, 0, x.length, codes, 0);
+  const out = new Float32Array(x.length);
+  decodeUint8(codes, 0, x.length, offset, scale, out, 0);
+  return out;
+}
+
+/**
+ * How much of recall@10 the codes alone cost, without a graph: each query's exact top POOL re-ranked by
+ * its coded vectors (query and items coded, as in `similarTo` of a stored item), against the exact top 10.
+ */
+function codeCheck(src: Source, queries: number[], pools: number[][]): Record<string, number> {
+  const out: Record<string, number> = {};
+  const q = new Float32Array(DIM);
+  const x = new Float32Array(DIM);
+  for (const [name, code] of [
+    ['int8 symmetric', int8RoundTrip],
+    ['uint8 with offset', uint8RoundTrip],
+  ] as const) {
+    let recall = 0;
+    queries.forEach((item, k) => {
+      generate(src, item, q);
+      const qc = code(q);
+      const top = new TopK(10);
+      for (const id of pools[k]) {
+        generate(src, id, x);
+        top.push(id, dot(qc, 0, code(x), 0, DIM));
+      }
+      const truth = new Set(pools[k].slice(0, 10));
+      recall += top.ids.filter((id) => truth.has(id)).length / 10;
+    });
+    out[`codes only: recall@10 from the exact top ${POOL}, ${name}`] = recall / queries.length;
+    log(`codes only, ${name}: recall@10 ${(recall / queries.length).toFixed(3)}`);
+  }
   return out;
 }
 
@@ -389,8 +442,9 @@ async function main(): Promise<void> {
       const queries = Array.from({ length: nq }, (_, k) => Math.floor(((k + 0.5) * size) / nq));
       log(`ground truth for ${size} items, ${nq} queries`);
       const t = Date.now();
-      const truth = groundTruth(readSource(sourceFile), size, queries);
+      const { truth, pools } = groundTruth(readSource(sourceFile), size, queries);
       log(`ground truth in ${((Date.now() - t) / 1000).toFixed(0)} s`);
+      if (process.argv.includes('--code-check')) results.push({ size, backend: 'codes', r: codeCheck(readSource(sourceFile), queries, pools) });
       for (const backend of backends) {
         if (backend === 'fp32' && size > fp32Max) continue;
         if (backend === 'pgvector' && (size > pgMax || !arg('pg'))) continue;
