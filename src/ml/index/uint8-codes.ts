@@ -23,7 +23,10 @@ export function decodeUint8(codes: Uint8Array, codesOff: number, n: number, offs
   for (let j = 0; j < n; j++) out[outOff + j] = offset + codes[codesOff + j] * scale;
 }
 
-/** q · x for the coded x: offset * sum(q) + scale * (q · codes); `qSum` is sum(q), computed once per query. */
+/**
+ * q · x for the coded x: offset * sum(q) + scale * (q · codes); `qSum` is sum(q), computed once per query.
+ * Its own loop rather than vectors.ts's `dot`: one typed-array kind per loop keeps V8's loads monomorphic.
+ */
 export function dotUint8(q: Float32Array, qSum: number, codes: Uint8Array, codesOff: number, n: number, offset: number, scale: number): number {
   let s0 = 0,
     s1 = 0,
