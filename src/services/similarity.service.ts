@@ -113,10 +113,13 @@ export class SimilarityService {
     this.buildInBackground(this.index);
   }
 
-  private newIndex<S extends 'fp32' | 'compact'>(storage: S, dim: number): S extends 'compact' ? CompactCosineIndex : CosineIndex;
   private newIndex(storage: 'fp32' | 'compact', dim: number): CosineIndex | CompactCosineIndex {
     const { exactBelow, rerankPerK } = this.indexConfig;
-    return storage === 'compact' ? new CompactCosineIndex(dim, { exactBelow, rerankPerK }) : new CosineIndex(dim, { exactBelow });
+    return storage === 'compact' ? new CompactCosineIndex(dim, { exactBelow, rerankPerK }) : this.newFp32Index(dim);
+  }
+
+  private newFp32Index(dim: number): CosineIndex {
+    return new CosineIndex(dim, { exactBelow: this.indexConfig.exactBelow });
   }
 
   /** The graph (the index answers exactly until it is there), then the genre lists. */
@@ -201,7 +204,7 @@ export class SimilarityService {
         if (unknown.length) for (const row of await this.movies.findByIds(unknown)) this.catalog.put(row);
         const page = await this.embeddings.vectorsFor(this.backbone, change.ids);
         if (!page) return;
-        this.index ??= this.newIndex('fp32', page.dim);
+        this.index ??= this.newFp32Index(page.dim);
         for (let i = 0; i < page.ids.length; i++) this.index.add(page.ids[i], page.vectors.subarray(i * page.dim, (i + 1) * page.dim));
         return;
       }
@@ -217,7 +220,7 @@ export class SimilarityService {
   private async reloadVectors(): Promise<void> {
     let index: CosineIndex | undefined;
     for await (const page of this.embeddings.loadAll(this.backbone)) {
-      index ??= this.newIndex('fp32', page.dim);
+      index ??= this.newFp32Index(page.dim);
       for (let i = 0; i < page.ids.length; i++) index.add(page.ids[i], page.vectors.subarray(i * page.dim, (i + 1) * page.dim));
     }
     if (!index) return;

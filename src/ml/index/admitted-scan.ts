@@ -3,15 +3,14 @@ import { TopK } from './top-k';
 
 /** The slots a filter admits and, once a scan needed them, their projections side by side. */
 export interface AdmittedSet {
-  n: number;
   slots: Int32Array;
   packed?: Float32Array;
 }
 
 /** Copies the admitted slots' projections (`d` floats each in `proj`) side by side, for a cache-friendly scan. */
 export function packProjections(set: AdmittedSet, proj: Float32Array, d: number): Float32Array {
-  const packed = new Float32Array(set.n * d);
-  for (let i = 0; i < set.n; i++) packed.set(proj.subarray(set.slots[i] * d, (set.slots[i] + 1) * d), i * d);
+  const packed = new Float32Array(set.slots.length * d);
+  for (let i = 0; i < set.slots.length; i++) packed.set(proj.subarray(set.slots[i] * d, (set.slots[i] + 1) * d), i * d);
   return packed;
 }
 
@@ -29,7 +28,8 @@ export function scanAdmitted(
   candidates: number,
   skip?: (slot: number) => boolean,
 ): TopK {
-  const { n, slots, packed } = set;
+  const { slots, packed } = set;
+  const n = slots.length;
   let chosen: ArrayLike<number> = slots;
   let m = n;
   if (packed && query.qp && n > 2 * candidates) {

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { HierarchicalNSW } from 'hnswlib-node';
 import { project } from '../math/subspace';
 import { dot } from '../math/vectors';
+import { runIndexWorker } from './index-worker';
 import { TopK } from './top-k';
 import { decodeUint8, dotUint8, encodeUint8, sum } from './uint8-codes';
 import type { Hit, IdFilter } from './cosine-index';
@@ -257,7 +257,7 @@ export class CompactCosineIndex {
       storeOffsets: new Float32Array(new SharedArrayBuffer(used * 4)),
     };
     if (cacheDir) fs.mkdirSync(cacheDir, { recursive: true });
-    await runCompactWorker(job, onProgress);
+    await runIndexWorker('compact-index-worker.js', job, onProgress);
     const index = new HierarchicalNSW('ip', gd);
     await index.readIndex(job.file, true);
     fs.rmSync(job.file, { force: true });
@@ -382,17 +382,4 @@ export interface CompactBuildJob {
   storeCodes: Uint8Array;
   storeScales: Float32Array;
   storeOffsets: Float32Array;
-}
-
-function runCompactWorker(job: CompactBuildJob, onProgress?: (done: number, of: number) => void): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(path.join(__dirname, 'compact-index-worker.js'), { workerData: job });
-    worker.on('message', (m: { ok?: boolean; error?: string; progress?: number; of?: number }) => {
-      if (m.progress !== undefined) onProgress?.(m.progress, m.of!);
-      else if (m.ok) resolve();
-      else reject(new Error(m.error));
-    });
-    worker.once('error', reject);
-    worker.once('exit', (code) => code !== 0 && reject(new Error(`index build worker exited with ${code}`)));
-  });
 }

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { HierarchicalNSW } from 'hnswlib-node';
 import { project } from '../math/subspace';
 import { dot } from '../math/vectors';
 import { packProjections, scanAdmitted, type AdmittedSet } from './admitted-scan';
+import { runIndexWorker } from './index-worker';
 import { TopK } from './top-k';
 
 export type IdFilter = (id: number) => boolean;
@@ -37,11 +37,6 @@ export interface Hit {
   score: number;
 }
 
-/**
- * Cosine similarity search over unit vectors, in process. Exact scans for small sets and for
- * selective filters; an HNSW graph (hnswlib) for the rest, built off the main thread and cached on
- * disk. Filters are applied inside the search, before the top-k is cut, never after.
- */
 /** Filters whose admitted slots a CosineIndex keeps (one genre, a year range: the ones clients repeat). */
 const ADMITTED_CACHE = 16;
 /** Filtered neighbour lists: results per item kept (k up to this is a lookup), uses before they are computed, memory for all of them. */
@@ -58,6 +53,11 @@ interface AdmittedSlots extends AdmittedSet {
   listing?: Promise<boolean>;
 }
 
+/**
+ * Cosine similarity search over unit vectors, in process. Exact scans for small sets and for
+ * selective filters; an HNSW graph (hnswlib) for the rest, built off the main thread and cached on
+ * disk. Filters are applied inside the search, before the top-k is cut, never after.
+ */
 export class CosineIndex {
   private vectors: Float32Array<ArrayBufferLike>;
   private slotIds: Int32Array;
@@ -220,7 +220,7 @@ export class CosineIndex {
       return out;
     }
     const admitted = this.admittedFor(filter);
-    const share = admitted.n / this.size;
+    const share = admitted.slots.length / this.size;
     if (share >= this.opts.graphAbove) {
       const want = Math.min(this.hnsw.getCurrentCount(), Math.ceil((2 * k) / share) + exclude.size);
       this.hnsw.setEf(Math.max(this.opts.efSearch, want));
@@ -246,19 +246,24 @@ export class CosineIndex {
       const id = ids[s];
       if (id >= 0 && filter(id)) slots[n++] = s;
     }
-    const entry: AdmittedSlots = { mutations: this.mutations, uses: 0, n, slots: slots.subarray(0, n) };
+    const entry: AdmittedSlots = { mutations: this.mutations, uses: 0, slots: slots.subarray(0, n) };
     this.admittedByFilter.delete(filter);
     if (this.admittedByFilter.size >= ADMITTED_CACHE) this.admittedByFilter.delete(this.admittedByFilter.keys().next().value!);
     this.admittedByFilter.set(filter, entry);
     return entry;
   }
 
+  /** Candidates a projected scan for k results reranks at full precision (the lists' worker ranks the same way). */
+  private rerankCandidates(k: number): number {
+    return Math.max(64, this.opts.rerankPerK * k);
+  }
+
   /** Top k among the admitted slots but `exclude`: by projection then exact rerank when there are many, else exactly. */
   private scanSlots(query: Float32Array, queryProj: Float32Array | undefined, k: number, admitted: AdmittedSlots, exclude: ReadonlySet<number>): Hit[] {
     const d = this.opts.projectDims;
-    const candidates = Math.max(64, this.opts.rerankPerK * k) + exclude.size;
+    const candidates = this.rerankCandidates(k) + exclude.size;
     let qp = queryProj;
-    if (this.basis && admitted.n > 2 * candidates) {
+    if (this.basis && admitted.slots.length > 2 * candidates) {
       admitted.packed ??= packProjections(admitted, this.proj, d);
       if (!qp) {
         qp = new Float32Array(d);
@@ -306,7 +311,7 @@ export class CosineIndex {
   computeFilteredLists(filter: IdFilter): Promise<boolean> {
     if (!this.basis) return Promise.resolve(false);
     const set = this.admittedFor(filter);
-    if (set.n / this.size >= this.opts.graphAbove) return Promise.resolve(false); // the graph walk serves it
+    if (set.slots.length / this.size >= this.opts.graphAbove) return Promise.resolve(false); // the graph walk serves it
     if (set.lists) return Promise.resolve(true);
     if (set.listing) return set.listing;
     const used = this.used;
@@ -322,7 +327,7 @@ export class CosineIndex {
       slotIds: this.slotIds.slice(0, used),
       admitted: set.slots.slice(),
       K: FILTERED_LIST_K,
-      candidates: Math.max(64, this.opts.rerankPerK * FILTERED_LIST_K),
+      candidates: this.rerankCandidates(FILTERED_LIST_K),
       ids: new Int32Array(new SharedArrayBuffer(bytes / 2)).fill(-1),
       scores: new Float32Array(new SharedArrayBuffer(bytes / 2)),
     };
@@ -513,13 +518,4 @@ export interface FilteredListsJob {
   candidates: number;
   ids: Int32Array;
   scores: Float32Array;
-}
-
-function runIndexWorker(script: string, job: BuildJob | FilteredListsJob): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(path.join(__dirname, script), { workerData: job });
-    worker.once('message', (m: { ok: boolean; error?: string }) => (m.ok ? resolve() : reject(new Error(m.error))));
-    worker.once('error', reject);
-    worker.once('exit', (code) => code !== 0 && reject(new Error(`index build worker exited with ${code}`)));
-  });
 }

@@ -12,9 +12,8 @@ const job = workerData as FilteredListsJob;
 try {
   const { dim, d, K } = job;
   const set = {
-    n: job.admitted.length,
     slots: job.admitted,
-    packed: d > 0 ? packProjections({ n: job.admitted.length, slots: job.admitted }, job.proj, d) : undefined,
+    packed: d > 0 ? packProjections({ slots: job.admitted }, job.proj, d) : undefined,
   };
   for (let s = 0; s < job.slotIds.length; s++) {
     if (job.slotIds[s] < 0) continue;
