@@ -178,6 +178,9 @@ describe('marquee CLI', () => {
     assert.match(unknown.stderr, /usage: marquee/);
     const badLimit = await marquee(['import', 'x.csv', '--limit', 'many']);
     assert.equal(badLimit.code, 2);
+    const badRate = await marquee(['tune-backbone', '--tail-lr', 'fast']);
+    assert.equal(badRate.code, 2);
+    assert.match(badRate.stderr, /--tail-lr needs a number >= 0/);
   });
 });
 

@@ -33,6 +33,15 @@ export function intFlag(args: ParsedArgs, name: string, range: { min?: number; m
   return n;
 }
 
+/** A positive number flag (learning rates, penalties): undefined when absent. */
+export function positiveNumberFlag(args: ParsedArgs, name: string): number | undefined {
+  const v = args.flags.get(name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v === true || !Number.isFinite(n) || n < 0) throw new UsageError(`--${name} needs a number >= 0`);
+  return n;
+}
+
 /** Refuses flags the command does not know (a typo must not be silently ignored). */
 export function checkFlags(args: ParsedArgs, command: string, known: readonly string[]): void {
   for (const name of args.flags.keys()) {

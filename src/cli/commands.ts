@@ -15,7 +15,7 @@ import { formatSummary } from '../services/import/import.service';
 import { formatRatingsSummary } from '../services/import/ratings-import.service';
 import { MarqueeServer } from '../server/http-server';
 import { RATINGS_POLL_S } from '../services/recommendation.service';
-import { intFlag, ParsedArgs, stringFlag, UsageError } from './args';
+import { intFlag, ParsedArgs, positiveNumberFlag, stringFlag, UsageError } from './args';
 
 /** A command on the database: the CLI opens the App for it. */
 export interface AppCommand {
@@ -200,7 +200,7 @@ export const COMMANDS: Record<string, Command> = {
   },
 
   'tune-backbone': {
-    valueFlags: ['split', 'id', 'epochs', 'seed'],
+    valueFlags: ['split', 'id', 'epochs', 'seed', 'patience', 'batch-size', 'tail-lr', 'head-lr', 'l2sp'],
     booleanFlags: ['quiet'],
     async run(app, args) {
       const split = stringFlag(args, 'split') ?? 'random';
@@ -208,8 +208,15 @@ export const COMMANDS: Record<string, Command> = {
       const m = await app.tuning.tune({
         split,
         id: stringFlag(args, 'id'),
-        epochs: intFlag(args, 'epochs', { min: 1, max: 500 }),
         seed: intFlag(args, 'seed'),
+        tuning: {
+          epochs: intFlag(args, 'epochs', { min: 1, max: 500 }),
+          patience: intFlag(args, 'patience', { min: 1, max: 100 }),
+          batchSize: intFlag(args, 'batch-size', { min: 8, max: 4096 }),
+          tailLearningRate: positiveNumberFlag(args, 'tail-lr'),
+          headLearningRate: positiveNumberFlag(args, 'head-lr'),
+          l2sp: positiveNumberFlag(args, 'l2sp'),
+        },
         progress: !args.flags.has('quiet'),
       });
       out(

@@ -2,6 +2,7 @@ import os from 'node:os';
 import type { MlConfig, ProgressConfig, StorageConfig } from '../config';
 import { AppError } from '../errors';
 import { BACKBONE_ID, type BackboneManifest } from '../ml/backbone/manifest';
+import type { TailTuningOptions } from '../ml/backbone/tuning/tail-tuner';
 import type { TunedBackboneManifest } from '../ml/backbone/tuning/tune-backbone';
 import { multiHot, NUM_LABELS } from '../ml/genre/labels';
 import { eraSplit, ERA_TEST_BEFORE } from '../ml/genre/training/era-split';
@@ -32,7 +33,14 @@ export class BackboneTuningService {
     private readonly manifest: () => BackboneManifest,
   ) {}
 
-  async tune(opts: { split: EvaluationSplit; id?: string; epochs?: number; seed?: number; progress?: boolean }): Promise<TunedBackboneManifest> {
+  /** `tuning`: overrides of DEFAULT_TAIL_TUNING (an undefined field keeps the default). */
+  async tune(opts: {
+    split: EvaluationSplit;
+    id?: string;
+    seed?: number;
+    progress?: boolean;
+    tuning?: { [K in keyof TailTuningOptions]?: TailTuningOptions[K] | undefined };
+  }): Promise<TunedBackboneManifest> {
     const base = this.manifest();
     const seed = opts.seed ?? 42;
     const splitName = opts.split === 'era' ? `era-${ERA_TEST_BEFORE}-${seed}` : `random-${seed}`;
@@ -78,7 +86,7 @@ export class BackboneTuningService {
       Y: Yused,
       split: { train: Int32Array.from(parts.train, (r) => pos.get(r)!), val: Int32Array.from(parts.val, (r) => pos.get(r)!), name: splitName },
       threads: os.availableParallelism(),
-      tuning: { seed, ...(opts.epochs ? { epochs: opts.epochs } : {}) },
+      tuning: { ...Object.fromEntries(Object.entries(opts.tuning ?? {}).filter(([, v]) => v !== undefined)), seed },
       onProgress: (stage, done, total, epoch) => {
         bar(stage, total)?.update(done);
         if (epoch)
