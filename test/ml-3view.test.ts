@@ -34,3 +34,22 @@ test('a manifest can pick the preprocessing: the 3-view backbone averages squash
     await Promise.all([three.close(), plain.close()]);
   }
 });
+
+test('3-view and multi-layer compose: the 4,990-d features of the three views, averaged', async () => {
+  const manifest = loadBackbone('mobilenetv2-fp32-3view-multilayer');
+  assert.equal(manifest.preprocess, 'squash+topbottom');
+  const poster = path.join(POSTERS_DIR, 'images/tt0116209.jpg');
+  const both = await PosterEmbedder.create({ modelsDir: MODELS_DIR, backbone: manifest.id, device: 'cpu', logger: () => undefined });
+  const layers = await PosterEmbedder.create({ modelsDir: MODELS_DIR, backbone: 'mobilenetv2-fp32-multilayer', device: 'cpu', logger: () => undefined });
+  try {
+    assert.equal(both.info.cropsPerImage, 3);
+    assert.equal(both.info.dim, 4990);
+    const { data } = await preprocess(poster, preprocessSpec(manifest, { strategy: 'squash+topbottom' }));
+    const rows = await layers.embedTensor(data, 3);
+    const expected = normalize(Float32Array.from({ length: 4990 }, (_, j) => rows[j] + rows[4990 + j] + rows[2 * 4990 + j]));
+    const [viaPipeline] = await both.embedImages([poster]);
+    assert.ok(cosine(viaPipeline.vector!, expected) > 0.9999);
+  } finally {
+    await Promise.all([both.close(), layers.close()]);
+  }
+});
