@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from './errors';
 import { DEVICES, type Device } from './ml/backbone/device';
-import { BACKBONE_ID, DEFAULT_BACKBONE } from './ml/backbone/manifest';
+import { BACKBONE_ID, DEFAULT_SERVICE_BACKBONE } from './ml/backbone/manifest';
 
 export interface DatabaseConfig {
   /** DATABASE_URL: postgres://… for a PostgreSQL server; undefined for the embedded PGlite in storage.dataDir. */
@@ -32,7 +32,7 @@ export interface MlConfig {
   modelsDir: string;
   /** MARQUEE_BACKBONES_DIR (unset): extra backbone manifests, searched before the built-in ones. */
   backbonesDir: string | undefined;
-  /** MARQUEE_BACKBONE (mobilenetv2-fp32): the manifest id used for embeddings and genre models. */
+  /** MARQUEE_BACKBONE (mobilenetv2-fp32-3view): the manifest id used for embeddings and genre models. */
   backbone: string;
   /** MARQUEE_DEVICE (auto): where the backbone runs. */
   device: Device;
@@ -180,7 +180,7 @@ export function loadConfig(env: Env = process.env): Config {
     ml: {
       modelsDir: r.path('MARQUEE_MODELS_DIR', defaultModelsDir()),
       backbonesDir: r.optionalPath('MARQUEE_BACKBONES_DIR'),
-      backbone: r.optional('MARQUEE_BACKBONE', (v) => (BACKBONE_ID.test(v) ? undefined : 'must be a backbone manifest id')) ?? DEFAULT_BACKBONE,
+      backbone: r.optional('MARQUEE_BACKBONE', (v) => (BACKBONE_ID.test(v) ? undefined : 'must be a backbone manifest id')) ?? DEFAULT_SERVICE_BACKBONE,
       device: r.oneOf('MARQUEE_DEVICE', DEVICES, 'auto'),
     },
     index: {

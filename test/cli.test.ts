@@ -73,6 +73,17 @@ describe('marquee CLI', () => {
     assert.match(again.stdout, /embedded 0, failed 0/);
   });
 
+  test('serve with another backbone than the stored embeddings says how to embed for it, or keep the old one', async () => {
+    const r = await marquee(['serve'], {
+      env: { PORT: '0', MARQUEE_BACKBONE: 'mobilenetv2-fp32' },
+      killWhen: (out) => /GraphQL at http/.test(out) && /no poster embeddings for backbone/.test(out),
+    });
+    assert.match(
+      r.stdout,
+      /no poster embeddings for backbone mobilenetv2-fp32 yet, but 200 for mobilenetv2-fp32-3view: run `npx marquee embed && npx marquee train --activate` for mobilenetv2-fp32, or keep the stored ones with MARQUEE_BACKBONE=mobilenetv2-fp32-3view/,
+    );
+  });
+
   test('train prints the comparison table and stores an active version; evaluate prints and writes it', async () => {
     const t = await marquee(['train', '--epochs', '15']);
     assert.equal(t.code, 0, t.stderr);
@@ -136,7 +147,7 @@ describe('marquee CLI', () => {
   test('predict prints all 13 probabilities, the labels, and with --verbose the provider', async () => {
     const p = await marquee(['predict', path.join(POSTERS_DIR, 'images/tt0116209.jpg'), '--verbose']);
     assert.equal(p.code, 0, p.stderr);
-    assert.match(p.stdout, /backbone mobilenetv2-fp32 on cpu/);
+    assert.match(p.stdout, /backbone mobilenetv2-fp32-3view on cpu/);
     assert.equal((p.stdout.match(/^[ *] [A-Z]+\s+0\.\d{3}$/gm) ?? []).length, 13);
     assert.match(p.stdout, /^predicted: /m);
     const notImage = path.join(work, 'notes.txt');

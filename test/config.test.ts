@@ -10,7 +10,7 @@ test('defaults: embedded database in ./data, models in ./models, the default bac
   const c = loadConfig({});
   assert.deepEqual(c.database, { url: undefined });
   assert.equal(c.storage.dataDir, path.resolve('./data'));
-  assert.deepEqual(c.ml, { modelsDir: defaultModelsDir(), backbonesDir: undefined, backbone: 'mobilenetv2-fp32', device: 'auto' });
+  assert.deepEqual(c.ml, { modelsDir: defaultModelsDir(), backbonesDir: undefined, backbone: 'mobilenetv2-fp32-3view', device: 'auto' });
   assert.deepEqual(c.server, { host: '127.0.0.1', port: 4000, production: false, requireKey: false, corsOrigins: [], publicUrl: '' });
   assert.deepEqual([c.net.allowPrivateUrls, c.import.batchSize, c.progress.intervalMs, c.progress.ci], [false, 500, undefined, false]);
 });
@@ -36,7 +36,7 @@ test('every variable is read into its section', () => {
     MARQUEE_DATA_DIR: '/d',
     MARQUEE_MODELS_DIR: '/m',
     MARQUEE_BACKBONES_DIR: '/b',
-    MARQUEE_BACKBONE: 'mobilenetv2-fp32-3view',
+    MARQUEE_BACKBONE: 'mobilenetv2-fp32',
     MARQUEE_DEVICE: 'WebGPU',
     HOST: '0.0.0.0',
     PORT: '8080',
@@ -50,7 +50,7 @@ test('every variable is read into its section', () => {
     CI: 'true',
   });
   assert.equal(c.database.url, 'postgres://db/x');
-  assert.deepEqual(c.ml, { modelsDir: '/m', backbonesDir: '/b', backbone: 'mobilenetv2-fp32-3view', device: 'webgpu' });
+  assert.deepEqual(c.ml, { modelsDir: '/m', backbonesDir: '/b', backbone: 'mobilenetv2-fp32', device: 'webgpu' });
   assert.deepEqual(c.server, {
     host: '0.0.0.0',
     port: 8080,

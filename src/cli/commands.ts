@@ -76,6 +76,8 @@ export const COMMANDS: Record<string, Command> = {
       const { url } = await server.start(app.config.server.host, app.config.server.port);
       out(`marquee: GraphQL at ${url} (database: ${app.db.kind}); the poster explorer at ${url.replace(/graphql$/, '')}`);
       if ((await app.movies.count()) === 0) out(`marquee: ${firstRunMessage()}`);
+      const notice = await app.embedding.otherBackboneNotice();
+      if (notice) out(`marquee: ${notice}`);
       let stopping = false;
       const shutdown = async (signal: string) => {
         if (stopping) return;

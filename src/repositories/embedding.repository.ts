@@ -50,6 +50,14 @@ export class EmbeddingRepository {
     return Number(rows[0].n);
   }
 
+  /** How many posters each backbone has embeddings for, largest first. */
+  async countsByBackbone(): Promise<Array<{ backbone: string; n: number }>> {
+    const rows = await this.ds.query<Array<{ backbone: string; n: number }>>(
+      `SELECT backbone, count(*)::int AS n FROM poster_embedding GROUP BY backbone ORDER BY n DESC, backbone`,
+    );
+    return rows.map((r) => ({ backbone: r.backbone, n: Number(r.n) }));
+  }
+
   async countMissing(backbone: string): Promise<number> {
     const rows = await this.ds.query<Array<{ n: number }>>(
       `SELECT count(*)::int AS n FROM movie m LEFT JOIN poster_embedding e ON e.movie_id = m.id AND e.backbone = $1

@@ -44,6 +44,22 @@ export class EmbeddingService {
     return (await this.getEmbedder()).embed(bytes);
   }
 
+  /**
+   * A line for the server's start when the configured backbone has no embeddings but another one does
+   * (a deployment upgraded across a change of the default backbone, or started with another
+   * MARQUEE_BACKBONE): look-alikes and predictions need this backbone's embeddings and a model trained
+   * on them. Undefined when there is nothing to say.
+   */
+  async otherBackboneNotice(): Promise<string | undefined> {
+    const counts = await this.repo.countsByBackbone();
+    if (counts.length === 0 || counts.some((c) => c.backbone === this.backbone)) return undefined;
+    const [top] = counts;
+    return (
+      `no poster embeddings for backbone ${this.backbone} yet, but ${top.n} for ${top.backbone}: ` +
+      `run \`npx marquee embed && npx marquee train --activate\` for ${this.backbone}, or keep the stored ones with MARQUEE_BACKBONE=${top.backbone}`
+    );
+  }
+
   async store(movieId: number, posterSha256: string, vector: Float32Array): Promise<void> {
     await this.repo.upsertMany(this.backbone, [{ movieId, posterSha256, vector }]);
     await this.changes.publish({ kind: 'embeddings', backbone: this.backbone, ids: [movieId] });

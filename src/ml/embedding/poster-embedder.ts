@@ -37,7 +37,7 @@ export interface EmbedderInfo {
 export interface PosterEmbedderOptions {
   /** MARQUEE_MODELS_DIR: where backbone weights live. */
   modelsDir: string;
-  /** Backbone id (default mobilenetv2-fp32) or a manifest object. */
+  /** Backbone id (default DEFAULT_BACKBONE, the squash-only base) or a manifest object. */
   backbone?: string | BackboneManifest;
   device?: Device;
   /** Intra-op threads for the CPU provider; default: the number of cores. */
