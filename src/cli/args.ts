@@ -33,8 +33,8 @@ export function intFlag(args: ParsedArgs, name: string, range: { min?: number; m
   return n;
 }
 
-/** A positive number flag (learning rates, penalties): undefined when absent. */
-export function positiveNumberFlag(args: ParsedArgs, name: string): number | undefined {
+/** A number flag >= 0 (learning rates, penalties): undefined when absent. */
+export function nonNegativeNumberFlag(args: ParsedArgs, name: string): number | undefined {
   const v = args.flags.get(name);
   if (v === undefined) return undefined;
   const n = Number(v);

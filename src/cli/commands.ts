@@ -15,7 +15,7 @@ import { formatSummary } from '../services/import/import.service';
 import { formatRatingsSummary } from '../services/import/ratings-import.service';
 import { MarqueeServer } from '../server/http-server';
 import { RATINGS_POLL_S } from '../services/recommendation.service';
-import { intFlag, ParsedArgs, positiveNumberFlag, stringFlag, UsageError } from './args';
+import { intFlag, ParsedArgs, nonNegativeNumberFlag, stringFlag, UsageError } from './args';
 
 /** A command on the database: the CLI opens the App for it. */
 export interface AppCommand {
@@ -215,9 +215,9 @@ export const COMMANDS: Record<string, Command> = {
           epochs: intFlag(args, 'epochs', { min: 1, max: 500 }),
           patience: intFlag(args, 'patience', { min: 1, max: 100 }),
           batchSize: intFlag(args, 'batch-size', { min: 8, max: 4096 }),
-          tailLearningRate: positiveNumberFlag(args, 'tail-lr'),
-          headLearningRate: positiveNumberFlag(args, 'head-lr'),
-          l2sp: positiveNumberFlag(args, 'l2sp'),
+          tailLearningRate: nonNegativeNumberFlag(args, 'tail-lr'),
+          headLearningRate: nonNegativeNumberFlag(args, 'head-lr'),
+          l2sp: nonNegativeNumberFlag(args, 'l2sp'),
         },
         progress: !args.flags.has('quiet'),
       });

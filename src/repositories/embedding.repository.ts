@@ -50,12 +50,18 @@ export class EmbeddingRepository {
     return Number(rows[0].n);
   }
 
-  /** How many posters each backbone has embeddings for, largest first. */
-  async countsByBackbone(): Promise<Array<{ backbone: string; n: number }>> {
-    const rows = await this.ds.query<Array<{ backbone: string; n: number }>>(
-      `SELECT backbone, count(*)::int AS n FROM poster_embedding GROUP BY backbone ORDER BY n DESC, backbone`,
+  /**
+   * When `backbone` has no embeddings: how many posters each other backbone has, largest first. Empty
+   * when it has some, after one primary-key probe (the uncorrelated NOT EXISTS is evaluated once), so a
+   * start on a large catalogue does not count it.
+   */
+  async othersWhenMissing(backbone: string): Promise<Array<{ backbone: string; n: number }>> {
+    return this.ds.query<Array<{ backbone: string; n: number }>>(
+      `SELECT backbone, count(*)::int AS n FROM poster_embedding
+       WHERE NOT EXISTS (SELECT 1 FROM poster_embedding WHERE backbone = $1)
+       GROUP BY backbone ORDER BY n DESC, backbone`,
+      [backbone],
     );
-    return rows.map((r) => ({ backbone: r.backbone, n: Number(r.n) }));
   }
 
   async countMissing(backbone: string): Promise<number> {

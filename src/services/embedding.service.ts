@@ -51,9 +51,8 @@ export class EmbeddingService {
    * on them. Undefined when there is nothing to say.
    */
   async otherBackboneNotice(): Promise<string | undefined> {
-    const counts = await this.repo.countsByBackbone();
-    if (counts.length === 0 || counts.some((c) => c.backbone === this.backbone)) return undefined;
-    const [top] = counts;
+    const [top] = await this.repo.othersWhenMissing(this.backbone);
+    if (!top) return undefined;
     return (
       `no poster embeddings for backbone ${this.backbone} yet, but ${top.n} for ${top.backbone}: ` +
       `run \`npx marquee embed && npx marquee train --activate\` for ${this.backbone}, or keep the stored ones with MARQUEE_BACKBONE=${top.backbone}`
